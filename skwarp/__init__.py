@@ -1,0 +1,6 @@
+"""skwarp: WARP (weight-space linear recurrent networks) for scikit-learn and sktime."""
+
+from skwarp.classification import WarpClassifier
+
+__version__ = "0.1.0"
+__all__ = ["WarpClassifier", "__version__"]

@@ -1,0 +1,8 @@
+"""Plain-torch WARP core: scan solvers, root network and the WARP module."""
+
+from skwarp.core.root import RootNetwork, time_features
+from skwarp.core.scan import final_state, linear_scan, scan_parallel, scan_sequential
+from skwarp.core.warp import WarpNetwork
+
+__all__ = ["RootNetwork", "WarpNetwork", "final_state", "linear_scan",
+           "scan_parallel", "scan_sequential", "time_features"]

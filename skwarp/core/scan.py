@@ -1,0 +1,256 @@
+"""Solvers for the linear recurrence ``h_s = A h_{s-1} + u_s``.
+
+Plain torch, no sklearn/sktime. Row-vector convention: states have shape
+``(N, S, D)`` and one step is ``h @ A.T + u``.
+
+Two families:
+
+* all states (:func:`linear_scan`): a sequential reference loop, and an
+  odd-even (cyclic) reduction that is log-depth in ``S`` and does about twice
+  the matmul work of the loop, in a few large matrix products per level;
+* final state only (:func:`final_state`), where the inputs are ``u_s = B v_s``
+  with ``v`` low-dimensional: the chunked kernel path contracts ``v`` with the
+  kernel ``K_j = A^j B`` chunk by chunk and reduces the chunk sums with a
+  log-depth tree, so neither ``u`` nor the trajectory is ever materialised.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+SCAN_METHODS = ("auto", "sequential", "parallel")
+FINAL_STATE_METHODS = ("auto", "sequential", "parallel", "kernel")
+DEFAULT_CHUNK = 64
+
+
+def _check_method(method: str, allowed: tuple[str, ...]) -> None:
+    if method not in allowed:
+        raise ValueError(f"method must be one of {allowed}, got {method!r}")
+
+
+# --------------------------------------------------------------------------- #
+# all states
+# --------------------------------------------------------------------------- #
+def scan_sequential(A: Tensor, u: Tensor, h0: Tensor | None = None) -> Tensor:
+    """Reference loop: every state of ``h_s = A h_{s-1} + u_s``, ``h_{-1} = h0``."""
+    steps = u.unbind(1)  # unbind, not u[:, s]: slicing makes backward O(S^2)
+    h = torch.zeros_like(u[:, 0]) if h0 is None else h0
+    states = []
+    for u_s in steps:
+        h = h @ A.T + u_s
+        states.append(h)
+    return torch.stack(states, dim=1)
+
+
+def _odd_even_scan(A: Tensor, u: Tensor) -> Tensor:
+    """All states of the zero-initialised recurrence by odd-even reduction.
+
+    Pairs of steps are fused (``w_i = A u_{2i} + u_{2i+1}``), the half-length
+    problem with ``A^2`` gives the odd states, and one product fills in the
+    even ones. Depth ``log2(S)``; total work about ``2 S`` state products.
+    """
+    n_steps = u.shape[1]
+    if n_steps == 1:
+        return u
+    if n_steps % 2:
+        u = torch.nn.functional.pad(u, (0, 0, 0, 1))
+    even, odd = u[:, 0::2], u[:, 1::2]
+    odd_states = _odd_even_scan(A @ A, odd + even @ A.T)
+    carried = odd_states[:, :-1] @ A.T
+    even_states = even + torch.nn.functional.pad(carried, (0, 0, 1, 0))
+    states = torch.stack((even_states, odd_states), dim=2).flatten(1, 2)
+    return states[:, :n_steps]
+
+
+def scan_parallel(A: Tensor, u: Tensor, h0: Tensor | None = None) -> Tensor:
+    """Log-depth equivalent of :func:`scan_sequential`."""
+    if h0 is not None:
+        first = u[:, :1] + (h0 @ A.T).unsqueeze(1)
+        u = torch.cat((first, u[:, 1:]), dim=1)
+    return _odd_even_scan(A, u)
+
+
+def linear_scan(
+    A: Tensor, u: Tensor, h0: Tensor | None = None, method: str = "auto"
+) -> Tensor:
+    """Every state of ``h_s = A h_{s-1} + u_s`` for ``s = 0 .. S-1``.
+
+    Parameters
+    ----------
+    A : Tensor of shape (D, D)
+    u : Tensor of shape (N, S, D), S >= 1
+    h0 : Tensor of shape (N, D), optional
+        State before the first input; zeros when omitted.
+    method : {"auto", "sequential", "parallel"}
+        "auto" uses the parallel scan.
+
+    Returns
+    -------
+    Tensor of shape (N, S, D)
+    """
+    _check_method(method, SCAN_METHODS)
+    if u.shape[1] == 0:
+        raise ValueError("linear_scan needs at least one input step")
+    if method == "sequential":
+        return scan_sequential(A, u, h0)
+    return scan_parallel(A, u, h0)
+
+
+# --------------------------------------------------------------------------- #
+# final state
+# --------------------------------------------------------------------------- #
+def _valid_mask(lengths: Tensor, n_steps: int) -> Tensor:
+    return torch.arange(n_steps, device=lengths.device) < lengths[:, None]
+
+
+def _right_align(v: Tensor, lengths: Tensor) -> Tensor:
+    """Move each row's first ``lengths[i]`` steps to the end, zeros in front."""
+    n_steps = v.shape[1]
+    v = v * _valid_mask(lengths, n_steps).unsqueeze(-1).to(v.dtype)
+    shift = (n_steps - lengths)[:, None]
+    index = (torch.arange(n_steps, device=v.device) - shift) % n_steps
+    return torch.gather(v, 1, index.unsqueeze(-1).expand_as(v))
+
+
+def _matrix_powers(A: Tensor, n_powers: int) -> list[Tensor]:
+    """``[A, A^2, A^4, ..., A^(2^(n_powers-1))]`` by repeated squaring."""
+    powers = [A]
+    for _ in range(n_powers - 1):
+        powers.append(powers[-1] @ powers[-1])
+    return powers
+
+
+def _apply_power(h: Tensor, powers: list[Tensor], exponents: Tensor) -> Tensor:
+    """Row ``i`` of the result is ``A^exponents[i] h_i`` (binary exponentiation).
+
+    ``powers`` holds ``A^(2^k)`` for every bit ``k`` of the largest exponent.
+    """
+    for bit, power in enumerate(powers):
+        use = ((exponents >> bit) & 1).bool().unsqueeze(-1)
+        if use.any():
+            h = torch.where(use, h @ power.T, h)
+    return h
+
+
+def _chunk_kernel(B: Tensor, powers: list[Tensor], log_chunk: int) -> Tensor:
+    """Kernel ``K_j = A^j B`` for ``j < 2^log_chunk``, by doubling."""
+    kernel = B.unsqueeze(0)
+    for power in powers[:log_chunk]:
+        kernel = torch.cat((kernel, power @ kernel), dim=0)
+    return kernel
+
+
+def _tree_reduce(powers: list[Tensor], c: Tensor) -> Tensor:
+    """``sum_k M^(K-1-k) c_k`` over ``c`` (N, K, D) in log depth.
+
+    ``powers`` is ``[M, M^2, M^4, ...]`` with at least ``log2(K)`` entries.
+    """
+    level = 0
+    while c.shape[1] > 1:
+        if c.shape[1] % 2:  # a zero term in front contributes nothing
+            c = torch.nn.functional.pad(c, (0, 0, 1, 0))
+        c = c[:, 1::2] + c[:, 0::2] @ powers[level].T
+        level += 1
+    return c[:, 0]
+
+
+def final_state_kernel(
+    A: Tensor,
+    B: Tensor,
+    v: Tensor,
+    h0: Tensor,
+    lengths: Tensor | None = None,
+    chunk: int = DEFAULT_CHUNK,
+) -> Tensor:
+    """Final state by chunked kernel contraction; see :func:`final_state`."""
+    n, n_steps, n_in = v.shape
+    if lengths is None:
+        exponents = torch.full((n,), n_steps, device=v.device)
+    else:
+        v = _right_align(v, lengths)
+        exponents = lengths
+    # one list of squarings A^(2^k) serves the kernel, the tree and h0's power
+    powers = _matrix_powers(A, max(n_steps, 1).bit_length())
+    result = _apply_power(h0, powers, exponents)
+    if n_steps == 0:
+        return result
+    log_chunk = max(1, min(chunk, n_steps)).bit_length() - 1  # power-of-two chunk
+    chunk = 1 << log_chunk
+    n_chunks = -(-n_steps // chunk)
+    pad = n_chunks * chunk - n_steps  # zeros in front contribute nothing
+    v = torch.nn.functional.pad(v, (0, 0, pad, 0))
+    kernel = _chunk_kernel(B, powers, log_chunk)
+    # row i*n_in + e of the flat kernel is column e of K_{chunk-1-i}
+    flat_kernel = kernel.flip(0).transpose(1, 2).reshape(chunk * n_in, -1)
+    chunk_sums = v.reshape(n, n_chunks, chunk * n_in) @ flat_kernel
+    return result + _tree_reduce(powers[log_chunk:], chunk_sums)
+
+
+def final_state(
+    A: Tensor,
+    B: Tensor,
+    v: Tensor,
+    h0: Tensor,
+    lengths: Tensor | None = None,
+    method: str = "auto",
+    chunk: int = DEFAULT_CHUNK,
+) -> Tensor:
+    """Final state of ``h_s = A h_{s-1} + B v_s`` started from ``h0``.
+
+    Parameters
+    ----------
+    A : Tensor of shape (D, D)
+    B : Tensor of shape (D, d)
+    v : Tensor of shape (N, S, d)
+        Inputs, left-aligned; S may be 0 (the result is then ``h0``).
+    h0 : Tensor of shape (N, D)
+    lengths : LongTensor of shape (N,), optional
+        Number of valid steps of each row; steps past it are ignored and the
+        row's own last state is returned.
+    method : {"auto", "sequential", "parallel", "kernel"}
+        "auto" picks the kernel path, which never materialises ``B v`` nor the
+        trajectory, unless the sequence is so short that the loop is cheaper
+        than the kernel's ``log2(S)`` matrix squarings.
+    chunk : int
+        Chunk length of the kernel path, rounded down to a power of two
+        (memory ``chunk * D * d``).
+
+    Returns
+    -------
+    Tensor of shape (N, D)
+    """
+    _check_method(method, FINAL_STATE_METHODS)
+    if method == "auto":
+        method = _choose_final_state_method(A.shape[0], v.shape[0], v.shape[1])
+    if method == "kernel":
+        return final_state_kernel(A, B, v, h0, lengths, chunk)
+    if method == "sequential":
+        return _final_state_sequential(A, B, v, h0, lengths)
+    if v.shape[1] == 0:
+        return h0
+    states = scan_parallel(A, v @ B.T, h0)
+    return _gather_last(states, h0, lengths)
+
+
+def _choose_final_state_method(n_state: int, n_series: int, n_steps: int) -> str:
+    # loop: n_steps small products of n_series rows; kernel: log2(n_steps)
+    # D x D squarings. The factor 4 was measured in benchmarks/scan.py.
+    squarings = max(n_steps, 1).bit_length()
+    return "kernel" if n_series * n_steps >= 4 * n_state * squarings else "sequential"
+
+
+def _final_state_sequential(A, B, v, h0, lengths):
+    h = h0
+    for s, v_s in enumerate(v.unbind(1)):
+        new = h @ A.T + v_s @ B.T
+        h = new if lengths is None else torch.where((s < lengths)[:, None], new, h)
+    return h
+
+
+def _gather_last(states: Tensor, h0: Tensor, lengths: Tensor | None) -> Tensor:
+    if lengths is None:
+        return states[:, -1]
+    index = (lengths - 1).clamp(min=0)
+    last = states[torch.arange(states.shape[0], device=states.device), index]
+    return torch.where((lengths > 0)[:, None], last, h0)
