@@ -1,0 +1,110 @@
+"""Root network and WARP module (plain torch)."""
+
+import pytest
+import torch
+from torch import nn
+
+from skwarp.core import RootNetwork, WarpNetwork, time_features
+
+
+def test_root_network_matches_torch_mlp():
+    root = RootNetwork(n_inputs=3, n_outputs=2, width=5, depth=2, activation="tanh")
+    mlp = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 5), nn.Tanh(),
+                        nn.Linear(5, 2)).double()
+    theta = torch.cat([p.detach().flatten() for p in mlp.parameters()])
+    assert theta.numel() == root.n_params
+    inputs = torch.randn(7, 3, dtype=torch.float64)
+    torch.testing.assert_close(root(theta, inputs), mlp(inputs))
+
+
+def test_root_network_batches_over_leading_dims():
+    root = RootNetwork(3, 4, width=6, depth=1)
+    theta = torch.randn(2, 5, root.n_params)
+    inputs = torch.randn(2, 5, 3)
+    out = root(theta, inputs)
+    assert out.shape == (2, 5, 4)
+    torch.testing.assert_close(out[1, 3], root(theta[1, 3], inputs[1, 3]))
+
+
+def test_root_network_rejects_wrong_theta_size_and_activation():
+    root = RootNetwork(1, 1, width=2, depth=1)
+    with pytest.raises(ValueError, match="entries"):
+        root(torch.zeros(root.n_params + 1), torch.zeros(1))
+    with pytest.raises(ValueError, match="activation"):
+        RootNetwork(1, 1, activation="swish-ish")
+
+
+def test_time_features():
+    tau = torch.tensor([0.0, 0.5, 1.0])
+    feats = time_features(tau, 2)
+    assert feats.shape == (3, 5)
+    torch.testing.assert_close(feats[:, 0], tau)
+    torch.testing.assert_close(feats[1, 2], torch.sin(torch.tensor(torch.pi)))
+
+
+def _network(**kwargs):
+    torch.manual_seed(0)
+    net = WarpNetwork(3, 4, root_width=8, n_frequencies=2, **kwargs).double()
+    with torch.no_grad():  # move away from A = I, B = 0 so the test can fail
+        net.A.copy_(torch.eye(net.n_params) + 0.01 * torch.randn(net.n_params, net.n_params))
+        net.B.normal_()
+    return net
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"time_channel": True}, {"initial_state": "learned"}])
+def test_warp_matches_its_definition(kwargs):
+    net = _network(**kwargs)
+    x = torch.randn(2, 9, 3, dtype=torch.float64)
+    inputs = x
+    if kwargs.get("time_channel"):
+        tau = torch.linspace(0, 1, 9, dtype=torch.float64).expand(2, 9).unsqueeze(-1)
+        inputs = torch.cat((x, tau), dim=-1)
+    theta = net.initial_state(x[:, 0])
+    expected = [theta]
+    for t in range(1, 9):
+        theta = theta @ net.A.T + (inputs[:, t] - inputs[:, t - 1]) @ net.B.T
+        expected.append(theta)
+    expected = torch.stack(expected, dim=1)
+    torch.testing.assert_close(net.states(x), expected)
+    torch.testing.assert_close(net.final_state(x), expected[:, -1])
+    tau = torch.linspace(0, 1, 9, dtype=torch.float64).expand(2, 9)
+    torch.testing.assert_close(net.forward_all(x), net.root(
+        expected, time_features(tau, 2)))
+    torch.testing.assert_close(net(x), net.forward_all(x)[:, -1])
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"time_channel": True}, {"state_clip": 0.5}])
+def test_padded_batch_equals_series_one_by_one(kwargs):
+    net = _network(**kwargs)
+    lengths = torch.tensor([7, 1, 4])
+    x = torch.randn(3, 7, 3, dtype=torch.float64)
+    batched = net(x, lengths)
+    batched_all = net.forward_all(x, lengths)
+    for i, n in enumerate(lengths.tolist()):
+        alone = net(x[i:i + 1, :n])
+        torch.testing.assert_close(batched[i:i + 1], alone)
+        torch.testing.assert_close(batched_all[i, :n], net.forward_all(x[i:i + 1, :n])[0])
+
+
+def test_state_clip_bounds_the_state():
+    net = _network(state_clip=0.1)
+    x = 100 * torch.randn(2, 20, 3, dtype=torch.float64)
+    assert net.states(x)[:, 1:].abs().max() <= 0.1
+    torch.testing.assert_close(net.final_state(x), net.states(x)[:, -1])
+
+
+def test_initial_state_mlp_starts_near_root_init():
+    net = WarpNetwork(2, 3, root_width=4)
+    x0 = torch.randn(5, 2)
+    theta0 = net.initial_state(x0)
+    assert theta0.shape == (5, net.n_params)
+    # a usable root network at initialisation: bounded weights, spread out
+    assert theta0.abs().max() < 2 and theta0.std() > 0.05
+
+
+def test_invalid_options():
+    with pytest.raises(ValueError, match="initial_state"):
+        WarpNetwork(2, 2, initial_state="zeros")
+    net = WarpNetwork(2, 2, root_width=4)
+    with pytest.raises(ValueError, match="method"):
+        net(torch.zeros(1, 3, 2), method="magic")

@@ -1,0 +1,133 @@
+"""Every solver against the float64 sequential reference: values and gradients."""
+
+import pytest
+import torch
+
+from skwarp.core.scan import (
+    FINAL_STATE_METHODS,
+    final_state,
+    linear_scan,
+    scan_sequential,
+)
+
+N_SERIES, N_STATE, N_CHANNELS = 3, 6, 2
+
+
+def _transition(spectral_radius: float, generator: torch.Generator) -> torch.Tensor:
+    A = torch.randn(N_STATE, N_STATE, generator=generator, dtype=torch.float64)
+    return A * spectral_radius / torch.linalg.eigvals(A).abs().max()
+
+
+def _problem(n_timepoints: int, spectral_radius: float, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    A = _transition(spectral_radius, g).requires_grad_()
+    B = torch.randn(N_STATE, N_CHANNELS, generator=g, dtype=torch.float64).requires_grad_()
+    h0 = torch.randn(N_SERIES, N_STATE, generator=g, dtype=torch.float64).requires_grad_()
+    x = torch.randn(N_SERIES, n_timepoints, N_CHANNELS, generator=g,
+                    dtype=torch.float64).requires_grad_()
+    return A, B, h0, x
+
+
+def _reference_final(A, B, h0, x, lengths=None):
+    """Plain loop over time, one series at a time."""
+    finals = []
+    for i in range(x.shape[0]):
+        n_steps = x.shape[1] if lengths is None else int(lengths[i])
+        h = h0[i]
+        for t in range(1, n_steps):
+            h = A @ h + B @ (x[i, t] - x[i, t - 1])
+        finals.append(h)
+    return torch.stack(finals)
+
+
+def _grads(output, inputs):
+    weights = torch.linspace(-1, 1, output.numel(), dtype=output.dtype).reshape(output.shape)
+    grads = torch.autograd.grad((output * weights).sum(), inputs, allow_unused=True,
+                                retain_graph=True)
+    return [torch.zeros_like(i) if g is None else g for g, i in zip(grads, inputs, strict=True)]
+
+
+@pytest.mark.parametrize("n_timepoints", [1, 2, 3, 17, 1000])
+@pytest.mark.parametrize("spectral_radius", [0.9, 0.97, 1.0])
+@pytest.mark.parametrize("method", [m for m in FINAL_STATE_METHODS if m != "auto"] + ["auto"])
+def test_final_state_matches_reference(n_timepoints, spectral_radius, method):
+    A, B, h0, x = _problem(n_timepoints, spectral_radius)
+    expected = _reference_final(A, B, h0, x)
+    got = final_state(A, B, x[:, 1:] - x[:, :-1], h0, method=method, chunk=8)
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
+    for g_got, g_exp in zip(_grads(got, (A, B, h0, x)), _grads(expected, (A, B, h0, x)),
+                            strict=True):
+        torch.testing.assert_close(g_got, g_exp, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("n_timepoints", [2, 3, 17, 1000])
+@pytest.mark.parametrize("method", ["sequential", "parallel", "auto"])
+def test_linear_scan_matches_reference(n_timepoints, method):
+    A, B, h0, x = _problem(n_timepoints, 0.99, seed=1)
+    u = (x[:, 1:] - x[:, :-1]) @ B.T
+    expected = []
+    for i in range(N_SERIES):
+        h, states = h0[i], []
+        for t in range(u.shape[1]):
+            h = A @ h + u[i, t]
+            states.append(h)
+        expected.append(torch.stack(states))
+    expected = torch.stack(expected)
+    got = linear_scan(A, u, h0, method=method)
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
+    for g_got, g_exp in zip(_grads(got, (A, B, h0, x)), _grads(expected, (A, B, h0, x)),
+                            strict=True):
+        torch.testing.assert_close(g_got, g_exp, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("method", ["sequential", "parallel", "kernel"])
+@pytest.mark.parametrize("chunk", [1, 4, 64])
+def test_final_state_unequal_lengths(method, chunk):
+    A, B, h0, x = _problem(40, 0.95, seed=2)
+    lengths = torch.tensor([40, 1, 23])
+    expected = _reference_final(A, B, h0, x, lengths)
+    # garbage after each series' end must not matter
+    x_padded = x.detach().clone()
+    for i, n in enumerate(lengths):
+        x_padded[i, n:] = 1e3
+    x_padded.requires_grad_()
+    got = final_state(A, B, x_padded[:, 1:] - x_padded[:, :-1], h0,
+                      lengths=(lengths - 1).clamp(min=0), method=method, chunk=chunk)
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
+    g_got = _grads(got, (A, B, h0))
+    g_exp = _grads(expected, (A, B, h0))
+    for a, b in zip(g_got, g_exp, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("method", ["sequential", "parallel", "kernel"])
+def test_identity_transition_has_finite_gradients(method):
+    """A = I is WARP's initialisation: no NaN there (eigendecomposition fails)."""
+    A, B, h0, x = _problem(300, 1.0)
+    A = torch.eye(N_STATE, dtype=torch.float64, requires_grad=True)
+    out = final_state(A, B, x[:, 1:] - x[:, :-1], h0, method=method)
+    torch.testing.assert_close(out, h0 + (x[:, -1] - x[:, 0]) @ B.T)
+    assert all(torch.isfinite(g).all() for g in _grads(out, (A, B, h0, x)))
+
+
+def test_float32_kernel_close_to_float64_reference():
+    A, B, h0, x = _problem(2000, 1.0, seed=3)
+    expected = _reference_final(A, B, h0, x).detach()
+    got = final_state(A.detach().float(), B.detach().float(),
+                      (x[:, 1:] - x[:, :-1]).detach().float(), h0.detach().float())
+    torch.testing.assert_close(got.double(), expected, rtol=1e-3, atol=1e-3)
+
+
+def test_sequential_scan_without_initial_state_starts_from_zero():
+    A, B, _, x = _problem(5, 0.9)
+    u = x.detach()[:, :, :1].expand(-1, -1, N_STATE)
+    states = scan_sequential(A.detach(), u)
+    torch.testing.assert_close(states[:, 0], u[:, 0])
+
+
+def test_unknown_method_is_rejected():
+    A, B, h0, x = _problem(3, 0.9)
+    with pytest.raises(ValueError, match="method must be one of"):
+        final_state(A, B, x, h0, method="fft")
+    with pytest.raises(ValueError, match="method must be one of"):
+        linear_scan(A, x @ B.T, h0, method="kernel")
