@@ -1,0 +1,241 @@
+"""WarpClassifier: sktime contract, sklearn tools, data handling, bad input."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import (
+    GridSearchCV,
+    RandomizedSearchCV,
+    cross_val_score,
+    cross_validate,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sktime.datasets import load_basic_motions, load_japanese_vowels
+from sktime.utils.estimator_checks import check_estimator
+
+from skwarp import WarpClassifier
+
+FAST = {"n_epochs": 3, "root_width": 8, "n_frequencies": 1, "init_layers": 1,
+        "device": "cpu", "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def motions():
+    X, y = load_basic_motions(split="train", return_type="numpy3D")
+    X_test, y_test = load_basic_motions(split="test", return_type="numpy3D")
+    return X, y, X_test, y_test
+
+
+def test_sktime_check_estimator():
+    results = check_estimator(WarpClassifier, raise_exceptions=False, verbose=False)
+    failures = {name: result for name, result in results.items() if result != "PASSED"}
+    assert len(results) > 100
+    assert failures == {}
+
+
+def test_learns_basic_motions_above_chance(motions):
+    X, y, X_test, y_test = motions
+    clf = WarpClassifier(n_epochs=30, random_state=0).fit(X, y)
+    assert clf.score(X_test, y_test) >= 0.6  # chance is 0.25
+    assert len(clf.history_["train_loss"]) == 30
+    assert clf.history_["train_loss"][-1] < clf.history_["train_loss"][0]
+    proba = clf.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.predict(X_test), clf.classes_[proba.argmax(axis=1)])
+
+
+def test_string_and_integer_labels_give_the_same_model(motions):
+    X, y, X_test, _ = motions
+    codes = np.searchsorted(np.unique(y), y) * 10 + 3
+    by_name = WarpClassifier(**FAST).fit(X, y)
+    by_code = WarpClassifier(**FAST).fit(X, codes)
+    assert set(by_code.classes_) == {3, 13, 23, 33}
+    np.testing.assert_array_equal(np.searchsorted(by_name.classes_, by_name.predict(X_test)),
+                                  np.searchsorted(by_code.classes_, by_code.predict(X_test)))
+
+
+def test_same_random_state_same_model_and_global_rng_untouched(motions):
+    X, y, X_test, _ = motions
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
+    first = WarpClassifier(**FAST).fit(X, y).predict_proba(X_test)
+    second = WarpClassifier(**FAST).fit(X, y).predict_proba(X_test)
+    np.testing.assert_array_equal(first, second)
+    assert torch.equal(torch_state, torch.get_rng_state())
+    assert all(np.array_equal(a, b) for a, b in zip(numpy_state, np.random.get_state(),
+                                                     strict=True))
+    other = WarpClassifier(**{**FAST, "random_state": 1}).fit(X, y).predict_proba(X_test)
+    assert not np.array_equal(first, other)
+
+
+def test_validation_and_early_stopping(motions):
+    X, y, _, _ = motions
+    clf = WarpClassifier(**{**FAST, "n_epochs": 200, "validation_fraction": 0.25,
+                            "patience": 3, "lr": 0.05}).fit(X, y)
+    assert set(clf.history_) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
+    assert clf.n_epochs_ < 200
+    best = int(np.argmin(clf.history_["val_loss"]))
+    assert clf.n_epochs_ == best + 1 + 3
+
+
+def test_network_is_on_cpu_after_fit(motions):
+    X, y, _, _ = motions
+    clf = WarpClassifier(**FAST).fit(X, y)
+    assert all(p.device.type == "cpu" for p in clf.network_.parameters())
+
+
+def test_unequal_length_japanese_vowels():
+    X, y = load_japanese_vowels(split="train", return_X_y=True)
+    X_test, y_test = load_japanese_vowels(split="test", return_X_y=True)
+    lengths = X.iloc[:, 0].map(len)
+    assert lengths.nunique() > 1  # native unequal-length form
+    clf = WarpClassifier(n_epochs=5, random_state=0).fit(X, y)
+    assert clf.score(X_test, y_test) > 0.3  # 9 classes: chance is about 0.11
+
+
+def test_padded_and_unequal_inputs_agree_per_series():
+    """A series predicts the same alone as inside a batch of longer ones."""
+    X, y = load_japanese_vowels(split="train", return_X_y=True)
+    clf = WarpClassifier(**FAST).fit(X.iloc[:40], y[:40])
+    together = clf.predict_proba(X.iloc[:10])
+    alone = np.vstack([clf.predict_proba(X.iloc[i:i + 1]) for i in range(10)])
+    np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
+
+
+def test_grid_search_cv_with_two_jobs(motions):
+    X, y, _, _ = motions
+    grid = GridSearchCV(WarpClassifier(**FAST),
+                        {"root_width": [4, 8], "lr": [1e-3, 1e-2]}, cv=3, n_jobs=2)
+    grid.fit(X, y)
+    assert len(grid.cv_results_["params"]) == 4
+    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
+    assert grid.best_estimator_.predict(X).shape == (len(y),)
+
+
+def test_randomized_search(motions):
+    X, y, _, _ = motions
+    search = RandomizedSearchCV(WarpClassifier(**FAST), {"n_frequencies": [0, 1, 2]},
+                                n_iter=2, cv=2, random_state=0).fit(X, y)
+    assert len(search.cv_results_["params"]) == 2
+
+
+def test_cross_val_score_and_cross_validate(motions):
+    X, y, _, _ = motions
+    scores = cross_val_score(WarpClassifier(**FAST), X, y, cv=3)
+    assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+    result = cross_validate(WarpClassifier(**FAST), X, y, cv=2, return_estimator=True)
+    assert len(result["estimator"]) == 2
+    assert all(hasattr(est, "network_") for est in result["estimator"])
+
+
+def _every_other_step(X):
+    return X[:, :, ::2]
+
+
+def test_pipeline_with_sklearn_transformer(motions):
+    X, y, X_test, y_test = motions
+    pipe = Pipeline([("downsample", FunctionTransformer(_every_other_step)),
+                     ("warp", WarpClassifier(**FAST))])
+    pipe.fit(X, y)
+    assert pipe.named_steps["warp"].network_ is not None
+    assert pipe.predict(X_test).shape == (len(X_test),)
+    assert 0 <= pipe.score(X_test, y_test) <= 1
+    grid = GridSearchCV(pipe, {"warp__root_width": [4, 8]}, cv=2).fit(X, y)
+    assert grid.best_params_["warp__root_width"] in (4, 8)
+
+
+def test_clone_and_pickle_round_trip(motions):
+    X, y, X_test, _ = motions
+    clf = WarpClassifier(**FAST)
+    cloned = clone(clf)
+    assert cloned.get_params() == clf.get_params() and cloned is not clf
+    clf.fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X_test), clf.predict_proba(X_test))
+    assert not hasattr(clone(clf), "network_")
+
+
+def test_multiindex_dataframe_input(motions):
+    X, y, _, _ = motions
+    X_df = load_basic_motions(split="train", return_type="pd-multiindex")[0]
+    clf = WarpClassifier(**FAST)
+    np.testing.assert_allclose(clf.fit(X, y).predict_proba(X),
+                               clf.fit(X_df, y).predict_proba(X_df), rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- #
+# bad input
+# --------------------------------------------------------------------------- #
+def _with(X, index, value):
+    X = X.astype(float).copy()
+    X[index] = value
+    return X
+
+
+@pytest.mark.parametrize("value, match", [(np.nan, "NaN|missing"), (np.inf, "infinite")])
+def test_non_finite_values_rejected(motions, value, match):
+    X, y, _, _ = motions
+    with pytest.raises(ValueError, match=match):
+        WarpClassifier(**FAST).fit(_with(X, (0, 0, 5), value), y)
+    clf = WarpClassifier(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        clf.predict(_with(X, (1, 2, 3), value))
+
+
+def test_channel_count_mismatch_at_predict(motions):
+    X, y, _, _ = motions
+    clf = WarpClassifier(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="channels"):
+        clf.predict(X[:, :3])
+
+
+@pytest.mark.parametrize("bad_X, error, match", [
+    (np.zeros((0, 2, 5)), ValueError, "cases"),
+    (np.zeros((4, 2, 0)), ValueError, "zero time points"),
+    (np.zeros((4, 2, 5, 1)), TypeError, "4D"),
+    (np.full((4, 1, 5), "a", dtype=object), TypeError, "numbers"),
+])
+def test_malformed_X_rejected(bad_X, error, match):
+    with pytest.raises(error, match=match):
+        WarpClassifier(**FAST).fit(bad_X, np.array([0, 1, 0, 1][: len(bad_X)]))
+
+
+def test_y_of_another_length_rejected(motions):
+    X, y, _, _ = motions
+    with pytest.raises(ValueError):
+        WarpClassifier(**FAST).fit(X, y[:-1])
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"n_epochs": 0}, "n_epochs"), ({"lr": -1.0}, "lr"), ({"optimizer": "lbfgs"}, "optimizer"),
+    ({"scaling": "robust"}, "scaling"), ({"device": "tpu"}, "device"),
+    ({"decoding": "first"}, "decoding"), ({"root_width": 0}, "root_width"),
+    ({"validation_fraction": 1.0}, "validation_fraction"), ({"solver": "fft"}, "method"),
+    ({"n_threads": 0}, "n_threads"), ({"activation": "swish"}, "activation"),
+    ({"random_state": "seed"}, "random_state"),
+])
+def test_invalid_hyperparameters_named_in_error(motions, params, match):
+    X, y, _, _ = motions
+    with pytest.raises((ValueError, TypeError), match=match):
+        WarpClassifier(**{**FAST, **params}).fit(X, y)
+
+
+def test_object_dtype_numbers_are_accepted(motions):
+    X, y, _, _ = motions
+    clf = WarpClassifier(**FAST).fit(X.astype(object), y)
+    np.testing.assert_array_equal(clf.predict(X), WarpClassifier(**FAST).fit(X, y).predict(X))
+
+
+def test_nested_dataframe_with_nan_rejected():
+    X, y = load_japanese_vowels(split="train", return_X_y=True)
+    X = X.iloc[:20].copy()
+    series = X.iloc[0, 0].copy()
+    series.iloc[3] = np.nan
+    X.iat[0, 0] = series
+    with pytest.raises(ValueError, match="NaN|missing"):
+        WarpClassifier(**FAST).fit(X, y[:20])
+    assert isinstance(X, pd.DataFrame)
