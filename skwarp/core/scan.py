@@ -22,6 +22,7 @@ from torch import Tensor
 SCAN_METHODS = ("auto", "sequential", "parallel")
 FINAL_STATE_METHODS = ("auto", "sequential", "parallel", "kernel")
 DEFAULT_CHUNK = 64
+PARALLEL_SCAN_MAX_STATE_ON_CPU = 128
 
 
 def _check_method(method: str, allowed: tuple[str, ...]) -> None:
@@ -83,7 +84,10 @@ def linear_scan(
     h0 : Tensor of shape (N, D), optional
         State before the first input; zeros when omitted.
     method : {"auto", "sequential", "parallel"}
-        "auto" uses the parallel scan.
+        "auto" uses the parallel scan on GPUs and for small states on CPUs. On
+        a CPU both are bound by the same matrix products and the parallel scan
+        does about twice the work, so for ``D > 128`` the loop is faster there
+        (benchmarks/results/scan.md).
 
     Returns
     -------
@@ -92,6 +96,9 @@ def linear_scan(
     _check_method(method, SCAN_METHODS)
     if u.shape[1] == 0:
         raise ValueError("linear_scan needs at least one input step")
+    if method == "auto":
+        small_state = A.shape[0] <= PARALLEL_SCAN_MAX_STATE_ON_CPU
+        method = "parallel" if u.device.type != "cpu" or small_state else "sequential"
     if method == "sequential":
         return scan_sequential(A, u, h0)
     return scan_parallel(A, u, h0)
@@ -234,10 +241,10 @@ def final_state(
 
 
 def _choose_final_state_method(n_state: int, n_series: int, n_steps: int) -> str:
-    # loop: n_steps small products of n_series rows; kernel: log2(n_steps)
-    # D x D squarings. The factor 4 was measured in benchmarks/scan.py.
+    # loop: n_steps products of n_series rows with A; kernel: about log2(n_steps)
+    # D x D squarings. Break-even read off benchmarks/results/scan.md.
     squarings = max(n_steps, 1).bit_length()
-    return "kernel" if n_series * n_steps >= 4 * n_state * squarings else "sequential"
+    return "kernel" if n_series * n_steps >= n_state * squarings else "sequential"
 
 
 def _final_state_sequential(A, B, v, h0, lengths):

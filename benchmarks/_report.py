@@ -1,0 +1,35 @@
+"""Machine, versions and date for benchmark reports."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+
+import torch
+
+
+def machine_header() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    import numpy
+
+    lines = [
+        f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
+        f"- machine: {cpu}, {os.cpu_count()} cores; GPU: {gpu}",
+        f"- python {platform.python_version()}, torch {torch.__version__}, "
+        f"numpy {numpy.__version__}",
+    ]
+    try:
+        import sklearn
+        import sktime
+
+        lines.append(f"- scikit-learn {sklearn.__version__}, sktime {sktime.__version__}")
+    except ImportError:
+        pass
+    return "\n".join(lines)
