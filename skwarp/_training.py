@@ -148,8 +148,9 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     ``loss_fn(network, batch)`` returns ``(mean loss, mean score)``. With a
     validation set, the weights of the epoch with the lowest validation loss
     are restored at the end, and training stops after ``config.patience``
-    epochs without improvement. A non-finite loss stops training and restores
-    the best weights seen so far, with a warning.
+    epochs without improvement. A non-finite loss or weight stops training and
+    restores the best weights seen so far (the initial ones if the first epoch
+    diverged), with a warning.
     """
     optimizer = make_optimizer(network, config)
     n_batches = -(-len(train) // config.batch_size)
@@ -157,23 +158,13 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     history: dict[str, list[float]] = {"train_loss": [], "train_score": []}
     if validation is not None:
         history.update(val_loss=[], val_score=[])
-    best_loss, best_state, stale = math.inf, None, 0
+    # the initial weights are the fallback if the very first epoch diverges
+    best_loss, best_state, stale = math.inf, copy.deepcopy(network.state_dict()), 0
+    diverged = False
     progress = _progress(config)
     for _ in progress:
-        network.train()
-        order = torch.randperm(len(train), generator=generator).to(train.x.device)
-        totals = torch.zeros(2, device=train.x.device)
-        for start in range(0, len(train), config.batch_size):
-            batch = train.take(order[start:start + config.batch_size])
-            loss, score = loss_fn(network, batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.grad_clip is not None:
-                nn.utils.clip_grad_norm_(network.parameters(), config.grad_clip)
-            optimizer.step()
-            schedule.step()
-            totals += torch.stack((loss.detach(), score.detach())) * len(batch)
-        train_loss, train_score = (totals / len(train)).tolist()
+        train_loss, train_score = _train_epoch(network, loss_fn, train, config, optimizer,
+                                               schedule, generator)
         history["train_loss"].append(train_loss)
         history["train_score"].append(train_score)
         monitored = train_loss
@@ -182,10 +173,8 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
             history["val_loss"].append(val_loss)
             history["val_score"].append(val_score)
             monitored = val_loss
-        if not math.isfinite(train_loss):
-            warnings.warn("training loss became non-finite; stopped and kept the best "
-                          "weights seen so far (try a smaller lr or transition_lr)",
-                          RuntimeWarning, stacklevel=3)
+        if not (math.isfinite(train_loss) and _all_finite(network)):
+            diverged = True
             break
         if monitored < best_loss:
             best_loss, stale = monitored, 0
@@ -196,10 +185,38 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
                 break
         if config.verbose:
             progress.set_postfix(loss=f"{train_loss:.4f}", refresh=False)
-    if best_state is not None and (validation is not None or not math.isfinite(train_loss)):
+    if diverged:
+        warnings.warn("training diverged (non-finite loss or weights); stopped and "
+                      "restored the best weights seen so far (try a smaller lr or "
+                      "transition_lr)", RuntimeWarning, stacklevel=3)
+    if diverged or validation is not None:
         network.load_state_dict(best_state)
     network.eval()
     return history
+
+
+def _train_epoch(network, loss_fn, train: Batch, config: TrainingConfig, optimizer,
+                 schedule, generator) -> tuple[float, float]:
+    """One pass over shuffled mini-batches; mean loss and score."""
+    network.train()
+    order = torch.randperm(len(train), generator=generator).to(train.x.device)
+    totals = torch.zeros(2, device=train.x.device)
+    for start in range(0, len(train), config.batch_size):
+        batch = train.take(order[start:start + config.batch_size])
+        loss, score = loss_fn(network, batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip is not None:
+            nn.utils.clip_grad_norm_(network.parameters(), config.grad_clip)
+        optimizer.step()
+        schedule.step()
+        totals += torch.stack((loss.detach(), score.detach())) * len(batch)
+    loss, score = (totals / len(train)).tolist()
+    return loss, score
+
+
+def _all_finite(network: nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in network.parameters())
 
 
 @torch.no_grad()

@@ -239,3 +239,44 @@ def test_nested_dataframe_with_nan_rejected():
     with pytest.raises(ValueError, match="NaN|missing"):
         WarpClassifier(**FAST).fit(X, y[:20])
     assert isinstance(X, pd.DataFrame)
+
+
+def test_reset_keeps_sklearn_callback_context_and_tags():
+    from sklearn.base import is_classifier
+    from sklearn.utils import get_tags
+
+    clf = WarpClassifier(**FAST)
+    marker = object()
+    clf._parent_callback_ctx = marker
+    clf.reset()
+    assert clf._parent_callback_ctx is marker
+    assert is_classifier(clf)
+    assert get_tags(clf).estimator_type == "classifier"
+
+
+def test_verbose_shows_progress_with_loss(motions, capsys):
+    X, y, _, _ = motions
+    WarpClassifier(**{**FAST, "verbose": True}).fit(X, y)
+    err = capsys.readouterr().err
+    assert "epochs" in err and "loss=" in err
+
+
+def test_cuda_device_trains_there_or_is_refused(motions):
+    X, y, X_test, _ = motions
+    clf = WarpClassifier(**{**FAST, "device": "cuda"})
+    if torch.cuda.is_available():
+        clf.fit(X, y)
+        assert all(p.device.type == "cpu" for p in clf.network_.parameters())
+        assert clf.predict(X_test).shape == (len(X_test),)
+    else:
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            clf.fit(X, y)
+
+
+def test_diverging_training_falls_back_to_finite_weights(motions):
+    X, y, X_test, _ = motions
+    clf = WarpClassifier(**{**FAST, "n_epochs": 20, "lr": 1e8, "transition_lr": 1e4,
+                            "grad_clip": None, "optimizer": "sgd"})
+    with pytest.warns(RuntimeWarning, match="non-finite"):
+        clf.fit(X, y)
+    assert np.isfinite(clf.predict_proba(X_test)).all()
