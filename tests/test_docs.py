@@ -1,0 +1,14 @@
+"""The docstring examples run as written."""
+
+import doctest
+
+import pytest
+
+import skwarp.classification
+
+
+@pytest.mark.parametrize("module", [skwarp.classification])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
