@@ -90,10 +90,24 @@ class WarpEstimatorMixin:
         validation = None if val_idx is None else data.take(
             torch.as_tensor(val_idx, device=device))
         generator = torch.Generator().manual_seed(seed)
+        noise_std = self._noise_std(train)
         self.history_ = train_network(network, self._loss, train, validation, config,
-                                      generator)
+                                      generator, noise_std)
         self.n_epochs_ = len(self.history_["train_loss"])
         self.network_ = network.cpu()
+
+    def _noise_std(self, train: Batch) -> Tensor | None:
+        """Training-noise std per channel: ``input_noise`` times the std of the
+        step differences ``x_t - x_{t-1}`` (what drives the recurrence)."""
+        noise = self.input_noise
+        if not (isinstance(noise, (int, float)) and not isinstance(noise, bool) and noise >= 0):
+            raise ValueError(f"input_noise must be a number >= 0, got {noise!r}")
+        if noise == 0 or train.x.shape[1] < 2:
+            return None
+        steps = train.x[:, 1:] - train.x[:, :-1]
+        valid = (torch.arange(steps.shape[1], device=steps.device)
+                 < (train.lengths - 1)[:, None])
+        return noise * steps[valid].std(dim=0, unbiased=False)
 
     def _predict_device(self) -> torch.device:
         # a model fitted on a GPU still predicts on a machine without one

@@ -142,8 +142,13 @@ def make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Op
 
 def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
                   validation: Batch | None, config: TrainingConfig,
-                  generator: torch.Generator) -> dict[str, list[float]]:
+                  generator: torch.Generator,
+                  noise_std: Tensor | None = None) -> dict[str, list[float]]:
     """Mini-batch training with early stopping; returns the per-epoch history.
+
+    ``noise_std`` (n_channels,) adds Gaussian noise of that std to every
+    training input (never to validation or prediction inputs), drawn from
+    ``generator`` like the shuffling.
 
     ``loss_fn(network, batch)`` returns ``(mean loss, mean score)``. With a
     validation set, the weights of the epoch with the lowest validation loss
@@ -164,7 +169,7 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     progress = _progress(config)
     for _ in progress:
         train_loss, train_score = _train_epoch(network, loss_fn, train, config, optimizer,
-                                               schedule, generator)
+                                               schedule, generator, noise_std)
         history["train_loss"].append(train_loss)
         history["train_score"].append(train_score)
         monitored = train_loss
@@ -196,13 +201,15 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
 
 
 def _train_epoch(network, loss_fn, train: Batch, config: TrainingConfig, optimizer,
-                 schedule, generator) -> tuple[float, float]:
+                 schedule, generator, noise_std) -> tuple[float, float]:
     """One pass over shuffled mini-batches; mean loss and score."""
     network.train()
     order = torch.randperm(len(train), generator=generator).to(train.x.device)
     totals = torch.zeros(2, device=train.x.device)
     for start in range(0, len(train), config.batch_size):
         batch = train.take(order[start:start + config.batch_size])
+        if noise_std is not None:
+            batch = _add_noise(batch, noise_std, generator)
         loss, score = loss_fn(network, batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -213,6 +220,13 @@ def _train_epoch(network, loss_fn, train: Batch, config: TrainingConfig, optimiz
         totals += torch.stack((loss.detach(), score.detach())) * len(batch)
     loss, score = (totals / len(train)).tolist()
     return loss, score
+
+
+def _add_noise(batch: Batch, noise_std: Tensor, generator: torch.Generator) -> Batch:
+    noise = torch.randn(batch.x.shape, generator=generator).to(batch.x.device)
+    valid = torch.arange(batch.x.shape[1], device=batch.x.device) < batch.lengths[:, None]
+    noisy = batch.x + noise * noise_std * valid.unsqueeze(-1)
+    return Batch(noisy, batch.lengths, batch.y)
 
 
 def _all_finite(network: nn.Module) -> bool:

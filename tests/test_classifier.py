@@ -280,3 +280,19 @@ def test_diverging_training_falls_back_to_finite_weights(motions):
     with pytest.warns(RuntimeWarning, match="non-finite"):
         clf.fit(X, y)
     assert np.isfinite(clf.predict_proba(X_test)).all()
+
+
+def test_input_noise_regularises_training_only(motions):
+    X, y, X_test, _ = motions
+    noisy = WarpClassifier(**{**FAST, "input_noise": 0.4}).fit(X, y)
+    clean = WarpClassifier(**{**FAST, "input_noise": 0.0}).fit(X, y)
+    assert not np.array_equal(noisy.predict_proba(X_test), clean.predict_proba(X_test))
+    np.testing.assert_array_equal(noisy.predict_proba(X_test), noisy.predict_proba(X_test))
+    with pytest.raises(ValueError, match="input_noise"):
+        WarpClassifier(**{**FAST, "input_noise": -1.0}).fit(X, y)
+
+
+@pytest.mark.slow
+def test_default_parameters_reach_095_on_basic_motions(motions):
+    X, y, X_test, y_test = motions
+    assert WarpClassifier(random_state=0).fit(X, y).score(X_test, y_test) >= 0.95
