@@ -1,4 +1,4 @@
-"""Training loop, device handling and seeding shared by the estimators."""
+"""Training loop, device handling, threads and seeding shared by the estimators."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import math
 import os
 import secrets
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor, nn
+
+from skwarp._validation import check_choice, check_int, check_real
+from skwarp.core.scan import valid_mask
 
 OPTIMIZERS = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 LR_SCHEDULES = ("cosine", "constant")
@@ -22,8 +25,7 @@ DEVICES = ("auto", "cpu", "cuda")
 
 def resolve_device(device: str) -> torch.device:
     """``"auto"`` is CUDA when available, else CPU."""
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    check_choice("device", device, DEVICES)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
@@ -31,16 +33,28 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def seed_from_random_state(random_state) -> int:
-    """An int seed from ``random_state`` without touching any global RNG."""
-    if random_state is None:
-        return secrets.randbits(31)
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(2**31 - 1))
-    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
-        return int(np.random.RandomState(int(random_state)).randint(2**31 - 1))
-    raise TypeError(f"random_state must be None, an int or a numpy RandomState, "
-                    f"got {type(random_state).__name__}")
+@dataclass(frozen=True)
+class Seeds:
+    """Independent seeds for weight initialisation, shuffling/noise and splits."""
+
+    init: int
+    training: int
+    split: int
+
+    @classmethod
+    def from_random_state(cls, random_state) -> Seeds:
+        """Derive the seeds from ``random_state`` without touching any global RNG."""
+        if random_state is None:
+            entropy = secrets.randbits(64)
+        elif isinstance(random_state, np.random.RandomState):
+            entropy = int(random_state.randint(2**31 - 1))
+        elif isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+            entropy = int(random_state)
+        else:
+            raise TypeError(f"random_state must be None, an int or a numpy RandomState, "
+                            f"got {type(random_state).__name__}")
+        init, training, split = np.random.SeedSequence(entropy).generate_state(3)
+        return cls(int(init), int(training), int(split))
 
 
 @contextmanager
@@ -52,19 +66,26 @@ def seeded_torch(seed: int):
         yield
 
 
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @contextmanager
 def torch_threads(n_threads: int):
-    """Let torch use ``n_threads`` intra-op threads (-1: all cores) inside the block.
+    """Let torch use ``n_threads`` intra-op threads (-1: every core this process
+    may use) inside the block, restoring the previous count afterwards.
 
-    WARP's matrix products are small; on 2 cores one thread trained
-    BasicMotions 30x faster than two when the other core was busy
-    (benchmarks/results/scan.md has the solver timings).
+    The thread count is process-wide: concurrent fits in threads of one process
+    share it. WARP's matrix products are small; on 2 cores one thread trained
+    BasicMotions 30x faster than two when the other core was busy.
     """
-    if not isinstance(n_threads, (int, np.integer)) or isinstance(n_threads, bool) or \
-            n_threads == 0 or n_threads < -1:
-        raise ValueError(f"n_threads must be a positive integer or -1, got {n_threads!r}")
+    if n_threads != -1:
+        check_int("n_threads", n_threads, minimum=1)
     previous = torch.get_num_threads()
-    torch.set_num_threads((os.cpu_count() or 1) if n_threads == -1 else int(n_threads))
+    torch.set_num_threads(_available_cores() if n_threads == -1 else int(n_threads))
     try:
         yield
     finally:
@@ -87,52 +108,58 @@ class TrainingConfig:
     verbose: bool
 
     def __post_init__(self) -> None:
-        _check_positive_int("n_epochs", self.n_epochs)
-        _check_positive_int("batch_size", self.batch_size)
-        _check_positive_int("patience", self.patience)
-        for name in ("lr", "transition_lr"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, "
-                             f"got {self.optimizer!r}")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, "
-                             f"got {self.lr_schedule!r}")
-        if not self.weight_decay >= 0:
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ValueError(f"grad_clip must be None or > 0, got {self.grad_clip!r}")
-
-
-def _check_positive_int(name: str, value) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("n_epochs", "batch_size", "patience"):
+            check_int(name, getattr(self, name), minimum=1)
+        for name in ("lr", "transition_lr", "weight_decay"):
+            check_real(name, getattr(self, name), minimum=0.0)
+        check_real("grad_clip", self.grad_clip, minimum=0.0, strict=True, allow_none=True)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
 
 
 @dataclass
 class Batch:
-    """Padded inputs, their lengths and targets, all on one device."""
+    """Padded inputs, their lengths and targets, all on one device.
+
+    ``host_lengths`` is a CPU copy of ``lengths``, so that cutting a batch to
+    its longest series needs no device-to-host sync.
+    """
 
     x: Tensor
     lengths: Tensor
     y: Tensor
+    host_lengths: Tensor
+
+    @classmethod
+    def from_numpy(cls, x: np.ndarray, lengths: np.ndarray, y: np.ndarray,
+                   device: torch.device) -> Batch:
+        host_lengths = torch.from_numpy(lengths)
+        return cls(torch.from_numpy(x).to(device), host_lengths.to(device),
+                   torch.as_tensor(y).to(device), host_lengths)
 
     def __len__(self) -> int:
         return self.x.shape[0]
 
     def take(self, index: Tensor) -> Batch:
-        lengths = self.lengths[index]
-        longest = int(lengths.max())
-        return Batch(self.x[index, :longest], lengths, self.y[index])
+        """Series ``index`` (a CPU index tensor), cut to the longest of them."""
+        longest = int(self.host_lengths[index].max())
+        on_device = index.to(self.x.device)
+        return Batch(self.x[on_device, :longest], self.lengths[on_device], self.y[on_device],
+                     self.host_lengths[index])
+
+    def batches(self, batch_size: int, order: Tensor | None = None) -> Iterator[Batch]:
+        """Consecutive mini-batches, in ``order`` when given."""
+        order = torch.arange(len(self)) if order is None else order
+        for start in range(0, len(self), batch_size):
+            yield self.take(order[start:start + batch_size])
 
 
 LossFn = Callable[[nn.Module, Batch], tuple[Tensor, Tensor]]
 
 
 def make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Optimizer:
-    """Two groups: the transition ``A`` (its own lr, no weight decay) and the rest."""
+    """Two groups: the transition ``A`` (its own lr, no weight decay: decay
+    would pull ``A`` from its identity start towards zero) and the rest."""
     transition = [p for name, p in network.named_parameters() if name == "A"]
     rest = [p for name, p in network.named_parameters() if name != "A"]
     groups = [{"params": rest, "lr": config.lr, "weight_decay": config.weight_decay},
@@ -141,25 +168,25 @@ def make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Op
 
 
 def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
-                  validation: Batch | None, config: TrainingConfig,
-                  generator: torch.Generator,
+                  validation: Batch | None, config: TrainingConfig, seed: int,
                   noise_std: Tensor | None = None) -> dict[str, list[float]]:
     """Mini-batch training with early stopping; returns the per-epoch history.
-
-    ``noise_std`` (n_channels,) adds Gaussian noise of that std to every
-    training input (never to validation or prediction inputs), drawn from
-    ``generator`` like the shuffling.
 
     ``loss_fn(network, batch)`` returns ``(mean loss, mean score)``. With a
     validation set, the weights of the epoch with the lowest validation loss
     are restored at the end, and training stops after ``config.patience``
     epochs without improvement. A non-finite loss or weight stops training and
     restores the best weights seen so far (the initial ones if the first epoch
-    diverged), with a warning.
+    diverged), with a warning. ``noise_std`` (n_channels,) adds Gaussian noise
+    of that std to every training input, never to validation inputs. ``seed``
+    drives shuffling (CPU generator) and noise (a generator on the data's
+    device, so CPU and GPU runs draw different noise).
     """
     optimizer = make_optimizer(network, config)
     n_batches = -(-len(train) // config.batch_size)
     schedule = _make_schedule(optimizer, config, n_batches)
+    shuffler = torch.Generator().manual_seed(seed)
+    noise = None if noise_std is None else _Noise(noise_std, seed + 1)
     history: dict[str, list[float]] = {"train_loss": [], "train_score": []}
     if validation is not None:
         history.update(val_loss=[], val_score=[])
@@ -168,8 +195,9 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     diverged = False
     progress = _progress(config)
     for _ in progress:
-        train_loss, train_score = _train_epoch(network, loss_fn, train, config, optimizer,
-                                               schedule, generator, noise_std)
+        order = torch.randperm(len(train), generator=shuffler)
+        train_loss, train_score = _train_epoch(network, loss_fn, train.batches(
+            config.batch_size, order), len(train), config, optimizer, schedule, noise)
         history["train_loss"].append(train_loss)
         history["train_score"].append(train_score)
         monitored = train_loss
@@ -200,16 +228,29 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     return history
 
 
-def _train_epoch(network, loss_fn, train: Batch, config: TrainingConfig, optimizer,
-                 schedule, generator, noise_std) -> tuple[float, float]:
-    """One pass over shuffled mini-batches; mean loss and score."""
+class _Noise:
+    """Gaussian input noise on the valid steps of a batch."""
+
+    def __init__(self, std: Tensor, seed: int) -> None:
+        self.std = std
+        self.generator = torch.Generator(device=std.device).manual_seed(seed)
+
+    def __call__(self, batch: Batch) -> Batch:
+        noise = torch.randn(batch.x.shape, generator=self.generator, device=batch.x.device)
+        valid = valid_mask(batch.lengths, batch.x.shape[1]).unsqueeze(-1)
+        return Batch(batch.x + noise * self.std * valid, batch.lengths, batch.y,
+                     batch.host_lengths)
+
+
+def _train_epoch(network, loss_fn, batches: Iterator[Batch], n_series: int,
+                 config: TrainingConfig, optimizer, schedule,
+                 noise: _Noise | None) -> tuple[float, float]:
+    """One pass over the mini-batches; mean loss and score."""
     network.train()
-    order = torch.randperm(len(train), generator=generator).to(train.x.device)
-    totals = torch.zeros(2, device=train.x.device)
-    for start in range(0, len(train), config.batch_size):
-        batch = train.take(order[start:start + config.batch_size])
-        if noise_std is not None:
-            batch = _add_noise(batch, noise_std, generator)
+    totals = None
+    for batch in batches:
+        if noise is not None:
+            batch = noise(batch)
         loss, score = loss_fn(network, batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -217,20 +258,14 @@ def _train_epoch(network, loss_fn, train: Batch, config: TrainingConfig, optimiz
             nn.utils.clip_grad_norm_(network.parameters(), config.grad_clip)
         optimizer.step()
         schedule.step()
-        totals += torch.stack((loss.detach(), score.detach())) * len(batch)
-    loss, score = (totals / len(train)).tolist()
+        step = torch.stack((loss.detach(), score.detach())) * len(batch)
+        totals = step if totals is None else totals + step
+    loss, score = (totals / n_series).tolist()
     return loss, score
 
 
-def _add_noise(batch: Batch, noise_std: Tensor, generator: torch.Generator) -> Batch:
-    noise = torch.randn(batch.x.shape, generator=generator).to(batch.x.device)
-    valid = torch.arange(batch.x.shape[1], device=batch.x.device) < batch.lengths[:, None]
-    noisy = batch.x + noise * noise_std * valid.unsqueeze(-1)
-    return Batch(noisy, batch.lengths, batch.y)
-
-
 def _all_finite(network: nn.Module) -> bool:
-    return all(bool(torch.isfinite(p).all()) for p in network.parameters())
+    return bool(torch.stack([torch.isfinite(p).all() for p in network.parameters()]).all())
 
 
 @torch.no_grad()
@@ -238,13 +273,10 @@ def evaluate(network: nn.Module, loss_fn: LossFn, data: Batch,
              batch_size: int) -> tuple[float, float]:
     """Mean loss and score of ``network`` on ``data``, in eval mode."""
     network.eval()
-    totals = torch.zeros(2, device=data.x.device)
-    for start in range(0, len(data), batch_size):
-        batch = data.take(torch.arange(start, min(start + batch_size, len(data)),
-                                       device=data.x.device))
-        loss, score = loss_fn(network, batch)
-        totals += torch.stack((loss, score)) * len(batch)
-    return tuple((totals / len(data)).tolist())
+    totals = sum(torch.stack(loss_fn(network, batch)) * len(batch)
+                 for batch in data.batches(batch_size))
+    loss, score = (totals / len(data)).tolist()
+    return loss, score
 
 
 def _make_schedule(optimizer, config: TrainingConfig, n_batches: int):

@@ -10,6 +10,8 @@ from torch import Tensor
 from skwarp._estimator import WarpEstimatorMixin
 from skwarp._sklearn_compat import SklearnCompatMixin
 from skwarp._training import Batch
+from skwarp._validation import check_choice
+from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS, valid_mask
 
 DECODINGS = ("last", "mean")
 
@@ -46,7 +48,8 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         Classify from the root network's output at the last step (the paper),
         or from its mean over all steps.
     solver : {"auto", "sequential", "parallel", "kernel"}, default="auto"
-        How the recurrence is solved; "auto" picks by cost.
+        How the recurrence is solved; "auto" picks by cost. "kernel" computes
+        only the final state, so it needs ``decoding="last"``.
     n_epochs : int, default=100
         Training epochs (upper bound with early stopping).
     batch_size : int, default=8
@@ -62,7 +65,8 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         lifted test accuracy from about 0.82 to about 0.95.
     optimizer : {"adamw", "adam", "sgd"}, default="adamw"
     weight_decay : float, default=0.0
-        Decoupled weight decay of every parameter except ``A``.
+        Weight decay of every parameter except ``A`` (decoupled with "adamw",
+        an L2 penalty with "adam" and "sgd").
     grad_clip : float or None, default=1.0
         Maximum gradient norm.
     lr_schedule : {"cosine", "constant"}, default="cosine"
@@ -168,8 +172,11 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
 
     # -- sktime hooks -------------------------------------------------------- #
     def _fit(self, X, y):
-        if self.decoding not in DECODINGS:
-            raise ValueError(f"decoding must be one of {DECODINGS}, got {self.decoding!r}")
+        check_choice("decoding", self.decoding, DECODINGS)
+        if self.decoding == "last":
+            check_choice("solver", self.solver, FINAL_STATE_METHODS)
+        else:  # every state is needed: the final-state kernel cannot serve
+            check_choice("solver", self.solver, SCAN_METHODS)
         targets = np.searchsorted(self.classes_, y)
         self._fit_network(X, targets, n_outputs=self.n_classes_,
                           stratify=True)
@@ -188,8 +195,8 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     def _outputs(self, network, batch: Batch) -> Tensor:
         if self.decoding == "last":
             return network(batch.x, batch.lengths, method=self.solver)
-        outputs = network.forward_all(batch.x, batch.lengths, method=_scan_method(self.solver))
-        valid = torch.arange(batch.x.shape[1], device=batch.x.device) < batch.lengths[:, None]
+        outputs = network.forward_all(batch.x, batch.lengths, method=self.solver)
+        valid = valid_mask(batch.lengths, batch.x.shape[1])
         weights = valid.to(outputs.dtype) / batch.lengths[:, None].to(outputs.dtype)
         return (outputs * weights.unsqueeze(-1)).sum(1)
 
@@ -210,6 +217,3 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
              "patience": 2, "scaling": "minmax", "device": "cpu", "random_state": 1},
         ]
 
-
-def _scan_method(solver: str) -> str:
-    return solver if solver in ("auto", "sequential", "parallel") else "auto"

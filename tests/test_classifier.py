@@ -214,7 +214,10 @@ def test_y_of_another_length_rejected(motions):
     ({"n_epochs": 0}, "n_epochs"), ({"lr": -1.0}, "lr"), ({"optimizer": "lbfgs"}, "optimizer"),
     ({"scaling": "robust"}, "scaling"), ({"device": "tpu"}, "device"),
     ({"decoding": "first"}, "decoding"), ({"root_width": 0}, "root_width"),
-    ({"validation_fraction": 1.0}, "validation_fraction"), ({"solver": "fft"}, "method"),
+    ({"validation_fraction": 1.0}, "validation_fraction"), ({"solver": "fft"}, "solver"),
+    ({"solver": "kernel", "decoding": "mean"}, "solver"), ({"weight_decay": "x"}, "weight_decay"),
+    ({"grad_clip": np.inf}, "grad_clip"), ({"time_channel": "no"}, "time_channel"),
+    ({"input_noise": True}, "input_noise"), ({"state_clip": 0}, "state_clip"),
     ({"n_threads": 0}, "n_threads"), ({"activation": "swish"}, "activation"),
     ({"random_state": "seed"}, "random_state"),
 ])
@@ -287,7 +290,12 @@ def test_input_noise_regularises_training_only(motions):
     noisy = WarpClassifier(**{**FAST, "input_noise": 0.4}).fit(X, y)
     clean = WarpClassifier(**{**FAST, "input_noise": 0.0}).fit(X, y)
     assert not np.array_equal(noisy.predict_proba(X_test), clean.predict_proba(X_test))
-    np.testing.assert_array_equal(noisy.predict_proba(X_test), noisy.predict_proba(X_test))
+    # prediction = the fitted network on the cleanly scaled inputs, no noise
+    lengths = np.full(len(X_test), X_test.shape[2])
+    x = torch.from_numpy(noisy.scaler_.transform(X_test.transpose(0, 2, 1), lengths))
+    with torch.no_grad():
+        expected = torch.softmax(noisy.network_(x).double(), dim=1).numpy()
+    np.testing.assert_allclose(noisy.predict_proba(X_test), expected, rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError, match="input_noise"):
         WarpClassifier(**{**FAST, "input_noise": -1.0}).fit(X, y)
 

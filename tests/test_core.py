@@ -51,8 +51,12 @@ def _network(**kwargs):
     return net
 
 
+METHODS = ["sequential", "parallel", "kernel"]
+
+
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("kwargs", [{}, {"time_channel": True}, {"initial_state": "learned"}])
-def test_warp_matches_its_definition(kwargs):
+def test_warp_matches_its_definition(kwargs, method):
     net = _network(**kwargs)
     x = torch.randn(2, 9, 3, dtype=torch.float64)
     inputs = x
@@ -65,25 +69,52 @@ def test_warp_matches_its_definition(kwargs):
         theta = theta @ net.A.T + (inputs[:, t] - inputs[:, t - 1]) @ net.B.T
         expected.append(theta)
     expected = torch.stack(expected, dim=1)
-    torch.testing.assert_close(net.states(x), expected)
-    torch.testing.assert_close(net.final_state(x), expected[:, -1])
+    scan_method = "parallel" if method == "kernel" else method
+    torch.testing.assert_close(net.states(x, method=scan_method), expected)
+    torch.testing.assert_close(net.final_state(x, method=method), expected[:, -1])
     tau = torch.linspace(0, 1, 9, dtype=torch.float64).expand(2, 9)
     torch.testing.assert_close(net.forward_all(x), net.root(
         expected, time_features(tau, 2)))
     torch.testing.assert_close(net(x), net.forward_all(x)[:, -1])
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("kwargs", [{}, {"time_channel": True}, {"state_clip": 0.5}])
-def test_padded_batch_equals_series_one_by_one(kwargs):
+def test_padded_batch_equals_series_one_by_one(kwargs, method):
     net = _network(**kwargs)
     lengths = torch.tensor([7, 1, 4])
     x = torch.randn(3, 7, 3, dtype=torch.float64)
-    batched = net(x, lengths)
-    batched_all = net.forward_all(x, lengths)
+    x[1, 1:] = torch.inf  # garbage after a series' end must not leak
+    x[2, 4:] = torch.nan
+    scan_method = "parallel" if method == "kernel" else method
+    batched = net(x, lengths, method=method)
+    batched_all = net.forward_all(x, lengths, method=scan_method)
+    loss = batched.square().sum() + batched_all.square().sum()
+    grads = torch.autograd.grad(loss, list(net.parameters()))
+    assert all(torch.isfinite(g).all() for g in grads)
     for i, n in enumerate(lengths.tolist()):
         alone = net(x[i:i + 1, :n])
         torch.testing.assert_close(batched[i:i + 1], alone)
         torch.testing.assert_close(batched_all[i, :n], net.forward_all(x[i:i + 1, :n])[0])
+
+
+def test_length_one_series_decodes_at_tau_one_everywhere():
+    net = _network()
+    x = torch.randn(2, 1, 3, dtype=torch.float64)
+    torch.testing.assert_close(net(x), net.forward_all(x)[:, -1])
+    padded = torch.cat((x, torch.randn(2, 4, 3, dtype=torch.float64)), dim=1)
+    torch.testing.assert_close(net.forward_all(padded, torch.tensor([1, 1]))[:, 0], net(x))
+
+
+def test_lengths_are_checked():
+    net = _network()
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    for bad in ([0, 5], [6, 2], [[5, 5]], [2.0, 3.0]):
+        with pytest.raises(ValueError, match="lengths"):
+            net(x, torch.tensor(bad))
+    with pytest.raises(ValueError, match="shape"):
+        net(torch.randn(2, 5, 4, dtype=torch.float64))
+    torch.testing.assert_close(net(x, [5, 5]), net(x))  # lists are accepted
 
 
 def test_state_clip_bounds_the_state():

@@ -33,15 +33,24 @@ def _check_method(method: str, allowed: tuple[str, ...]) -> None:
 # --------------------------------------------------------------------------- #
 # all states
 # --------------------------------------------------------------------------- #
-def scan_sequential(A: Tensor, u: Tensor, h0: Tensor | None = None) -> Tensor:
-    """Reference loop: every state of ``h_s = A h_{s-1} + u_s``, ``h_{-1} = h0``."""
+def scan_sequential(A: Tensor, u: Tensor, h0: Tensor | None = None,
+                    clip: float | None = None) -> Tensor:
+    """Reference loop: every state of ``h_s = A h_{s-1} + u_s``, ``h_{-1} = h0``.
+
+    ``clip`` clamps every state to ``[-clip, clip]`` (a nonlinear variant that
+    only this loop solves).
+    """
     steps = u.unbind(1)  # unbind, not u[:, s]: slicing makes backward O(S^2)
     h = torch.zeros_like(u[:, 0]) if h0 is None else h0
     states = []
     for u_s in steps:
-        h = h @ A.T + u_s
+        h = _clamp(h @ A.T + u_s, clip)
         states.append(h)
     return torch.stack(states, dim=1)
+
+
+def _clamp(h: Tensor, clip: float | None) -> Tensor:
+    return h if clip is None else h.clamp(-clip, clip)
 
 
 def _odd_even_scan(A: Tensor, u: Tensor) -> Tensor:
@@ -107,14 +116,15 @@ def linear_scan(
 # --------------------------------------------------------------------------- #
 # final state
 # --------------------------------------------------------------------------- #
-def _valid_mask(lengths: Tensor, n_steps: int) -> Tensor:
+def valid_mask(lengths: Tensor, n_steps: int) -> Tensor:
+    """Boolean (N, n_steps): True on each row's first ``lengths[i]`` steps."""
     return torch.arange(n_steps, device=lengths.device) < lengths[:, None]
 
 
 def _right_align(v: Tensor, lengths: Tensor) -> Tensor:
     """Move each row's first ``lengths[i]`` steps to the end, zeros in front."""
     n_steps = v.shape[1]
-    v = v * _valid_mask(lengths, n_steps).unsqueeze(-1).to(v.dtype)
+    v = torch.where(valid_mask(lengths, n_steps).unsqueeze(-1), v, torch.zeros_like(v))
     shift = (n_steps - lengths)[:, None]
     index = (torch.arange(n_steps, device=v.device) - shift) % n_steps
     return torch.gather(v, 1, index.unsqueeze(-1).expand_as(v))
@@ -135,8 +145,7 @@ def _apply_power(h: Tensor, powers: list[Tensor], exponents: Tensor) -> Tensor:
     """
     for bit, power in enumerate(powers):
         use = ((exponents >> bit) & 1).bool().unsqueeze(-1)
-        if use.any():
-            h = torch.where(use, h @ power.T, h)
+        h = torch.where(use, h @ power.T, h)
     return h
 
 
@@ -228,12 +237,14 @@ def final_state(
     Tensor of shape (N, D)
     """
     _check_method(method, FINAL_STATE_METHODS)
+    if lengths is not None:
+        lengths = check_lengths(lengths, v.shape[1], v.device, minimum=0)
     if method == "auto":
         method = _choose_final_state_method(A.shape[0], v.shape[0], v.shape[1])
     if method == "kernel":
         return final_state_kernel(A, B, v, h0, lengths, chunk)
     if method == "sequential":
-        return _final_state_sequential(A, B, v, h0, lengths)
+        return final_state_sequential(A, B, v, h0, lengths)
     if v.shape[1] == 0:
         return h0
     states = scan_parallel(A, v @ B.T, h0)
@@ -247,12 +258,26 @@ def _choose_final_state_method(n_state: int, n_series: int, n_steps: int) -> str
     return "kernel" if n_series * n_steps >= n_state * squarings else "sequential"
 
 
-def _final_state_sequential(A, B, v, h0, lengths):
+def final_state_sequential(A: Tensor, B: Tensor, v: Tensor, h0: Tensor,
+                           lengths: Tensor | None = None,
+                           clip: float | None = None) -> Tensor:
+    """Loop version of :func:`final_state`; ``clip`` as in :func:`scan_sequential`."""
     h = h0
     for s, v_s in enumerate(v.unbind(1)):
-        new = h @ A.T + v_s @ B.T
+        new = _clamp(h @ A.T + v_s @ B.T, clip)
         h = new if lengths is None else torch.where((s < lengths)[:, None], new, h)
     return h
+
+
+def check_lengths(lengths, n_steps: int, device: torch.device, minimum: int = 1) -> Tensor:
+    """``lengths`` as an int64 tensor on ``device``, each in [minimum, n_steps]."""
+    lengths = torch.as_tensor(lengths, device=device)
+    if lengths.dtype.is_floating_point or lengths.dtype == torch.bool or lengths.ndim != 1:
+        raise ValueError("lengths must be a 1D integer tensor")
+    if lengths.numel() and not bool(((lengths >= minimum) & (lengths <= n_steps)).all()):
+        raise ValueError(f"lengths must lie in [{minimum}, {n_steps}], got values "
+                         f"from {int(lengths.min())} to {int(lengths.max())}")
+    return lengths.long()
 
 
 def _gather_last(states: Tensor, h0: Tensor, lengths: Tensor | None) -> Tensor:

@@ -11,7 +11,16 @@ import torch
 from torch import Tensor, nn
 
 from skwarp.core.root import RootNetwork, time_features
-from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS, final_state, linear_scan
+from skwarp.core.scan import (
+    FINAL_STATE_METHODS,
+    SCAN_METHODS,
+    check_lengths,
+    final_state,
+    final_state_sequential,
+    linear_scan,
+    scan_sequential,
+    valid_mask,
+)
 
 INITIAL_STATES = ("mlp", "learned")
 
@@ -113,37 +122,54 @@ class WarpNetwork(nn.Module):
 
     # -- inputs ------------------------------------------------------------ #
     def _tau(self, n_steps: int, lengths: Tensor | None, like: Tensor) -> Tensor:
-        """Normalised time ``t / (L - 1)`` of shape (N, T); 1 for length-1 series."""
+        """Normalised time ``t / (L - 1)`` of shape (N, T).
+
+        A length-1 series sits at ``tau = 1``, where :meth:`forward` decodes.
+        """
         steps = torch.arange(n_steps, dtype=like.dtype, device=like.device)
         if lengths is None:
-            last = torch.full((like.shape[0], 1), max(n_steps - 1, 1),
-                              dtype=like.dtype, device=like.device)
-        else:
-            last = (lengths - 1).clamp(min=1).to(like.dtype).unsqueeze(1)
-        return steps / last
+            lengths = torch.full((like.shape[0],), n_steps, device=like.device)
+        last = (lengths - 1).to(like.dtype).unsqueeze(1)
+        return torch.where(last > 0, steps / last.clamp(min=1), torch.ones_like(steps))
 
     def _drive(self, x: Tensor, lengths: Tensor | None) -> Tensor:
-        """Input differences ``x_t - x_{t-1}``, t >= 1, shape (N, T-1, d')."""
+        """Input differences ``x_t - x_{t-1}``, t >= 1, shape (N, T-1, d').
+
+        Differences past a series' end are zero, so padding (even inf or NaN)
+        reaches neither the states nor the gradients.
+        """
         if self.time_channel:
             x = torch.cat((x, self._tau(x.shape[1], lengths, x).unsqueeze(-1)), dim=-1)
-        return x[:, 1:] - x[:, :-1]
+        drive = x[:, 1:] - x[:, :-1]
+        if lengths is None:
+            return drive
+        valid = valid_mask(lengths - 1, drive.shape[1]).unsqueeze(-1)
+        return torch.where(valid, drive, torch.zeros_like(drive))
 
     @staticmethod
     def _drive_lengths(lengths: Tensor | None) -> Tensor | None:
         return None if lengths is None else (lengths - 1).clamp(min=0)
 
     # -- states ------------------------------------------------------------ #
+    def _check_input(self, x: Tensor, lengths, method: str, methods) -> Tensor | None:
+        if method not in methods:
+            raise ValueError(f"method must be one of {methods}, got {method!r}")
+        if x.ndim != 3 or x.shape[2] != self.n_channels or x.shape[1] == 0:
+            raise ValueError(f"x must have shape (N, T >= 1, {self.n_channels}), "
+                             f"got {tuple(x.shape)}")
+        return None if lengths is None else check_lengths(lengths, x.shape[1], x.device)
+
     def final_state(self, x: Tensor, lengths: Tensor | None = None,
                     method: str = "auto") -> Tensor:
         """``theta`` at each series' last step, shape (N, D)."""
-        if method not in FINAL_STATE_METHODS:
-            raise ValueError(f"method must be one of {FINAL_STATE_METHODS}, got {method!r}")
+        lengths = self._check_input(x, lengths, method, FINAL_STATE_METHODS)
         theta0 = self.initial_state(x[:, 0])
         drive = self._drive(x, lengths)
+        drive_lengths = self._drive_lengths(lengths)
         if self.state_clip is not None:
-            return self._clipped_final_state(theta0, drive, self._drive_lengths(lengths))
-        return final_state(self.A, self.B, drive, theta0,
-                           self._drive_lengths(lengths), method=method)
+            return final_state_sequential(self.A, self.B, drive, theta0, drive_lengths,
+                                          clip=self.state_clip)
+        return final_state(self.A, self.B, drive, theta0, drive_lengths, method=method)
 
     def states(self, x: Tensor, lengths: Tensor | None = None,
                method: str = "auto") -> Tensor:
@@ -151,17 +177,13 @@ class WarpNetwork(nn.Module):
 
         Steps past a series' length hold that series' last state.
         """
-        if method not in SCAN_METHODS:
-            raise ValueError(f"method must be one of {SCAN_METHODS}, got {method!r}")
+        lengths = self._check_input(x, lengths, method, SCAN_METHODS)
         theta0 = self.initial_state(x[:, 0])
         drive = self._drive(x, lengths)
-        if lengths is not None:
-            valid = torch.arange(drive.shape[1], device=x.device) < (lengths - 1)[:, None]
-            drive = drive * valid.unsqueeze(-1).to(drive.dtype)
         if drive.shape[1] == 0:
             return theta0.unsqueeze(1)
         if self.state_clip is not None:
-            rest = self._clipped_states(theta0, drive)
+            rest = scan_sequential(self.A, drive @ self.B.T, theta0, clip=self.state_clip)
         else:
             rest = linear_scan(self.A, drive @ self.B.T, theta0, method=method)
         trajectory = torch.cat((theta0.unsqueeze(1), rest), dim=1)
@@ -171,21 +193,6 @@ class WarpNetwork(nn.Module):
             trajectory = torch.gather(trajectory, 1,
                                       index.unsqueeze(-1).expand_as(trajectory))
         return trajectory
-
-    def _clipped_states(self, theta0: Tensor, drive: Tensor) -> Tensor:
-        theta, out = theta0, []
-        for u_t in (drive @ self.B.T).unbind(1):
-            theta = (theta @ self.A.T + u_t).clamp(-self.state_clip, self.state_clip)
-            out.append(theta)
-        return torch.stack(out, dim=1)
-
-    def _clipped_final_state(self, theta0, drive, drive_lengths):
-        theta = theta0
-        for t, u_t in enumerate((drive @ self.B.T).unbind(1)):
-            new = (theta @ self.A.T + u_t).clamp(-self.state_clip, self.state_clip)
-            theta = new if drive_lengths is None else torch.where(
-                (t < drive_lengths)[:, None], new, theta)
-        return theta
 
     # -- decoding ---------------------------------------------------------- #
     def decode(self, theta: Tensor, tau: Tensor) -> Tensor:
