@@ -25,7 +25,7 @@ from _report import machine_header  # noqa: E402
 VARIANTS = {
     "defaults": {},
     "input_noise=0 (no regularisation, as in the paper)": {"input_noise": 0.0},
-    "input_noise=0.2": {"input_noise": 0.2},
+    "input_noise=0.4": {"input_noise": 0.4},
     "transition_lr=1e-4": {"transition_lr": 1e-4},
     "initial_state='learned'": {"initial_state": "learned"},
     "decoding='mean'": {"decoding": "mean"},
