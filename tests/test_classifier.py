@@ -304,3 +304,16 @@ def test_input_noise_regularises_training_only(motions):
 def test_default_parameters_reach_095_on_basic_motions(motions):
     X, y, X_test, y_test = motions
     assert WarpClassifier(random_state=0).fit(X, y).score(X_test, y_test) >= 0.95
+
+
+def test_fit_restores_the_torch_thread_count(motions):
+    X, y, _, _ = motions
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        clf = WarpClassifier(**{**FAST, "n_threads": 1}).fit(X, y)
+        assert torch.get_num_threads() == 2
+        clf.predict(X)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
