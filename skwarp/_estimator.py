@@ -41,7 +41,8 @@ class WarpEstimatorMixin:
             weight_decay=self.weight_decay, grad_clip=self.grad_clip,
             lr_schedule=self.lr_schedule, patience=self.patience, verbose=self.verbose)
 
-    def _build_network(self, n_channels: int, n_outputs: int, seed: int) -> WarpNetwork:
+    def _build_network(self, n_channels: int, n_outputs: int, seed: int,
+                       **extra) -> WarpNetwork:
         kwargs = {
             "root_width": check_int("root_width", self.root_width, minimum=1),
             "root_depth": check_int("root_depth", self.root_depth, minimum=0),
@@ -54,7 +55,7 @@ class WarpEstimatorMixin:
             "initial_state": self.initial_state,
         }
         with seeded_torch(seed):
-            return WarpNetwork(n_channels, n_outputs, **kwargs)
+            return WarpNetwork(n_channels, n_outputs, **kwargs, **extra)
 
     def _split(self, targets: np.ndarray, stratify: bool, seed: int):
         """Indices of the training and (optional) validation series."""
@@ -75,21 +76,29 @@ class WarpEstimatorMixin:
                                 stratify=labels)
 
     def _fit_network(self, X, targets: np.ndarray, n_outputs: int, stratify: bool) -> None:
+        """Fit on a panel ``X`` with one target per series (a random validation
+        split, stratified on request)."""
         with torch_threads(self.n_threads):
-            self._fit_network_inner(X, targets, n_outputs, stratify)
+            values, lengths = panel_to_padded(X)
+            seeds = Seeds.from_random_state(self.random_state)
+            train_idx, val_idx = self._split(targets, stratify, seeds.split)
+            # scaling learned on the training series only: validation stays unseen
+            self.scaler_ = ChannelScaler(self.scaling).fit(values[train_idx],
+                                                           lengths[train_idx])
+            scaled = self.scaler_.transform(values, lengths)
+            self._train(scaled, lengths, targets, train_idx, val_idx, n_outputs, seeds)
 
-    def _fit_network_inner(self, X, targets, n_outputs, stratify) -> None:
-        values, lengths = panel_to_padded(X)
+    def _train(self, values: np.ndarray, lengths: np.ndarray, targets: np.ndarray,
+               train_idx: np.ndarray, val_idx: np.ndarray | None, n_outputs: int,
+               seeds: Seeds, network_kwargs: dict | None = None) -> None:
+        """Build and train the network on scaled, padded ``values``; sets
+        ``network_``, ``history_``, ``n_epochs_`` and ``n_channels_``."""
         config = self._training_config()
         device = resolve_device(self.device)
-        seeds = Seeds.from_random_state(self.random_state)
-        train_idx, val_idx = self._split(targets, stratify, seeds.split)
         self.n_channels_ = values.shape[2]
-        # scaling learned on the training series only: validation stays unseen
-        self.scaler_ = ChannelScaler(self.scaling).fit(values[train_idx], lengths[train_idx])
-        network = self._build_network(self.n_channels_, n_outputs, seeds.init).to(device)
-        data = Batch.from_numpy(self.scaler_.transform(values, lengths), lengths, targets,
-                                device)
+        network = self._build_network(self.n_channels_, n_outputs, seeds.init,
+                                      **(network_kwargs or {})).to(device)
+        data = Batch.from_numpy(values, lengths, targets, device)
         train = data.take(torch.as_tensor(train_idx))
         validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
         self.history_ = train_network(network, self._loss, train, validation, config,

@@ -7,6 +7,8 @@ the output at step ``t`` is ``root(time_features(tau_t); theta_t)``. See
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor, nn
 
@@ -87,6 +89,10 @@ class WarpNetwork(nn.Module):
     state_clip : float or None
         Clip ``theta_t`` to ``[-state_clip, state_clip]`` after every step. This
         makes the recurrence nonlinear, so it runs as a sequential loop.
+    time_scale : float or None
+        ``tau_t = t / time_scale`` for every series (forecasting windows of a
+        fixed length, and rollouts past them); by default ``t / (L - 1)`` with
+        each series' own length ``L``.
 
     Input series are tensors of shape ``(N, T, d)``; ``lengths`` (N,) gives each
     series' own length when a padded batch holds series of unequal length
@@ -96,13 +102,15 @@ class WarpNetwork(nn.Module):
     def __init__(self, n_channels: int, n_outputs: int, *, root_width: int = 32,
                  root_depth: int = 1, activation: str = "relu", n_frequencies: int = 4,
                  initial_state: str = "mlp", init_layers: int = 2,
-                 time_channel: bool = False, state_clip: float | None = None) -> None:
+                 time_channel: bool = False, state_clip: float | None = None,
+                 time_scale: float | None = None) -> None:
         super().__init__()
         if initial_state not in INITIAL_STATES:
             raise ValueError(f"initial_state must be one of {INITIAL_STATES}, "
                              f"got {initial_state!r}")
         self.n_channels, self.n_frequencies = n_channels, n_frequencies
         self.time_channel, self.state_clip = time_channel, state_clip
+        self.time_scale = time_scale
         self.root = RootNetwork(1 + 2 * n_frequencies, n_outputs, root_width,
                                 root_depth, activation)
         n_params = self.root.n_params
@@ -127,6 +135,8 @@ class WarpNetwork(nn.Module):
         A length-1 series sits at ``tau = 1``, where :meth:`forward` decodes.
         """
         steps = torch.arange(n_steps, dtype=like.dtype, device=like.device)
+        if self.time_scale is not None:
+            return (steps / self.time_scale).expand(like.shape[0], -1)
         if lengths is None:
             lengths = torch.full((like.shape[0],), n_steps, device=like.device)
         last = (lengths - 1).to(like.dtype).unsqueeze(1)
@@ -211,3 +221,68 @@ class WarpNetwork(nn.Module):
         """Outputs at every step, shape (N, T, n_outputs)."""
         theta = self.states(x, lengths, method)
         return self.decode(theta, self._tau(x.shape[1], lengths, theta))
+
+    # -- recurrent (autoregressive) mode ------------------------------------ #
+    def _step(self, theta: Tensor, x_prev: Tensor, x_next: Tensor, t_prev: int) -> Tensor:
+        """``theta_{t+1}`` from ``theta_t`` and the inputs at ``t`` and ``t+1``."""
+        drive = x_next - x_prev
+        if self.time_channel:
+            if self.time_scale is None:
+                raise ValueError("recurrent mode with time_channel needs time_scale")
+            dtau = torch.full_like(drive[:, :1], 1.0 / self.time_scale)
+            drive = torch.cat((drive, dtau), dim=-1)
+        theta = theta @ self.A.T + drive @ self.B.T
+        return theta if self.state_clip is None else theta.clamp(-self.state_clip,
+                                                                 self.state_clip)
+
+    def _decode_at(self, theta: Tensor, t: int) -> Tensor:
+        if self.time_scale is None:
+            raise ValueError("recurrent mode needs time_scale (tau of future steps)")
+        tau = torch.full(theta.shape[:1], t / self.time_scale, dtype=theta.dtype,
+                         device=theta.device)
+        return self.decode(theta, tau)
+
+    def rollout(self, theta: Tensor, x_last: Tensor, t_last: int, n_steps: int,
+                next_input: Callable[[Tensor, Tensor], Tensor]) -> tuple[Tensor, Tensor]:
+        """Generate ``n_steps`` steps autoregressively from state ``theta`` at step
+        ``t_last`` whose input was ``x_last``.
+
+        At each step the root output ``y_t`` is decoded, the next input is
+        ``next_input(y_t, x_t)`` (a prediction's mean, or a sample), and the
+        state advances with it. Returns outputs (N, n_steps, n_outputs) and the
+        generated inputs (N, n_steps, d).
+        """
+        outputs, inputs = [], []
+        x_t = x_last
+        for t in range(t_last, t_last + n_steps):
+            y_t = self._decode_at(theta, t)
+            x_next = next_input(y_t, x_t)
+            theta = self._step(theta, x_t, x_next, t)
+            outputs.append(y_t)
+            inputs.append(x_next)
+            x_t = x_next
+        return torch.stack(outputs, dim=1), torch.stack(inputs, dim=1)
+
+    def teacher_forced(self, x: Tensor, n_context: int, p_forcing: float,
+                       next_input: Callable[[Tensor, Tensor], Tensor],
+                       generator: torch.Generator | None = None) -> Tensor:
+        """Outputs at steps ``0 .. T-2`` in recurrent mode, shape (N, T-1, n_outputs).
+
+        The first ``n_context`` inputs are the truth; after that each input is
+        the truth with probability ``p_forcing`` and otherwise
+        ``next_input(y_t, input_t)``, the model's own prediction.
+        """
+        theta = self.initial_state(x[:, 0])
+        fed = x[:, 0]
+        outputs = []
+        truth = x.unbind(1)
+        for t in range(x.shape[1] - 1):
+            y_t = self._decode_at(theta, t)
+            outputs.append(y_t)
+            x_next = truth[t + 1]
+            if t + 1 >= n_context:
+                keep = torch.rand(x.shape[0], 1, generator=generator).to(x.device) < p_forcing
+                x_next = torch.where(keep, x_next, next_input(y_t, fed))
+            theta = self._step(theta, fed, x_next, t)
+            fed = x_next
+        return torch.stack(outputs, dim=1)
