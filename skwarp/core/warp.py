@@ -265,8 +265,9 @@ class WarpNetwork(nn.Module):
 
     def teacher_forced(self, x: Tensor, n_context: int, p_forcing: float,
                        next_input: Callable[[Tensor, Tensor], Tensor],
-                       generator: torch.Generator | None = None) -> Tensor:
-        """Outputs at steps ``0 .. T-2`` in recurrent mode, shape (N, T-1, n_outputs).
+                       generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """Outputs at steps ``0 .. T-2`` in recurrent mode, shape (N, T-1, n_outputs),
+        and the inputs the model was fed at steps ``0 .. T-2`` (N, T-1, d).
 
         The first ``n_context`` inputs are the truth; after that each input is
         the truth with probability ``p_forcing`` and otherwise
@@ -274,15 +275,16 @@ class WarpNetwork(nn.Module):
         """
         theta = self.initial_state(x[:, 0])
         fed = x[:, 0]
-        outputs = []
+        outputs, inputs = [], []
         truth = x.unbind(1)
         for t in range(x.shape[1] - 1):
             y_t = self._decode_at(theta, t)
             outputs.append(y_t)
+            inputs.append(fed)
             x_next = truth[t + 1]
             if t + 1 >= n_context:
                 keep = torch.rand(x.shape[0], 1, generator=generator).to(x.device) < p_forcing
                 x_next = torch.where(keep, x_next, next_input(y_t, fed))
             theta = self._step(theta, fed, x_next, t)
             fed = x_next
-        return torch.stack(outputs, dim=1)
+        return torch.stack(outputs, dim=1), torch.stack(inputs, dim=1)

@@ -1,0 +1,409 @@
+"""WarpForecaster: WARP as a sktime forecaster (autoregressive, probabilistic)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import torch
+from sktime.forecasting.base import BaseForecaster
+from torch import Tensor
+
+from skwarp._estimator import WarpEstimatorMixin
+from skwarp._preprocessing import ChannelScaler, panel_to_padded
+from skwarp._training import (
+    Batch,
+    Seeds,
+    resolve_device,
+    torch_threads,
+    train_network,
+)
+from skwarp._validation import check_bool, check_choice, check_int, check_real
+from skwarp.core.heads import gaussian_head, gaussian_nll
+
+TRAINING_MODES = ("parallel", "recurrent")
+LOSSES = ("nll", "mse")
+
+
+class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
+    """Forecaster based on WARP, a weight-space linear RNN.
+
+    The series drives ``theta_t = A theta_{t-1} + B (y_t - y_{t-1})`` over the
+    weights of a root MLP, which outputs the mean and standard deviation of
+    the next value. Training uses windows of ``context_length +
+    horizon_length`` steps; forecasts start from the state after the last
+    ``context_length`` observations and roll out autoregressively, feeding
+    back the predicted mean (point forecasts) or samples (intervals,
+    quantiles and variances, by Monte Carlo, so uncertainty compounds over
+    the horizon). Panels and hierarchies are fitted as one global model.
+
+    Parameters
+    ----------
+    context_length : int, default=24
+        Observations the state is built from before forecasting.
+    horizon_length : int, default=12
+        Steps after the context in each training window.
+    training_mode : {"parallel", "recurrent"}, default="parallel"
+        "parallel": every input is the truth and all states come from one
+        parallel scan. "recurrent": after the context the model is fed its own
+        predictions, except with probability ``p_forcing``.
+    p_forcing : float, default=0.25
+        Teacher-forcing probability of the recurrent mode.
+    reparametrise : bool, default=False
+        In the recurrent mode, feed back samples ``m + s * eps`` instead of means.
+    loss : {"nll", "mse"}, default="nll"
+        Gaussian negative log-likelihood, or squared error of the mean.
+    min_std : float, default=1e-3
+        Lower bound of the predicted standard deviation (scaled units).
+    residual : bool, default=True
+        The root network predicts the change from the current value.
+    n_samples : int, default=200
+        Monte Carlo rollouts for probabilistic forecasts.
+    update_epochs : int, default=5
+        Epochs of fine-tuning in ``update(..., update_params=True)``.
+    root_width, root_depth, activation, n_frequencies, initial_state, init_layers,
+    time_channel, state_clip
+        The WARP network, as in :class:`skwarp.WarpClassifier`.
+    n_epochs, batch_size, lr, transition_lr, input_noise, optimizer, weight_decay,
+    grad_clip, lr_schedule, patience, scaling, device, n_threads, random_state, verbose
+        Training, as in :class:`skwarp.WarpClassifier`.
+    validation_fraction : float, default=0.0
+        Fraction of each series' last training windows held out for early
+        stopping.
+
+    Attributes
+    ----------
+    network_ : skwarp.core.WarpNetwork
+        The fitted torch module, on CPU.
+    history_ : dict of lists
+        Per-epoch ``train_loss``, ``train_mse`` (and ``val_loss``, ``val_mse``).
+
+    Examples
+    --------
+    >>> from sktime.datasets import load_airline
+    >>> from skwarp import WarpForecaster
+    >>> y = load_airline()
+    >>> forecaster = WarpForecaster(n_epochs=2, random_state=0).fit(y)
+    >>> forecaster.predict(fh=[1, 2, 3]).shape
+    (3,)
+    """
+
+    _tags = {
+        "authors": ["skwarp developers"],
+        "maintainers": ["skwarp developers"],
+        "python_dependencies": "torch",
+        "y_inner_mtype": ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"],
+        "X_inner_mtype": ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"],
+        "capability:multivariate": True,
+        "capability:exogenous": False,
+        "capability:insample": False,
+        "capability:pred_int": True,
+        "capability:pred_int:insample": False,
+        "capability:update": True,
+        "capability:missing_values": False,
+        "capability:random_state": True,
+        "property:randomness": "derandomized",
+        "requires-fh-in-fit": False,
+    }
+
+    # we keep the recent observations ourselves (see _remember), so sktime need not
+    # store the whole history in _y
+    _config = {**BaseForecaster._config, "remember_data": False}
+
+    def __init__(self, context_length=24, horizon_length=12, training_mode="parallel",
+                 p_forcing=0.25, reparametrise=False, loss="nll", min_std=1e-3,
+                 residual=True, n_samples=200, update_epochs=5, root_width=32,
+                 root_depth=1, activation="relu", n_frequencies=4, initial_state="mlp",
+                 init_layers=2, time_channel=False, state_clip=None, n_epochs=100,
+                 batch_size=16, lr=1e-3, transition_lr=1e-5, input_noise=0.0,
+                 optimizer="adamw", weight_decay=0.0, grad_clip=1.0, lr_schedule="cosine",
+                 validation_fraction=0.0, patience=20, scaling="standard", device="auto",
+                 n_threads=1, random_state=None, verbose=False):
+        self.context_length = context_length
+        self.horizon_length = horizon_length
+        self.training_mode = training_mode
+        self.p_forcing = p_forcing
+        self.reparametrise = reparametrise
+        self.loss = loss
+        self.min_std = min_std
+        self.residual = residual
+        self.n_samples = n_samples
+        self.update_epochs = update_epochs
+        self.root_width = root_width
+        self.root_depth = root_depth
+        self.activation = activation
+        self.n_frequencies = n_frequencies
+        self.initial_state = initial_state
+        self.init_layers = init_layers
+        self.time_channel = time_channel
+        self.state_clip = state_clip
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.transition_lr = transition_lr
+        self.input_noise = input_noise
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
+        self.lr_schedule = lr_schedule
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.scaling = scaling
+        self.device = device
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.verbose = verbose
+        super().__init__()
+        # sktime 1.2 creates these only when remember_data is on at construction;
+        # a user may switch it on later with set_config
+        self._y = getattr(self, "_y", None)
+        self._X = getattr(self, "_X", None)
+
+    # -- data -------------------------------------------------------------- #
+    def _check_params(self) -> None:
+        check_int("context_length", self.context_length, minimum=1)
+        check_int("horizon_length", self.horizon_length, minimum=1)
+        check_choice("training_mode", self.training_mode, TRAINING_MODES)
+        check_real("p_forcing", self.p_forcing, below=1.0 + 1e-12)
+        check_bool("reparametrise", self.reparametrise)
+        check_choice("loss", self.loss, LOSSES)
+        check_real("min_std", self.min_std, strict=True)
+        check_bool("residual", self.residual)
+        check_int("n_samples", self.n_samples, minimum=2)
+        check_int("update_epochs", self.update_epochs, minimum=1)
+
+    @property
+    def _window(self) -> int:
+        return self.context_length + self.horizon_length
+
+    def _series(self, y: pd.DataFrame, min_length: int | None = None
+                ) -> tuple[np.ndarray, np.ndarray, list]:
+        """Padded values (n_series, max_len, d), lengths and instance keys."""
+        if isinstance(y, pd.Series):
+            y = y.to_frame()
+        if isinstance(y.index, pd.MultiIndex):
+            levels = list(range(y.index.nlevels - 1))
+            groups = list(y.groupby(level=levels, sort=False))
+            keys = [key for key, _ in groups]
+            frames = [frame for _, frame in groups]
+        else:
+            keys, frames = [None], [y]
+        non_numeric = [c for c in y.columns if not pd.api.types.is_numeric_dtype(y[c])]
+        if non_numeric:
+            raise TypeError(f"y must be numeric; columns {non_numeric} are not")
+        values, lengths = panel_to_padded([f.to_numpy(dtype=float) for f in frames],
+                                          name="y")
+        shortest = int(lengths.min())
+        if min_length is not None and shortest < min_length:
+            raise ValueError(
+                f"y has a series of {shortest} time points; WarpForecaster with "
+                f"context_length={self.context_length} needs at least "
+                f"{self.context_length + 1} (lower context_length for short series)")
+        return values, lengths, keys
+
+    def _windows(self, scaled: np.ndarray, lengths: np.ndarray, validation: bool = True):
+        """Training windows of every series, and which are validation (the
+        last ``validation_fraction`` of each series' windows)."""
+        window = min(self._window, int(lengths.min()))
+        fraction = check_real("validation_fraction", self.validation_fraction, below=1.0) \
+            if validation else 0.0
+        windows, is_val = [], []
+        for series, length in zip(scaled, lengths, strict=True):
+            view = np.lib.stride_tricks.sliding_window_view(series[:length], window, axis=0)
+            view = view.transpose(0, 2, 1)  # (n_windows, window, d)
+            n_val = int(round(fraction * len(view)))
+            windows.append(view)
+            is_val.append(np.arange(len(view)) >= len(view) - n_val)
+        windows = np.concatenate(windows).astype(np.float32)
+        is_val = np.concatenate(is_val)
+        if is_val.all():
+            raise ValueError("validation_fraction leaves no training window")
+        return windows, np.flatnonzero(~is_val), np.flatnonzero(is_val) if is_val.any() \
+            else None
+
+    # -- fit / update ------------------------------------------------------ #
+    def _fit(self, y, X=None, fh=None):
+        self._check_params()
+        with torch_threads(self.n_threads):
+            values, lengths, keys = self._series(y, self.context_length + 1)
+            self._remember(values, lengths, keys, y)
+            seeds = Seeds.from_random_state(self.random_state)
+            self._seeds = seeds
+            self.scaler_ = ChannelScaler(self.scaling).fit(values, lengths)
+            windows, train_idx, val_idx = self._windows(
+                self.scaler_.transform(values, lengths), lengths)
+            n_channels = values.shape[2]
+            self._forcing = torch.Generator().manual_seed(seeds.training + 1)
+            try:
+                self._train(windows, np.full(len(windows), windows.shape[1]),
+                            np.zeros(len(windows)), train_idx, val_idx, 2 * n_channels,
+                            seeds, {"time_scale": float(self._window - 1)})
+            finally:
+                del self._forcing
+        self.history_ = {key.replace("score", "mse"): value
+                         for key, value in self.history_.items()}
+        return self
+
+    def _remember(self, values: np.ndarray, lengths: np.ndarray, keys: list, y) -> None:
+        """Keep each series' last ``context_length + horizon_length`` points:
+        enough to build the state at the cutoff and to fine-tune in update."""
+        keep = self._window
+        self._recent = {key: v[max(0, n - keep):n]
+                        for key, v, n in zip(keys, values, lengths, strict=True)}
+        self._columns = list(y.columns) if isinstance(y, pd.DataFrame) else [y.name]
+        self._index_names = list(y.index.names)
+
+    def _update(self, y, X=None, update_params=True):
+        """Advance each series' context over the new observations, with no
+        gradient step unless ``update_params``: the cost depends on the new
+        points and ``context_length`` only, never on the history. With
+        ``update_params``, fine-tune for ``update_epochs`` on the windows that
+        end in the new points."""
+        values, lengths, keys = self._series(y)
+        unknown = [k for k in keys if k not in self._recent]
+        if unknown:
+            raise ValueError(f"update got series {unknown} that were not seen in fit")
+        combined = {key: np.concatenate((self._recent[key], v[:n]))
+                    for key, v, n in zip(keys, values, lengths, strict=True)}
+        if update_params:
+            self._finetune(list(combined.values()))
+        for key, series in combined.items():
+            self._recent[key] = series[-self._window:]
+        return self
+
+    def _finetune(self, series: list[np.ndarray]) -> None:
+        with torch_threads(self.n_threads):
+            values, lengths = panel_to_padded(series, name="y")
+            windows, train_idx, _ = self._windows(self.scaler_.transform(values, lengths),
+                                                  lengths, validation=False)
+            device = resolve_device(self.device)
+            network = self.network_.to(device)
+            config = copy.copy(self._training_config())
+            config.n_epochs = self.update_epochs
+            data = Batch.from_numpy(windows, np.full(len(windows), windows.shape[1]),
+                                    np.zeros(len(windows)), device)
+            train = data.take(torch.as_tensor(train_idx))
+            self._forcing = torch.Generator().manual_seed(self._seeds.training + 2)
+            try:
+                train_network(network, self._loss, train, None, config,
+                              self._seeds.training + 3, self._noise_std(train))
+            finally:
+                del self._forcing
+            self.network_ = network.cpu()
+
+    # -- WarpEstimatorMixin hooks -------------------------------------------- #
+    def _next_input(self, outputs: Tensor, x_t: Tensor, sample: bool,
+                    generator: torch.Generator | None = None) -> Tensor:
+        mean, std = gaussian_head(outputs, x_t.shape[-1], self.min_std,
+                                  x_t if self.residual else None)
+        if not sample:
+            return mean
+        eps = torch.randn(mean.shape, generator=generator).to(mean.device)
+        return mean + std * eps
+
+    def _outputs(self, network, batch: Batch) -> Tensor:
+        raise NotImplementedError  # forecasts go through _rollout
+
+    def _loss(self, network, batch: Batch) -> tuple[Tensor, Tensor]:
+        x = batch.x
+        if self.training_mode == "parallel":
+            outputs = network.forward_all(x)[:, :-1]
+            fed = x[:, :-1]
+        else:
+            forcing = self._forcing
+
+            def next_input(y_t, x_t):
+                return self._next_input(y_t, x_t, self.reparametrise, forcing)
+
+            outputs, fed = network.teacher_forced(
+                x, min(self.context_length, x.shape[1] - 1), self.p_forcing, next_input,
+                forcing)
+        mean, std = gaussian_head(outputs, x.shape[-1], self.min_std,
+                                  fed if self.residual else None)
+        target = x[:, 1:]
+        mse = (mean - target).square().mean()
+        loss = gaussian_nll(target, mean, std) if self.loss == "nll" else mse
+        return loss, mse.detach()
+
+    # -- predict ----------------------------------------------------------- #
+    def _steps(self, fh) -> np.ndarray:
+        steps = np.asarray(fh.to_relative(self.cutoff).to_numpy(), dtype=int)
+        if (steps < 1).any():
+            raise ValueError("WarpForecaster forecasts only future steps (fh >= 1)")
+        return steps
+
+    def _rollout(self, n_steps: int, n_samples: int | None) -> np.ndarray:
+        """Forecast paths in original units: (n_series, n_steps, d) point
+        forecasts, or (n_series, n_samples, n_steps, d) Monte Carlo paths."""
+        context = np.stack([v[-self.context_length:] for v in self._recent.values()])
+        scaled = self.scaler_.transform(context, np.full(len(context), self.context_length))
+        with torch_threads(self.n_threads), torch.no_grad():
+            network = self._predict_network()
+            device = next(network.parameters()).device
+            x = torch.from_numpy(scaled).to(device)
+            theta = network.final_state(x)
+            x_last = x[:, -1]
+            generator = None
+            if n_samples is not None:
+                theta = theta.repeat_interleave(n_samples, dim=0)
+                x_last = x_last.repeat_interleave(n_samples, dim=0)
+                generator = torch.Generator().manual_seed(self._seeds.training + 4)
+
+            def next_input(y_t, x_t):
+                return self._next_input(y_t, x_t, n_samples is not None, generator)
+
+            _, paths = network.rollout(theta, x_last, self.context_length - 1, n_steps,
+                                       next_input)
+        paths = paths.double().cpu().numpy() * self.scaler_.scale_ + self.scaler_.offset_
+        if n_samples is not None:
+            paths = paths.reshape(len(context), n_samples, n_steps, -1)
+        return paths
+
+    def _frame(self, fh, columns, per_series: np.ndarray) -> pd.DataFrame:
+        """Rows fh (per instance for panels) from (n_series, len(fh), n_cols)."""
+        times = fh.to_absolute_index(self.cutoff)
+        keys = list(self._recent)
+        if keys == [None]:
+            return pd.DataFrame(per_series[0], index=times, columns=columns)
+        keys = [k if isinstance(k, tuple) else (k,) for k in keys]
+        index = pd.MultiIndex.from_tuples([(*k, t) for k in keys for t in times],
+                                          names=self._index_names)
+        return pd.DataFrame(per_series.reshape(-1, per_series.shape[-1]), index=index,
+                            columns=columns)
+
+    def _predict(self, fh, X=None):
+        steps = self._steps(fh)
+        paths = self._rollout(int(steps.max()), None)[:, steps - 1]
+        return self._frame(fh, self._columns, paths)
+
+    def _predict_quantiles(self, fh, X, alpha):
+        steps = self._steps(fh)
+        paths = self._rollout(int(steps.max()), self.n_samples)[:, :, steps - 1]
+        quantiles = np.quantile(paths, alpha, axis=1)  # (n_alpha, n_series, n_fh, d)
+        quantiles = quantiles.transpose(1, 2, 3, 0).reshape(*paths.shape[::2][:1],
+                                                            len(steps), -1)
+        columns = pd.MultiIndex.from_product([self._columns, alpha])
+        return self._frame(fh, columns, quantiles)
+
+    def _predict_var(self, fh, X=None, cov=False):
+        if cov:
+            return super()._predict_var(fh=fh, X=X, cov=cov)
+        steps = self._steps(fh)
+        paths = self._rollout(int(steps.max()), self.n_samples)[:, :, steps - 1]
+        return self._frame(fh, self._columns, paths.var(axis=1, ddof=1))
+
+    @classmethod
+    def get_test_params(cls, parameter_set="default"):
+        """Tiny configurations for sktime's estimator checks."""
+        return [
+            {"context_length": 3, "horizon_length": 2, "n_epochs": 2, "root_width": 4,
+             "n_frequencies": 1, "init_layers": 1, "n_samples": 20, "update_epochs": 1,
+             "device": "cpu", "random_state": 0},
+            {"context_length": 4, "horizon_length": 3, "training_mode": "recurrent",
+             "reparametrise": True, "loss": "mse", "n_epochs": 2, "root_width": 6,
+             "n_samples": 10, "update_epochs": 1, "scaling": "minmax",
+             "validation_fraction": 0.2, "patience": 1, "device": "cpu",
+             "random_state": 1},
+        ]
+
