@@ -23,6 +23,14 @@ from skwarp._validation import check_bool, check_choice, check_int, check_real
 from skwarp.core.heads import gaussian_head, gaussian_nll
 
 TRAINING_MODES = ("parallel", "recurrent")
+
+
+class InSampleHorizonError(ValueError, NotImplementedError):
+    """An in-sample forecasting horizon: WarpForecaster forecasts the future only.
+
+    A ``ValueError`` for users, and the ``NotImplementedError`` sktime raises
+    for forecasters without in-sample capability.
+    """
 LOSSES = ("nll", "mse")
 
 
@@ -40,7 +48,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     Parameters
     ----------
-    context_length : int, default=24
+    context_length : int, default=12
         Observations the state is built from before forecasting.
     horizon_length : int, default=12
         Steps after the context in each training window.
@@ -58,6 +66,10 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         Lower bound of the predicted standard deviation (scaled units).
     residual : bool, default=True
         The root network predicts the change from the current value.
+    window_norm : bool, default=True
+        Express every window in units of its context's mean and std (and undo
+        it on the forecasts), so that levels outside the training range, as in
+        trending series, look familiar.
     n_samples : int, default=200
         Monte Carlo rollouts for probabilistic forecasts.
     update_epochs : int, default=5
@@ -111,9 +123,9 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     # store the whole history in _y
     _config = {**BaseForecaster._config, "remember_data": False}
 
-    def __init__(self, context_length=24, horizon_length=12, training_mode="parallel",
+    def __init__(self, context_length=12, horizon_length=12, training_mode="parallel",
                  p_forcing=0.25, reparametrise=False, loss="nll", min_std=1e-3,
-                 residual=True, n_samples=200, update_epochs=5, root_width=32,
+                 residual=True, window_norm=True, n_samples=200, update_epochs=5, root_width=32,
                  root_depth=1, activation="relu", n_frequencies=4, initial_state="mlp",
                  init_layers=2, time_channel=False, state_clip=None, n_epochs=100,
                  batch_size=16, lr=1e-3, transition_lr=1e-5, input_noise=0.0,
@@ -128,6 +140,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         self.loss = loss
         self.min_std = min_std
         self.residual = residual
+        self.window_norm = window_norm
         self.n_samples = n_samples
         self.update_epochs = update_epochs
         self.root_width = root_width
@@ -170,6 +183,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         check_choice("loss", self.loss, LOSSES)
         check_real("min_std", self.min_std, strict=True)
         check_bool("residual", self.residual)
+        check_bool("window_norm", self.window_norm)
         check_int("n_samples", self.n_samples, minimum=2)
         check_int("update_epochs", self.update_epochs, minimum=1)
 
@@ -305,8 +319,19 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     def _outputs(self, network, batch: Batch) -> Tensor:
         raise NotImplementedError  # forecasts go through _rollout
 
+    def _normalise(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """With ``window_norm``: each window in units of its context's mean and
+        std, so the model sees shapes, not levels (trends leave the range seen
+        in training otherwise)."""
+        if not self.window_norm:
+            return x, torch.zeros_like(x[:, :1]), torch.ones_like(x[:, :1])
+        context = x[:, :min(self.context_length, x.shape[1] - 1)]
+        mean = context.mean(dim=1, keepdim=True)
+        std = context.std(dim=1, keepdim=True, unbiased=False).clamp(min=1e-2)
+        return (x - mean) / std, mean, std
+
     def _loss(self, network, batch: Batch) -> tuple[Tensor, Tensor]:
-        x = batch.x
+        x, _, _ = self._normalise(batch.x)
         if self.training_mode == "parallel":
             outputs = network.forward_all(x)[:, :-1]
             fed = x[:, :-1]
@@ -327,6 +352,12 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         return loss, mse.detach()
 
     # -- predict ----------------------------------------------------------- #
+    def _check_fh(self, fh, pred_int=False):
+        try:
+            return super()._check_fh(fh, pred_int)
+        except NotImplementedError as error:
+            raise InSampleHorizonError(str(error)) from None
+
     def _steps(self, fh) -> np.ndarray:
         steps = np.asarray(fh.to_relative(self.cutoff).to_numpy(), dtype=int)
         if (steps < 1).any():
@@ -341,13 +372,15 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         with torch_threads(self.n_threads), torch.no_grad():
             network = self._predict_network()
             device = next(network.parameters()).device
-            x = torch.from_numpy(scaled).to(device)
+            x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device))
             theta = network.final_state(x)
             x_last = x[:, -1]
             generator = None
             if n_samples is not None:
                 theta = theta.repeat_interleave(n_samples, dim=0)
                 x_last = x_last.repeat_interleave(n_samples, dim=0)
+                shift = shift.repeat_interleave(n_samples, dim=0)
+                scale = scale.repeat_interleave(n_samples, dim=0)
                 generator = torch.Generator().manual_seed(self._seeds.training + 4)
 
             def next_input(y_t, x_t):
@@ -355,6 +388,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
             _, paths = network.rollout(theta, x_last, self.context_length - 1, n_steps,
                                        next_input)
+            paths = paths * scale + shift
         paths = paths.double().cpu().numpy() * self.scaler_.scale_ + self.scaler_.offset_
         if n_samples is not None:
             paths = paths.reshape(len(context), n_samples, n_steps, -1)

@@ -5,9 +5,10 @@ import doctest
 import pytest
 
 import skwarp.classification
+import skwarp.forecasting
 
 
-@pytest.mark.parametrize("module", [skwarp.classification])
+@pytest.mark.parametrize("module", [skwarp.classification, skwarp.forecasting])
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0

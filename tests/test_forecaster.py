@@ -1,0 +1,198 @@
+"""WarpForecaster: sktime contract, tools, accuracy on airline, update, bad input."""
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sktime.datasets import load_airline
+from sktime.forecasting.base import ForecastingHorizon
+from sktime.forecasting.model_evaluation import evaluate
+from sktime.forecasting.model_selection import ForecastingGridSearchCV
+from sktime.performance_metrics.forecasting import (
+    MeanAbsolutePercentageError,
+    mean_absolute_percentage_error,
+)
+from sktime.split import ExpandingWindowSplitter
+from sktime.utils.estimator_checks import check_estimator
+
+from skwarp import WarpForecaster
+
+FAST = {"context_length": 6, "horizon_length": 4, "n_epochs": 3, "root_width": 8,
+        "n_frequencies": 1, "init_layers": 1, "n_samples": 20, "device": "cpu",
+        "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def airline():
+    y = load_airline()
+    return y[:-12], y[-12:]
+
+
+def _panel(n_series=3, n_timepoints=40, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_timepoints)
+    frames = []
+    for i in range(n_series):
+        values = np.sin(2 * np.pi * t / 12 + i) + 0.1 * rng.standard_normal(n_timepoints)
+        index = pd.MultiIndex.from_product([[f"s{i}"], pd.RangeIndex(n_timepoints)],
+                                           names=["series", "time"])
+        frames.append(pd.DataFrame({"value": values}, index=index))
+    return pd.concat(frames)
+
+
+def test_sktime_check_estimator():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        results = check_estimator(WarpForecaster, raise_exceptions=False, verbose=False)
+    failures = {name: result for name, result in results.items() if result != "PASSED"}
+    assert len(results) > 100
+    assert failures == {}
+
+
+def test_airline_defaults_beat_seasonal_naive_with_calibrated_interval(airline):
+    y_train, y_test = airline
+    fh = ForecastingHorizon(np.arange(1, 13))
+    forecaster = WarpForecaster(random_state=0).fit(y_train)
+    mape = mean_absolute_percentage_error(y_test, forecaster.predict(fh))
+    assert mape <= 0.0999  # seasonal naive on this split
+    interval = forecaster.predict_interval(fh, coverage=0.9)
+    lower, upper = interval.iloc[:, 0].to_numpy(), interval.iloc[:, 1].to_numpy()
+    covered = int(((y_test.to_numpy() >= lower) & (y_test.to_numpy() <= upper)).sum())
+    assert 8 <= covered <= 12
+
+
+def test_uncertainty_grows_with_the_horizon(airline):
+    y_train, _ = airline
+    forecaster = WarpForecaster(**{**FAST, "n_samples": 200}).fit(y_train)
+    variance = forecaster.predict_var(fh=np.arange(1, 13)).to_numpy().ravel()
+    assert (variance > 0).all()
+    assert variance[-3:].mean() > variance[:3].mean()
+    quantiles = forecaster.predict_quantiles(fh=[1, 6], alpha=[0.05, 0.5, 0.95])
+    assert (np.diff(quantiles.to_numpy(), axis=1) >= 0).all()
+
+
+def test_update_without_params_is_gradient_free_fast_and_changes_the_forecast():
+    index = pd.period_range("1900-01", periods=1132, freq="M")
+    t = np.arange(1132)
+    y = pd.Series(100 + 10 * np.sin(2 * np.pi * t / 12) + 0.2 * t, index=index)
+    start = time.perf_counter()
+    forecaster = WarpForecaster(**{**FAST, "n_epochs": 30}).fit(y[:132])
+    fit_seconds = time.perf_counter() - start
+    before = {k: v.clone() for k, v in forecaster.network_.state_dict().items()}
+    forecast_before = forecaster.predict(fh=[1, 2, 3])
+    start = time.perf_counter()
+    forecaster.update(y[132:], update_params=False)
+    update_seconds = time.perf_counter() - start
+    after = forecaster.network_.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    forecast_after = forecaster.predict(fh=[1, 2, 3])
+    assert forecast_after.index[0] == index[-1] + 1
+    assert not np.allclose(forecast_before.to_numpy(), forecast_after.to_numpy())
+    assert update_seconds < 0.02 * fit_seconds
+
+
+def test_update_with_params_fine_tunes(airline):
+    y_train, y_test = airline
+    forecaster = WarpForecaster(**FAST).fit(y_train[:-12])
+    before = {k: v.clone() for k, v in forecaster.network_.state_dict().items()}
+    forecaster.update(y_train[-12:], update_params=True)
+    after = forecaster.network_.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_panel_is_one_global_model():
+    panel = _panel()
+    forecaster = WarpForecaster(**FAST).fit(panel)
+    prediction = forecaster.predict(fh=[1, 2])
+    assert isinstance(prediction.index, pd.MultiIndex)
+    assert len(prediction) == 3 * 2
+    assert set(prediction.index.get_level_values(0)) == {"s0", "s1", "s2"}
+    # one network, not one per series (sktime would otherwise vectorise)
+    assert hasattr(forecaster, "network_")
+    assert not hasattr(forecaster, "forecasters_")
+
+
+def test_recurrent_mode_and_multivariate():
+    rng = np.random.default_rng(0)
+    y = pd.DataFrame(rng.standard_normal((60, 2)).cumsum(axis=0), columns=["a", "b"])
+    forecaster = WarpForecaster(**{**FAST, "training_mode": "recurrent",
+                                   "reparametrise": True}).fit(y)
+    prediction = forecaster.predict(fh=[1, 2, 3])
+    assert list(prediction.columns) == ["a", "b"] and prediction.shape == (3, 2)
+    assert np.isfinite(prediction.to_numpy()).all()
+
+
+def test_same_random_state_same_forecast(airline):
+    y_train, _ = airline
+    first = WarpForecaster(**FAST).fit(y_train).predict_interval(fh=[1, 5])
+    second = WarpForecaster(**FAST).fit(y_train).predict_interval(fh=[1, 5])
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_forecasting_grid_search_and_evaluate(airline):
+    y_train, _ = airline
+    cv = ExpandingWindowSplitter(initial_window=96, step_length=12, fh=[1, 2, 3])
+    grid = ForecastingGridSearchCV(WarpForecaster(**FAST), cv=cv,
+                                   param_grid={"root_width": [4, 8]})
+    grid.fit(y_train)
+    assert grid.best_params_["root_width"] in (4, 8)
+    results = evaluate(WarpForecaster(**FAST), cv=cv, y=y_train)
+    assert len(results) == 3
+    assert np.isfinite(results.filter(like="test_").to_numpy(dtype=float)).all()
+
+
+def test_forecasting_benchmark(tmp_path):
+    from sktime.benchmarking.forecasting import ForecastingBenchmark
+
+    benchmark = ForecastingBenchmark()
+    benchmark.add_estimator(WarpForecaster(**FAST), estimator_id="warp")
+    cv = ExpandingWindowSplitter(initial_window=120, step_length=6, fh=[1, 2])
+    benchmark.add_task(load_airline, cv, [MeanAbsolutePercentageError()],
+                       task_id="airline")
+    results = benchmark.run(str(tmp_path / "results.csv"))
+    assert len(results) == 1
+    assert np.isfinite(results.filter(like="mean").select_dtypes("number").to_numpy()).all()
+
+
+# --------------------------------------------------------------------------- #
+# bad input
+# --------------------------------------------------------------------------- #
+def test_nan_in_y_rejected(airline):
+    y_train, _ = airline
+    y = y_train.copy()
+    y.iloc[5] = np.nan
+    with pytest.raises(ValueError, match="NaN|missing"):
+        WarpForecaster(**FAST).fit(y)
+
+
+def test_non_numeric_y_rejected():
+    y = pd.Series(["a"] * 30)
+    with pytest.raises((TypeError, ValueError)):
+        WarpForecaster(**FAST).fit(y)
+
+
+def test_series_shorter_than_context_rejected():
+    y = pd.Series(np.arange(5.0))
+    with pytest.raises(ValueError, match="at least 7"):
+        WarpForecaster(**FAST).fit(y)
+
+
+def test_in_sample_horizon_rejected(airline):
+    y_train, _ = airline
+    forecaster = WarpForecaster(**FAST).fit(y_train)
+    with pytest.raises(ValueError, match="in-sample"):
+        forecaster.predict(fh=[-1, 0, 1])
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"context_length": 0}, "context_length"), ({"training_mode": "fast"}, "training_mode"),
+    ({"p_forcing": 1.5}, "p_forcing"), ({"loss": "mae"}, "loss"),
+    ({"min_std": 0.0}, "min_std"), ({"n_samples": 1}, "n_samples"),
+])
+def test_invalid_hyperparameters_named(airline, params, match):
+    y_train, _ = airline
+    with pytest.raises(ValueError, match=match):
+        WarpForecaster(**{**FAST, **params}).fit(y_train)
