@@ -271,14 +271,18 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     def _update(self, y, X=None, update_params=True):
         """Advance each series' context over the new observations, with no
         gradient step unless ``update_params``: the cost depends on the new
-        points and ``context_length`` only, never on the history. With
+        points and ``context_length`` only, never on the history. Series not
+        seen in fit are added (the global model forecasts them too). With
         ``update_params``, fine-tune for ``update_epochs`` on the windows that
         end in the new points."""
         values, lengths, keys = self._series(y)
-        unknown = [k for k in keys if k not in self._recent]
-        if unknown:
-            raise ValueError(f"update got series {unknown} that were not seen in fit")
-        combined = {key: np.concatenate((self._recent[key], v[:n]))
+        new = [k for k, n in zip(keys, lengths, strict=True)
+               if k not in self._recent and n < self.context_length]
+        if new:
+            raise ValueError(f"update got new series {new} with fewer than "
+                             f"context_length={self.context_length} points")
+        empty = np.zeros((0, values.shape[2]))
+        combined = {key: np.concatenate((self._recent.get(key, empty), v[:n]))
                     for key, v, n in zip(keys, values, lengths, strict=True)}
         if update_params:
             self._finetune(list(combined.values()))

@@ -196,3 +196,13 @@ def test_invalid_hyperparameters_named(airline, params, match):
     y_train, _ = airline
     with pytest.raises(ValueError, match=match):
         WarpForecaster(**{**FAST, **params}).fit(y_train)
+
+
+def test_update_adds_new_series_to_the_global_model():
+    forecaster = WarpForecaster(**FAST).fit(_panel(3, 40))
+    new = _panel(4, 40, seed=1).loc[["s3"]]
+    forecaster.update(new, update_params=False)
+    prediction = forecaster.predict(fh=[1, 2])
+    assert set(prediction.index.get_level_values(0)) == {"s0", "s1", "s2", "s3"}
+    with pytest.raises(ValueError, match="fewer than"):
+        forecaster.update(_panel(5, 40, seed=2).loc[["s4"]].iloc[:3], update_params=False)
