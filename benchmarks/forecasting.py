@@ -1,0 +1,186 @@
+"""WarpForecaster beside classical and neural baselines, measured in one run.
+
+1. Airline, expanding window (initial 96 months, step 12, fh 1..12): WARP,
+   NaiveForecaster (last; seasonal, sp=12) and Holt-Winters exponential
+   smoothing (statsmodels, from the ``benchmark`` extra). MAPE and fit time.
+2. Mass-spring-damper panel (``skwarp.datasets``): 200 training series as one
+   global model, 50 test series from the paper's out-of-distribution ranges;
+   100 context steps, then 156 steps autoregressive. WARP beside a torch GRU
+   with about the same number of parameters, both trained for the same epochs.
+
+    python benchmarks/forecasting.py           # full run
+    python benchmarks/forecasting.py --quick   # smoke test
+
+Writes benchmarks/results/forecasting.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from sktime.datasets import load_airline
+from sktime.forecasting.exp_smoothing import ExponentialSmoothing
+from sktime.forecasting.model_evaluation import evaluate
+from sktime.forecasting.naive import NaiveForecaster
+from sktime.performance_metrics.forecasting import MeanAbsolutePercentageError
+from sktime.split import ExpandingWindowSplitter
+
+from skwarp import WarpForecaster
+from skwarp.datasets import MSD_TEST_RANGES, make_mass_spring_damper
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _report import machine_header  # noqa: E402
+
+CONTEXT, LENGTH = 100, 256
+
+
+def airline_table(quick: bool) -> list[str]:
+    y = load_airline()
+    cv = ExpandingWindowSplitter(initial_window=96, step_length=12, fh=np.arange(1, 13))
+    models = {
+        "WarpForecaster (defaults)": WarpForecaster(random_state=0,
+                                                    n_epochs=10 if quick else 100),
+        "Naive (last)": NaiveForecaster(strategy="last"),
+        "Naive (seasonal, sp=12)": NaiveForecaster(strategy="last", sp=12),
+        "Holt-Winters (add trend, mul season)": ExponentialSmoothing(
+            trend="add", seasonal="mul", sp=12),
+    }
+    rows = ["| model | MAPE per fold | mean MAPE | mean fit s |", "|---|---|---|---|"]
+    for name, model in models.items():
+        result = evaluate(model, cv=cv, y=y, scoring=MeanAbsolutePercentageError())
+        scores = result["test_MeanAbsolutePercentageError"].to_numpy()
+        rows.append(f"| {name} | {', '.join(f'{s:.4f}' for s in scores)} | "
+                    f"{scores.mean():.4f} | {result['fit_time'].mean():.2f} |")
+        print(rows[-1], flush=True)
+    return rows
+
+
+class GRUForecaster(torch.nn.Module):
+    """One-step-ahead GRU; predicts the next position from the current one."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.gru = torch.nn.GRU(1, hidden, batch_first=True)
+        self.head = torch.nn.Linear(hidden, 1)
+
+    def forward(self, x, h=None):
+        out, h = self.gru(x, h)
+        return x + self.head(out), h  # residual, like WARP's default
+
+    @torch.no_grad()
+    def rollout(self, context, n_steps):
+        pred, h = self(context)
+        x = pred[:, -1:]
+        outputs = [x]
+        for _ in range(n_steps - 1):
+            x, h = self(x, h)
+            outputs.append(x)
+        return torch.cat(outputs, dim=1)
+
+
+def _n_params(module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _gru_matching(n_target: int) -> GRUForecaster:
+    hidden = 8
+    while _n_params(GRUForecaster(hidden + 8)) <= n_target:
+        hidden += 8
+    return GRUForecaster(hidden)
+
+
+def train_gru(model, series: np.ndarray, n_epochs: int, batch_size: int, seed: int):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.tensor(series, dtype=torch.float32)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, n_epochs * -(-len(x) // batch_size))
+    for _ in range(n_epochs):
+        for idx in torch.randperm(len(x), generator=generator).split(batch_size):
+            pred, _ = model(x[idx, :-1])
+            loss = (pred - x[idx, 1:]).square().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+
+
+def msd_table(quick: bool) -> list[str]:
+    n_train, n_test = (40, 10) if quick else (200, 50)
+    n_epochs = 5 if quick else 100
+    train, _ = make_mass_spring_damper(n_train, LENGTH, random_state=0)
+    test, _ = make_mass_spring_damper(n_test, LENGTH, ranges=MSD_TEST_RANGES,
+                                      random_state=1)
+    train, test = train[["position"]], test[["position"]]
+    truth = test["position"].to_numpy().reshape(n_test, LENGTH)[:, CONTEXT:]
+
+    warp = WarpForecaster(context_length=CONTEXT, horizon_length=LENGTH - CONTEXT,
+                          n_epochs=n_epochs, batch_size=16, random_state=0)
+    start = time.perf_counter()
+    warp.fit(train)
+    warp_fit = time.perf_counter() - start
+    context = test[test.index.get_level_values("time") < CONTEXT].copy()
+    context.index = context.index.set_levels(context.index.levels[0] + 10_000, level=0)
+    warp.update(context, update_params=False)
+    forecast = warp.predict(fh=np.arange(1, LENGTH - CONTEXT + 1))
+    forecast = forecast[forecast.index.get_level_values(0) >= 10_000]
+    warp_mse = float(np.mean((forecast["position"].to_numpy().reshape(n_test, -1)
+                              - truth) ** 2))
+    warp_params = _n_params(warp.network_)
+
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        gru = _gru_matching(warp_params)
+    series = train["position"].to_numpy().reshape(n_train, LENGTH, 1)
+    start = time.perf_counter()
+    train_gru(gru, series, n_epochs, 16, seed=0)
+    gru_fit = time.perf_counter() - start
+    test_series = torch.tensor(test["position"].to_numpy().reshape(n_test, LENGTH, 1),
+                               dtype=torch.float32)
+    gru_pred = gru.rollout(test_series[:, :CONTEXT], LENGTH - CONTEXT)[..., 0].numpy()
+    gru_mse = float(np.mean((gru_pred - truth) ** 2))
+
+    rows = ["| model | parameters | test MSE (x1e-2) | fit s |", "|---|---|---|---|",
+            f"| WarpForecaster | {warp_params:,} | {100 * warp_mse:.3f} | {warp_fit:.1f} |",
+            f"| GRU (hidden {gru.gru.hidden_size}) | {_n_params(gru):,} | "
+            f"{100 * gru_mse:.3f} | {gru_fit:.1f} |"]
+    print("\n".join(rows), flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    torch.set_num_threads(1)  # both models on one thread: fair, and no oversubscription
+    airline = airline_table(args.quick)
+    msd = msd_table(args.quick)
+    lines = ["# Forecasting: WarpForecaster beside baselines", "", machine_header(),
+             f"- command: `python benchmarks/forecasting.py{' --quick' if args.quick else ''}`",
+             "- one torch thread for every torch model",
+             "", "## Airline, expanding window (initial 96, step 12, fh 1..12)", "",
+             *airline, "",
+             "## Mass-spring-damper panel: global model, out-of-distribution test", "",
+             f"{'40' if args.quick else '200'} training series (m in [0.02, 0.04], "
+             "k in [4, 16], c in [0.01, 0.2]), "
+             f"{'10' if args.quick else '50'} test series (m in [0.01, 0.05], k in "
+             "[2, 18], c in [0.01, 0.3]); position only; 100 context steps, then 156 "
+             "autoregressive. Same epochs and batch size for both models. The paper "
+             "reports (x1e-2) GRU 1.43, LSTM 1.46, WARP 0.94 on its MSD split.", "",
+             *msd]
+    out = Path(__file__).parent / "results" / \
+        f"forecasting{'_quick' if args.quick else ''}.md"
+    out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
