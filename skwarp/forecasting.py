@@ -45,6 +45,9 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     back the predicted mean (point forecasts) or samples (intervals,
     quantiles and variances, by Monte Carlo, so uncertainty compounds over
     the horizon). Panels and hierarchies are fitted as one global model.
+    Exogenous ``X`` enters as extra input channels beside ``y`` at the same
+    time step, so ``X_t`` shapes forecasts from ``t + 1`` on; ``predict``
+    then needs ``X`` for every step up to the horizon.
 
     Parameters
     ----------
@@ -108,7 +111,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         "y_inner_mtype": ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"],
         "X_inner_mtype": ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"],
         "capability:multivariate": True,
-        "capability:exogenous": False,
+        "capability:exogenous": True,
+        "capability:non_contiguous_X": False,  # the rollout needs X at every step
         "capability:insample": False,
         "capability:pred_int": True,
         "capability:pred_int:insample": False,
@@ -173,7 +177,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         self._y = getattr(self, "_y", None)
         self._X = getattr(self, "_X", None)
 
-    # -- data -------------------------------------------------------------- #
+    # -- data (exogenous X: extra input channels after y's) ---------------- #
     def _check_params(self) -> None:
         check_int("context_length", self.context_length, minimum=1)
         check_int("horizon_length", self.horizon_length, minimum=1)
@@ -191,7 +195,18 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     def _window(self) -> int:
         return self.context_length + self.horizon_length
 
-    def _series(self, y: pd.DataFrame, min_length: int | None = None
+    def _inputs(self, y, X, min_length: int | None = None
+                ) -> tuple[np.ndarray, np.ndarray, list]:
+        """Target and exogenous channels side by side (exogenous last)."""
+        values, lengths, keys = self._series(y, min_length)
+        if X is None:
+            return values, lengths, keys
+        exog, exog_lengths, exog_keys = self._series(X, name="X")
+        if exog_keys != keys or not np.array_equal(exog_lengths, lengths):
+            raise ValueError("X must have the same series and time points as y")
+        return np.concatenate((values, exog), axis=2), lengths, keys
+
+    def _series(self, y: pd.DataFrame, min_length: int | None = None, name: str = "y"
                 ) -> tuple[np.ndarray, np.ndarray, list]:
         """Padded values (n_series, max_len, d), lengths and instance keys."""
         if isinstance(y, pd.Series):
@@ -205,9 +220,9 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             keys, frames = [None], [y]
         non_numeric = [c for c in y.columns if not pd.api.types.is_numeric_dtype(y[c])]
         if non_numeric:
-            raise TypeError(f"y must be numeric; columns {non_numeric} are not")
+            raise TypeError(f"{name} must be numeric; columns {non_numeric} are not")
         values, lengths = panel_to_padded([f.to_numpy(dtype=float) for f in frames],
-                                          name="y")
+                                          name=name)
         shortest = int(lengths.min())
         if min_length is not None and shortest < min_length:
             raise ValueError(
@@ -240,18 +255,19 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     def _fit(self, y, X=None, fh=None):
         self._check_params()
         with torch_threads(self.n_threads):
-            values, lengths, keys = self._series(y, self.context_length + 1)
+            values, lengths, keys = self._inputs(y, X, self.context_length + 1)
+            self._n_exog = 0 if X is None else X.shape[1]
+            self._n_targets = values.shape[2] - self._n_exog
             self._remember(values, lengths, keys, y)
             seeds = Seeds.from_random_state(self.random_state)
             self._seeds = seeds
             self.scaler_ = ChannelScaler(self.scaling).fit(values, lengths)
             windows, train_idx, val_idx = self._windows(
                 self.scaler_.transform(values, lengths), lengths)
-            n_channels = values.shape[2]
             self._forcing = torch.Generator().manual_seed(seeds.training + 1)
             try:
                 self._train(windows, np.full(len(windows), windows.shape[1]),
-                            np.zeros(len(windows)), train_idx, val_idx, 2 * n_channels,
+                            np.zeros(len(windows)), train_idx, val_idx, 2 * self._n_targets,
                             seeds, {"time_scale": float(self._window - 1)})
             finally:
                 del self._forcing
@@ -275,7 +291,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         seen in fit are added (the global model forecasts them too). With
         ``update_params``, fine-tune for ``update_epochs`` on the windows that
         end in the new points."""
-        values, lengths, keys = self._series(y)
+        values, lengths, keys = self._inputs(y, self._check_exog(X, "update"))
         new = [k for k, n in zip(keys, lengths, strict=True)
                if k not in self._recent and n < self.context_length]
         if new:
@@ -311,10 +327,22 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             self.network_ = network.cpu()
 
     # -- WarpEstimatorMixin hooks -------------------------------------------- #
+    def _check_exog(self, X, method: str):
+        """X if the model was fitted with exogenous channels (then it is
+        required), else None (X is ignored)."""
+        if self._n_exog == 0:
+            return None
+        if X is None:
+            raise ValueError(f"the forecaster was fitted with exogenous X; {method} "
+                             "needs X too")
+        return X
+
     def _next_input(self, outputs: Tensor, x_t: Tensor, sample: bool,
                     generator: torch.Generator | None = None) -> Tensor:
-        mean, std = gaussian_head(outputs, x_t.shape[-1], self.min_std,
-                                  x_t if self.residual else None)
+        """The next target values (exogenous channels are not predicted)."""
+        n = self._n_targets
+        mean, std = gaussian_head(outputs, n, self.min_std,
+                                  x_t[..., :n] if self.residual else None)
         if not sample:
             return mean
         eps = torch.randn(mean.shape, generator=generator).to(mean.device)
@@ -348,9 +376,10 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             outputs, fed = network.teacher_forced(
                 x, min(self.context_length, x.shape[1] - 1), self.p_forcing, next_input,
                 forcing)
-        mean, std = gaussian_head(outputs, x.shape[-1], self.min_std,
-                                  fed if self.residual else None)
-        target = x[:, 1:]
+        n = self._n_targets
+        mean, std = gaussian_head(outputs, n, self.min_std,
+                                  fed[..., :n] if self.residual else None)
+        target = x[:, 1:, :n]
         mse = (mean - target).square().mean()
         loss = gaussian_nll(target, mean, std) if self.loss == "nll" else mse
         return loss, mse.detach()
@@ -368,32 +397,58 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             raise ValueError("WarpForecaster forecasts only future steps (fh >= 1)")
         return steps
 
-    def _rollout(self, n_steps: int, n_samples: int | None) -> np.ndarray:
-        """Forecast paths in original units: (n_series, n_steps, d) point
-        forecasts, or (n_series, n_samples, n_steps, d) Monte Carlo paths."""
+    def _future_exog(self, X, n_steps: int) -> np.ndarray | None:
+        """Exogenous values of the next ``n_steps`` steps of every series."""
+        X = self._check_exog(X, "predict")
+        if X is None:
+            return None
+        cutoff = self.cutoff[0] if isinstance(self.cutoff, pd.Index) else self.cutoff
+        future = []
+        groups = dict(list(X.groupby(level=list(range(X.index.nlevels - 1)), sort=False))) \
+            if isinstance(X.index, pd.MultiIndex) else {None: X}
+        for key in self._recent:
+            frame = groups.get(key)
+            times = None if frame is None else frame.index.get_level_values(-1)
+            rows = None if frame is None else frame[times > cutoff].sort_index()
+            if rows is None or len(rows) < n_steps:
+                raise ValueError(f"X must cover every step up to the horizon ({n_steps} "
+                                 "steps after the cutoff) for every series")
+            future.append(rows.to_numpy(dtype=float)[:n_steps])
+        return np.stack(future)
+
+    def _rollout(self, n_steps: int, n_samples: int | None, X=None) -> np.ndarray:
+        """Forecast paths of the targets in original units: (n_series, n_steps, d)
+        point forecasts, or (n_series, n_samples, n_steps, d) Monte Carlo paths."""
+        n = self._n_targets
         context = np.stack([v[-self.context_length:] for v in self._recent.values()])
         scaled = self.scaler_.transform(context, np.full(len(context), self.context_length))
+        exog = self._future_exog(X, n_steps)
         with torch_threads(self.n_threads), torch.no_grad():
             network = self._predict_network()
             device = next(network.parameters()).device
             x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device))
+            known = None
+            if exog is not None:
+                exog = (exog - self.scaler_.offset_[n:]) / self.scaler_.scale_[n:]
+                known = (torch.from_numpy(exog).to(x) - shift[..., n:]) / scale[..., n:]
             theta = network.final_state(x)
             x_last = x[:, -1]
             generator = None
             if n_samples is not None:
-                theta = theta.repeat_interleave(n_samples, dim=0)
-                x_last = x_last.repeat_interleave(n_samples, dim=0)
-                shift = shift.repeat_interleave(n_samples, dim=0)
-                scale = scale.repeat_interleave(n_samples, dim=0)
+                theta, x_last, shift, scale = (
+                    t.repeat_interleave(n_samples, dim=0)
+                    for t in (theta, x_last, shift, scale))
+                known = None if known is None else known.repeat_interleave(n_samples, dim=0)
                 generator = torch.Generator().manual_seed(self._seeds.training + 4)
 
             def next_input(y_t, x_t):
                 return self._next_input(y_t, x_t, n_samples is not None, generator)
 
             _, paths = network.rollout(theta, x_last, self.context_length - 1, n_steps,
-                                       next_input)
-            paths = paths * scale + shift
-        paths = paths.double().cpu().numpy() * self.scaler_.scale_ + self.scaler_.offset_
+                                       next_input, known)
+            paths = (paths * scale + shift)[..., :n]
+        paths = paths.double().cpu().numpy() * self.scaler_.scale_[:n] + \
+            self.scaler_.offset_[:n]
         if n_samples is not None:
             paths = paths.reshape(len(context), n_samples, n_steps, -1)
         return paths
@@ -412,12 +467,12 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     def _predict(self, fh, X=None):
         steps = self._steps(fh)
-        paths = self._rollout(int(steps.max()), None)[:, steps - 1]
+        paths = self._rollout(int(steps.max()), None, X)[:, steps - 1]
         return self._frame(fh, self._columns, paths)
 
     def _predict_quantiles(self, fh, X, alpha):
         steps = self._steps(fh)
-        paths = self._rollout(int(steps.max()), self.n_samples)[:, :, steps - 1]
+        paths = self._rollout(int(steps.max()), self.n_samples, X)[:, :, steps - 1]
         quantiles = np.quantile(paths, alpha, axis=1)  # (n_alpha, n_series, n_fh, d)
         quantiles = quantiles.transpose(1, 2, 3, 0).reshape(*paths.shape[::2][:1],
                                                             len(steps), -1)
@@ -428,7 +483,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         if cov:
             return super()._predict_var(fh=fh, X=X, cov=cov)
         steps = self._steps(fh)
-        paths = self._rollout(int(steps.max()), self.n_samples)[:, :, steps - 1]
+        paths = self._rollout(int(steps.max()), self.n_samples, X)[:, :, steps - 1]
         return self._frame(fh, self._columns, paths.var(axis=1, ddof=1))
 
     @classmethod

@@ -206,3 +206,26 @@ def test_update_adds_new_series_to_the_global_model():
     assert set(prediction.index.get_level_values(0)) == {"s0", "s1", "s2", "s3"}
     with pytest.raises(ValueError, match="fewer than"):
         forecaster.update(_panel(5, 40, seed=2).loc[["s4"]].iloc[:3], update_params=False)
+
+
+def test_exogenous_inputs_are_used_and_required():
+    rng = np.random.default_rng(0)
+    n = 200
+    driver = rng.standard_normal(n)
+    X = pd.DataFrame({"driver": driver})
+    # X_t enters the recurrence with y_t, so it drives y from the next step on
+    lagged = np.concatenate(([0.0], driver[:-1]))
+    y = pd.DataFrame({"target": 2.0 * lagged + 0.05 * rng.standard_normal(n)})
+    train, test = slice(0, 180), slice(180, 190)
+    params = {**FAST, "n_epochs": 40, "context_length": 8}
+    with_x = WarpForecaster(**params).fit(y.iloc[train], X=X.iloc[train])
+    without_x = WarpForecaster(**params).fit(y.iloc[train])
+    fh = np.arange(1, 11)
+    truth = y.iloc[test].to_numpy().ravel()
+    err_with = np.mean((with_x.predict(fh, X=X.iloc[test]).to_numpy().ravel() - truth) ** 2)
+    err_without = np.mean((without_x.predict(fh).to_numpy().ravel() - truth) ** 2)
+    assert err_with < 0.5 * err_without
+    with pytest.raises(ValueError, match="exogenous"):
+        with_x.predict(fh)
+    with pytest.raises(ValueError, match="cover every step"):
+        with_x.predict(fh, X=X.iloc[180:185])

@@ -243,20 +243,25 @@ class WarpNetwork(nn.Module):
         return self.decode(theta, tau)
 
     def rollout(self, theta: Tensor, x_last: Tensor, t_last: int, n_steps: int,
-                next_input: Callable[[Tensor, Tensor], Tensor]) -> tuple[Tensor, Tensor]:
+                next_input: Callable[[Tensor, Tensor], Tensor],
+                known: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Generate ``n_steps`` steps autoregressively from state ``theta`` at step
         ``t_last`` whose input was ``x_last``.
 
         At each step the root output ``y_t`` is decoded, the next input is
         ``next_input(y_t, x_t)`` (a prediction's mean, or a sample), and the
-        state advances with it. Returns outputs (N, n_steps, n_outputs) and the
-        generated inputs (N, n_steps, d).
+        state advances with it. When ``next_input`` predicts only the first
+        channels, the rest (exogenous inputs) come from ``known``
+        (N, n_steps, d_known). Returns outputs (N, n_steps, n_outputs) and the
+        inputs fed (N, n_steps, d).
         """
         outputs, inputs = [], []
         x_t = x_last
-        for t in range(t_last, t_last + n_steps):
+        for k, t in enumerate(range(t_last, t_last + n_steps)):
             y_t = self._decode_at(theta, t)
             x_next = next_input(y_t, x_t)
+            if known is not None:
+                x_next = torch.cat((x_next, known[:, k]), dim=-1)
             theta = self._step(theta, x_t, x_next, t)
             outputs.append(y_t)
             inputs.append(x_next)
@@ -271,7 +276,8 @@ class WarpNetwork(nn.Module):
 
         The first ``n_context`` inputs are the truth; after that each input is
         the truth with probability ``p_forcing`` and otherwise
-        ``next_input(y_t, input_t)``, the model's own prediction.
+        ``next_input(y_t, input_t)``, the model's own prediction. Channels that
+        ``next_input`` does not predict (exogenous inputs) stay the truth.
         """
         theta = self.initial_state(x[:, 0])
         fed = x[:, 0]
@@ -284,7 +290,10 @@ class WarpNetwork(nn.Module):
             x_next = truth[t + 1]
             if t + 1 >= n_context:
                 keep = torch.rand(x.shape[0], 1, generator=generator).to(x.device) < p_forcing
-                x_next = torch.where(keep, x_next, next_input(y_t, fed))
+                predicted = next_input(y_t, fed)
+                n_pred = predicted.shape[-1]
+                predicted = torch.cat((predicted, x_next[:, n_pred:]), dim=-1)
+                x_next = torch.where(keep, x_next, predicted)
             theta = self._step(theta, fed, x_next, t)
             fed = x_next
         return torch.stack(outputs, dim=1), torch.stack(inputs, dim=1)
