@@ -449,6 +449,13 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             paths = (paths * scale + shift)[..., :n]
         paths = paths.double().cpu().numpy() * self.scaler_.scale_[:n] + \
             self.scaler_.offset_[:n]
+        finite = np.isfinite(paths).all(axis=tuple(range(2, paths.ndim)))  # (rows, steps)
+        if not finite.all():
+            first = int(np.flatnonzero(~finite.all(axis=0))[0]) + 1
+            raise FloatingPointError(
+                f"the autoregressive rollout diverged (non-finite values from step "
+                f"{first} on); forecast a shorter horizon, or train with "
+                "training_mode='recurrent' so the model learns from its own predictions")
         if n_samples is not None:
             paths = paths.reshape(len(context), n_samples, n_steps, -1)
         return paths
