@@ -121,19 +121,30 @@ def msd_table(quick: bool) -> list[str]:
     train, test = train[["position"]], test[["position"]]
     truth = test["position"].to_numpy().reshape(n_test, LENGTH)[:, CONTEXT:]
 
-    warp = WarpForecaster(context_length=CONTEXT, horizon_length=LENGTH - CONTEXT,
-                          n_epochs=n_epochs, batch_size=16, random_state=0)
-    start = time.perf_counter()
-    warp.fit(train)
-    warp_fit = time.perf_counter() - start
-    context = test[test.index.get_level_values("time") < CONTEXT].copy()
-    context.index = context.index.set_levels(context.index.levels[0] + 10_000, level=0)
-    warp.update(context, update_params=False)
-    forecast = warp.predict(fh=np.arange(1, LENGTH - CONTEXT + 1))
-    forecast = forecast[forecast.index.get_level_values(0) >= 10_000]
-    warp_mse = float(np.mean((forecast["position"].to_numpy().reshape(n_test, -1)
-                              - truth) ** 2))
-    warp_params = _n_params(warp.network_)
+    rows = ["| model | parameters | test MSE (x1e-2) | fit s |", "|---|---|---|---|"]
+    warp_params = 0
+    for mode in ("parallel", "recurrent"):
+        warp = WarpForecaster(context_length=CONTEXT, horizon_length=LENGTH - CONTEXT,
+                              training_mode=mode, n_epochs=n_epochs, batch_size=16,
+                              random_state=0)
+        start = time.perf_counter()
+        warp.fit(train)
+        warp_fit = time.perf_counter() - start
+        warp_params = _n_params(warp.network_)
+        context = test[test.index.get_level_values("time") < CONTEXT].copy()
+        context.index = context.index.set_levels(context.index.levels[0] + 10_000, level=0)
+        warp.update(context, update_params=False)
+        try:
+            forecast = warp.predict(fh=np.arange(1, LENGTH - CONTEXT + 1))
+        except FloatingPointError as error:
+            result = f"diverged: {error}".split(";")[0]
+        else:
+            forecast = forecast[forecast.index.get_level_values(0) >= 10_000]
+            mse = np.mean((forecast["position"].to_numpy().reshape(n_test, -1) - truth) ** 2)
+            result = f"{100 * mse:.3f}"
+        rows.append(f"| WarpForecaster, training_mode={mode!r} | {warp_params:,} | "
+                    f"{result} | {warp_fit:.1f} |")
+        print(rows[-1], flush=True)
 
     with torch.random.fork_rng():
         torch.manual_seed(0)
@@ -147,11 +158,9 @@ def msd_table(quick: bool) -> list[str]:
     gru_pred = gru.rollout(test_series[:, :CONTEXT], LENGTH - CONTEXT)[..., 0].numpy()
     gru_mse = float(np.mean((gru_pred - truth) ** 2))
 
-    rows = ["| model | parameters | test MSE (x1e-2) | fit s |", "|---|---|---|---|",
-            f"| WarpForecaster | {warp_params:,} | {100 * warp_mse:.3f} | {warp_fit:.1f} |",
-            f"| GRU (hidden {gru.gru.hidden_size}) | {_n_params(gru):,} | "
-            f"{100 * gru_mse:.3f} | {gru_fit:.1f} |"]
-    print("\n".join(rows), flush=True)
+    rows.append(f"| GRU (hidden {gru.gru.hidden_size}), teacher forcing | "
+                f"{_n_params(gru):,} | {100 * gru_mse:.3f} | {gru_fit:.1f} |")
+    print(rows[-1], flush=True)
     return rows
 
 
@@ -173,7 +182,9 @@ def main() -> None:
              "k in [4, 16], c in [0.01, 0.2]), "
              f"{'10' if args.quick else '50'} test series (m in [0.01, 0.05], k in "
              "[2, 18], c in [0.01, 0.3]); position only; 100 context steps, then 156 "
-             "autoregressive. Same epochs and batch size for both models. The paper "
+             "autoregressive. Same epochs and batch size for every model; WARP's recurrent "
+             "mode feeds back its own predictions after the context (teacher forcing "
+             "0.25), its parallel mode and the GRU always see the truth. The paper "
              "reports (x1e-2) GRU 1.43, LSTM 1.46, WARP 0.94 on its MSD split.", "",
              *msd]
     out = Path(__file__).parent / "results" / \
