@@ -239,3 +239,14 @@ def test_diverging_rollout_raises_instead_of_returning_nan(airline):
         forecaster.network_.B.normal_()
     with pytest.raises(FloatingPointError, match="diverged"):
         forecaster.predict(fh=np.arange(1, 200))
+
+
+def test_hierarchy_is_one_global_model():
+    from sktime.utils._testing.hierarchical import _make_hierarchical
+
+    y = _make_hierarchical(hierarchy_levels=(2, 2), min_timepoints=30, max_timepoints=30,
+                           random_state=0)
+    forecaster = WarpForecaster(**FAST).fit(y)
+    prediction = forecaster.predict(fh=[1, 2])
+    assert prediction.index.nlevels == 3 and len(prediction) == 4 * 2
+    assert np.isfinite(prediction.to_numpy()).all()
