@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -313,8 +313,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                                                   lengths, validation=False)
             device = resolve_device(self.device)
             network = self.network_.to(device)
-            config = copy.copy(self._training_config())
-            config.n_epochs = self.update_epochs
+            config = dataclasses.replace(self._training_config(),
+                                         n_epochs=self.update_epochs)
             data = Batch.from_numpy(windows, np.full(len(windows), windows.shape[1]),
                                     np.zeros(len(windows)), device)
             train = data.take(torch.as_tensor(train_idx))
