@@ -1,7 +1,8 @@
 """Fit and predict plumbing shared by WarpClassifier and WarpForecaster.
 
 An estimator mixes in :class:`WarpEstimatorMixin` and supplies ``_loss``
-(network, batch) -> (loss, score) and ``_outputs`` (network, batch) -> tensor.
+(network, batch) -> (loss, score), and ``_outputs`` (network, batch) -> tensor
+if it predicts through :meth:`WarpEstimatorMixin._predict_outputs`.
 This mixin turns panels into tensors, scales channels, seeds, builds the
 network, trains it and keeps it on the CPU afterwards.
 """
@@ -93,18 +94,27 @@ class WarpEstimatorMixin:
                seeds: Seeds, network_kwargs: dict | None = None) -> None:
         """Build and train the network on scaled, padded ``values``; sets
         ``network_``, ``history_``, ``n_epochs_`` and ``n_channels_``."""
-        config = self._training_config()
-        device = resolve_device(self.device)
         self.n_channels_ = values.shape[2]
         network = self._build_network(self.n_channels_, n_outputs, seeds.init,
-                                      **(network_kwargs or {})).to(device)
+                                      **(network_kwargs or {}))
+        self.history_ = self._run_training(network, values, lengths, targets, train_idx,
+                                           val_idx, self._training_config(), seeds.training)
+        self.n_epochs_ = len(self.history_["train_loss"])
+
+    def _run_training(self, network: WarpNetwork, values: np.ndarray, lengths: np.ndarray,
+                      targets: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray | None,
+                      config: TrainingConfig, seed: int) -> dict[str, list[float]]:
+        """Train ``network`` (new, or fitted for fine-tuning) on the device and
+        keep it as ``network_`` on the CPU; returns the history."""
+        device = resolve_device(self.device)
+        network = network.to(device)
         data = Batch.from_numpy(values, lengths, targets, device)
         train = data.take(torch.as_tensor(train_idx))
         validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
-        self.history_ = train_network(network, self._loss, train, validation, config,
-                                      seeds.training, self._noise_std(train))
-        self.n_epochs_ = len(self.history_["train_loss"])
+        history = train_network(network, self._loss, train, validation, config, seed,
+                                self._noise_std(train))
         self.network_ = network.cpu()
+        return history
 
     def _noise_std(self, train: Batch) -> Tensor | None:
         """Training-noise std per channel: ``input_noise`` times the std of the

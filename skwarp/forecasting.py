@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -12,13 +13,7 @@ from torch import Tensor
 
 from skwarp._estimator import WarpEstimatorMixin
 from skwarp._preprocessing import ChannelScaler, panel_to_padded
-from skwarp._training import (
-    Batch,
-    Seeds,
-    resolve_device,
-    torch_threads,
-    train_network,
-)
+from skwarp._training import Batch, Seeds, torch_threads
 from skwarp._validation import check_bool, check_choice, check_int, check_real
 from skwarp.core.heads import gaussian_head, gaussian_nll
 
@@ -264,13 +259,10 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             self.scaler_ = ChannelScaler(self.scaling).fit(values, lengths)
             windows, train_idx, val_idx = self._windows(
                 self.scaler_.transform(values, lengths), lengths)
-            self._forcing = torch.Generator().manual_seed(seeds.training + 1)
-            try:
+            with self._teacher_forcing(seeds.training + 1):
                 self._train(windows, np.full(len(windows), windows.shape[1]),
                             np.zeros(len(windows)), train_idx, val_idx, 2 * self._n_targets,
                             seeds, {"time_scale": float(self._window - 1)})
-            finally:
-                del self._forcing
         self.history_ = {key.replace("score", "mse"): value
                          for key, value in self.history_.items()}
         return self
@@ -311,20 +303,23 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             values, lengths = panel_to_padded(series, name="y")
             windows, train_idx, _ = self._windows(self.scaler_.transform(values, lengths),
                                                   lengths, validation=False)
-            device = resolve_device(self.device)
-            network = self.network_.to(device)
             config = dataclasses.replace(self._training_config(),
                                          n_epochs=self.update_epochs)
-            data = Batch.from_numpy(windows, np.full(len(windows), windows.shape[1]),
-                                    np.zeros(len(windows)), device)
-            train = data.take(torch.as_tensor(train_idx))
-            self._forcing = torch.Generator().manual_seed(self._seeds.training + 2)
-            try:
-                train_network(network, self._loss, train, None, config,
-                              self._seeds.training + 3, self._noise_std(train))
-            finally:
-                del self._forcing
-            self.network_ = network.cpu()
+            with self._teacher_forcing(self._seeds.training + 2):
+                self._run_training(self.network_, windows,
+                                   np.full(len(windows), windows.shape[1]),
+                                   np.zeros(len(windows)), train_idx, None, config,
+                                   self._seeds.training + 3)
+
+    @contextmanager
+    def _teacher_forcing(self, seed: int):
+        """A seeded generator for the recurrent mode's coin flips, only while
+        training (a torch Generator would not pickle as fitted state)."""
+        self._forcing = torch.Generator().manual_seed(seed)
+        try:
+            yield
+        finally:
+            del self._forcing
 
     # -- WarpEstimatorMixin hooks -------------------------------------------- #
     def _check_exog(self, X, method: str):
@@ -347,9 +342,6 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             return mean
         eps = torch.randn(mean.shape, generator=generator).to(mean.device)
         return mean + std * eps
-
-    def _outputs(self, network, batch: Batch) -> Tensor:
-        raise NotImplementedError  # forecasts go through _rollout
 
     def _normalise(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """With ``window_norm``: each window in units of its context's mean and
