@@ -54,6 +54,11 @@ class WarpEstimatorMixin:
                                      allow_none=True),
             "activation": self.activation,
             "initial_state": self.initial_state,
+            "transition": self.transition,
+            "transition_rank": check_int("transition_rank", self.transition_rank,
+                                         minimum=1),
+            "transition_block": check_int("transition_block", self.transition_block,
+                                          minimum=1),
         }
         with seeded_torch(seed):
             return WarpNetwork(n_channels, n_outputs, **kwargs, **extra)

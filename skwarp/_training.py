@@ -160,8 +160,9 @@ LossFn = Callable[[nn.Module, Batch], tuple[Tensor, Tensor]]
 def make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Optimizer:
     """Two groups: the transition ``A`` (its own lr, no weight decay: decay
     would pull ``A`` from its identity start towards zero) and the rest."""
-    transition = [p for name, p in network.named_parameters() if name == "A"]
-    rest = [p for name, p in network.named_parameters() if name != "A"]
+    named = list(network.named_parameters())
+    transition = [p for name, p in named if name.startswith("transition.")]
+    rest = [p for name, p in named if not name.startswith("transition.")]
     groups = [{"params": rest, "lr": config.lr, "weight_decay": config.weight_decay},
               {"params": transition, "lr": config.transition_lr, "weight_decay": 0.0}]
     return OPTIMIZERS[config.optimizer]([g for g in groups if g["params"]])

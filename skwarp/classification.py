@@ -44,6 +44,18 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     state_clip : float or None, default=None
         Clip the state to ``[-state_clip, state_clip]`` after every step
         (forces a sequential solve).
+    transition : {"dense", "diagonal", "complex", "blockdiag", "lowrank"}, default="dense"
+        Structure of the transition matrix ``A``, all started at the identity:
+        dense (the paper, ``D^2`` parameters), diagonal, complex (rotation-
+        scaling of weight pairs), blockdiag (blocks of ``transition_block``) or
+        lowrank (``I + U V^T`` of rank ``transition_rank``). The structured
+        ones cost ``O(D)`` to ``O(D b)`` per step instead of ``O(D^2)``, which
+        lets the root network grow to ``D`` in the tens of thousands
+        (benchmarks/results/scale.md).
+    transition_rank : int, default=8
+        Rank of ``A - I`` for ``transition="lowrank"``.
+    transition_block : int, default=16
+        Block size for ``transition="blockdiag"``.
     decoding : {"last", "mean"}, default="last"
         Classify from the root network's output at the last step (the paper),
         or from its mean over all steps.
@@ -137,6 +149,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
 
     def __init__(self, root_width=32, root_depth=1, activation="relu", n_frequencies=4,
                  initial_state="mlp", init_layers=2, time_channel=False, state_clip=None,
+                 transition="dense", transition_rank=8, transition_block=16,
                  decoding="last", solver="auto", n_epochs=100, batch_size=8, lr=1e-3,
                  transition_lr=1e-5, input_noise=0.2, optimizer="adamw", weight_decay=0.0,
                  grad_clip=1.0,
@@ -151,6 +164,9 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         self.init_layers = init_layers
         self.time_channel = time_channel
         self.state_clip = state_clip
+        self.transition = transition
+        self.transition_rank = transition_rank
+        self.transition_block = transition_block
         self.decoding = decoding
         self.solver = solver
         self.n_epochs = n_epochs
@@ -215,6 +231,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
              "device": "cpu", "random_state": 0},
             {"n_epochs": 3, "root_width": 6, "root_depth": 2, "initial_state": "learned",
              "time_channel": True, "decoding": "mean", "validation_fraction": 0.2,
-             "patience": 2, "scaling": "minmax", "device": "cpu", "random_state": 1},
+             "patience": 2, "scaling": "minmax", "transition": "lowrank",
+             "transition_rank": 2, "device": "cpu", "random_state": 1},
         ]
 

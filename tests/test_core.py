@@ -46,7 +46,8 @@ def _network(**kwargs):
     torch.manual_seed(0)
     net = WarpNetwork(3, 4, root_width=8, n_frequencies=2, **kwargs).double()
     with torch.no_grad():  # move away from A = I, B = 0 so the test can fail
-        net.A.copy_(torch.eye(net.n_params) + 0.01 * torch.randn(net.n_params, net.n_params))
+        D = net.n_params
+        net.transition.A.copy_(torch.eye(D) + 0.01 * torch.randn(D, D))
         net.B.normal_()
     return net
 

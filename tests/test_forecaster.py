@@ -235,7 +235,7 @@ def test_diverging_rollout_raises_instead_of_returning_nan(airline):
     y_train, _ = airline
     forecaster = WarpForecaster(**FAST).fit(y_train)
     with torch.no_grad():  # an unstable transition: the state grows 10x per step
-        forecaster.network_.A.mul_(10.0)
+        forecaster.network_.transition.A.mul_(10.0)
         forecaster.network_.B.normal_()
     with pytest.raises(FloatingPointError, match="diverged"):
         forecaster.predict(fh=np.arange(1, 200))

@@ -1,7 +1,9 @@
 """Solvers for the linear recurrence ``h_s = A h_{s-1} + u_s``.
 
 Plain torch, no sklearn/sktime. Row-vector convention: states have shape
-``(N, S, D)`` and one step is ``h @ A.T + u``.
+``(N, S, D)`` and one step is ``h @ A.T + u``. ``A`` is a ``(D, D)`` tensor or
+any structured operator from :mod:`skwarp.core.operators` (diagonal,
+block-diagonal, low-rank...): the solvers only apply and square it.
 
 Two families:
 
@@ -19,10 +21,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from skwarp.core.operators import LinearOperator, as_operator
+
 SCAN_METHODS = ("auto", "sequential", "parallel")
 FINAL_STATE_METHODS = ("auto", "sequential", "parallel", "kernel")
 DEFAULT_CHUNK = 64
-PARALLEL_SCAN_MAX_STATE_ON_CPU = 128
+# per-row cost of one step (D^2 for a dense D = 128) below which the parallel
+# scan beats the loop on a CPU
+PARALLEL_SCAN_MAX_STEP_COST_ON_CPU = 128**2
 
 
 def _check_method(method: str, allowed: tuple[str, ...]) -> None:
@@ -33,18 +39,19 @@ def _check_method(method: str, allowed: tuple[str, ...]) -> None:
 # --------------------------------------------------------------------------- #
 # all states
 # --------------------------------------------------------------------------- #
-def scan_sequential(A: Tensor, u: Tensor, h0: Tensor | None = None,
+def scan_sequential(A: Tensor | LinearOperator, u: Tensor, h0: Tensor | None = None,
                     clip: float | None = None) -> Tensor:
     """Reference loop: every state of ``h_s = A h_{s-1} + u_s``, ``h_{-1} = h0``.
 
     ``clip`` clamps every state to ``[-clip, clip]`` (a nonlinear variant that
     only this loop solves).
     """
+    A = as_operator(A)
     steps = u.unbind(1)  # unbind, not u[:, s]: slicing makes backward O(S^2)
     h = torch.zeros_like(u[:, 0]) if h0 is None else h0
     states = []
     for u_s in steps:
-        h = _clamp(h @ A.T + u_s, clip)
+        h = _clamp(A.apply(h) + u_s, clip)
         states.append(h)
     return torch.stack(states, dim=1)
 
@@ -53,7 +60,7 @@ def _clamp(h: Tensor, clip: float | None) -> Tensor:
     return h if clip is None else h.clamp(-clip, clip)
 
 
-def _odd_even_scan(A: Tensor, u: Tensor) -> Tensor:
+def _odd_even_scan(A: LinearOperator, u: Tensor) -> Tensor:
     """All states of the zero-initialised recurrence by odd-even reduction.
 
     Pairs of steps are fused (``w_i = A u_{2i} + u_{2i+1}``), the half-length
@@ -66,37 +73,41 @@ def _odd_even_scan(A: Tensor, u: Tensor) -> Tensor:
     if n_steps % 2:
         u = torch.nn.functional.pad(u, (0, 0, 0, 1))
     even, odd = u[:, 0::2], u[:, 1::2]
-    odd_states = _odd_even_scan(A @ A, odd + even @ A.T)
-    carried = odd_states[:, :-1] @ A.T
+    odd_states = _odd_even_scan(A.square(), odd + A.apply(even))
+    carried = A.apply(odd_states[:, :-1])
     even_states = even + torch.nn.functional.pad(carried, (0, 0, 1, 0))
     states = torch.stack((even_states, odd_states), dim=2).flatten(1, 2)
     return states[:, :n_steps]
 
 
-def scan_parallel(A: Tensor, u: Tensor, h0: Tensor | None = None) -> Tensor:
+def scan_parallel(A: Tensor | LinearOperator, u: Tensor,
+                  h0: Tensor | None = None) -> Tensor:
     """Log-depth equivalent of :func:`scan_sequential`."""
+    A = as_operator(A)
     if h0 is not None:
-        first = u[:, :1] + (h0 @ A.T).unsqueeze(1)
+        first = u[:, :1] + A.apply(h0).unsqueeze(1)
         u = torch.cat((first, u[:, 1:]), dim=1)
     return _odd_even_scan(A, u)
 
 
 def linear_scan(
-    A: Tensor, u: Tensor, h0: Tensor | None = None, method: str = "auto"
+    A: Tensor | LinearOperator, u: Tensor, h0: Tensor | None = None,
+    method: str = "auto",
 ) -> Tensor:
     """Every state of ``h_s = A h_{s-1} + u_s`` for ``s = 0 .. S-1``.
 
     Parameters
     ----------
-    A : Tensor of shape (D, D)
+    A : Tensor of shape (D, D) or LinearOperator
     u : Tensor of shape (N, S, D), S >= 1
     h0 : Tensor of shape (N, D), optional
         State before the first input; zeros when omitted.
     method : {"auto", "sequential", "parallel"}
-        "auto" uses the parallel scan on GPUs and for small states on CPUs. On
-        a CPU both are bound by the same matrix products and the parallel scan
-        does about twice the work, so for ``D > 128`` the loop is faster there
-        (benchmarks/results/scan.md).
+        "auto" uses the parallel scan on GPUs, and on CPUs when one step is
+        cheap (a dense ``D <= 128``, a diagonal of any size). On a CPU both are
+        bound by the same products and the parallel scan does about twice the
+        work, so for costlier steps the loop is faster there
+        (benchmarks/results/scan.md, scale.md).
 
     Returns
     -------
@@ -105,9 +116,10 @@ def linear_scan(
     _check_method(method, SCAN_METHODS)
     if u.shape[1] == 0:
         raise ValueError("linear_scan needs at least one input step")
+    A = as_operator(A)
     if method == "auto":
-        small_state = A.shape[0] <= PARALLEL_SCAN_MAX_STATE_ON_CPU
-        method = "parallel" if u.device.type != "cpu" or small_state else "sequential"
+        cheap_step = A.apply_cost <= PARALLEL_SCAN_MAX_STEP_COST_ON_CPU
+        method = "parallel" if u.device.type != "cpu" or cheap_step else "sequential"
     if method == "sequential":
         return scan_sequential(A, u, h0)
     return scan_parallel(A, u, h0)
@@ -130,34 +142,34 @@ def _right_align(v: Tensor, lengths: Tensor) -> Tensor:
     return torch.gather(v, 1, index.unsqueeze(-1).expand_as(v))
 
 
-def _matrix_powers(A: Tensor, n_powers: int) -> list[Tensor]:
+def _matrix_powers(A: LinearOperator, n_powers: int) -> list[LinearOperator]:
     """``[A, A^2, A^4, ..., A^(2^(n_powers-1))]`` by repeated squaring."""
     powers = [A]
     for _ in range(n_powers - 1):
-        powers.append(powers[-1] @ powers[-1])
+        powers.append(powers[-1].square())
     return powers
 
 
-def _apply_power(h: Tensor, powers: list[Tensor], exponents: Tensor) -> Tensor:
+def _apply_power(h: Tensor, powers: list[LinearOperator], exponents: Tensor) -> Tensor:
     """Row ``i`` of the result is ``A^exponents[i] h_i`` (binary exponentiation).
 
     ``powers`` holds ``A^(2^k)`` for every bit ``k`` of the largest exponent.
     """
     for bit, power in enumerate(powers):
         use = ((exponents >> bit) & 1).bool().unsqueeze(-1)
-        h = torch.where(use, h @ power.T, h)
+        h = torch.where(use, power.apply(h), h)
     return h
 
 
-def _chunk_kernel(B: Tensor, powers: list[Tensor], log_chunk: int) -> Tensor:
-    """Kernel ``K_j = A^j B`` for ``j < 2^log_chunk``, by doubling."""
-    kernel = B.unsqueeze(0)
+def _chunk_kernel(B: Tensor, powers: list[LinearOperator], log_chunk: int) -> Tensor:
+    """Kernel ``K_j^T = (A^j B)^T`` for ``j < 2^log_chunk``, by doubling."""
+    kernel = B.T.unsqueeze(0)
     for power in powers[:log_chunk]:
-        kernel = torch.cat((kernel, power @ kernel), dim=0)
+        kernel = torch.cat((kernel, power.apply(kernel)), dim=0)
     return kernel
 
 
-def _tree_reduce(powers: list[Tensor], c: Tensor) -> Tensor:
+def _tree_reduce(powers: list[LinearOperator], c: Tensor) -> Tensor:
     """``sum_k M^(K-1-k) c_k`` over ``c`` (N, K, D) in log depth.
 
     ``powers`` is ``[M, M^2, M^4, ...]`` with at least ``log2(K)`` entries.
@@ -166,13 +178,13 @@ def _tree_reduce(powers: list[Tensor], c: Tensor) -> Tensor:
     while c.shape[1] > 1:
         if c.shape[1] % 2:  # a zero term in front contributes nothing
             c = torch.nn.functional.pad(c, (0, 0, 1, 0))
-        c = c[:, 1::2] + c[:, 0::2] @ powers[level].T
+        c = c[:, 1::2] + powers[level].apply(c[:, 0::2])
         level += 1
     return c[:, 0]
 
 
 def final_state_kernel(
-    A: Tensor,
+    A: Tensor | LinearOperator,
     B: Tensor,
     v: Tensor,
     h0: Tensor,
@@ -180,6 +192,7 @@ def final_state_kernel(
     chunk: int = DEFAULT_CHUNK,
 ) -> Tensor:
     """Final state by chunked kernel contraction; see :func:`final_state`."""
+    A = as_operator(A)
     n, n_steps, n_in = v.shape
     if lengths is None:
         exponents = torch.full((n,), n_steps, device=v.device)
@@ -198,13 +211,13 @@ def final_state_kernel(
     v = torch.nn.functional.pad(v, (0, 0, pad, 0))
     kernel = _chunk_kernel(B, powers, log_chunk)
     # row i*n_in + e of the flat kernel is column e of K_{chunk-1-i}
-    flat_kernel = kernel.flip(0).transpose(1, 2).reshape(chunk * n_in, -1)
+    flat_kernel = kernel.flip(0).reshape(chunk * n_in, -1)
     chunk_sums = v.reshape(n, n_chunks, chunk * n_in) @ flat_kernel
     return result + _tree_reduce(powers[log_chunk:], chunk_sums)
 
 
 def final_state(
-    A: Tensor,
+    A: Tensor | LinearOperator,
     B: Tensor,
     v: Tensor,
     h0: Tensor,
@@ -216,7 +229,7 @@ def final_state(
 
     Parameters
     ----------
-    A : Tensor of shape (D, D)
+    A : Tensor of shape (D, D) or LinearOperator
     B : Tensor of shape (D, d)
     v : Tensor of shape (N, S, d)
         Inputs, left-aligned; S may be 0 (the result is then ``h0``).
@@ -227,7 +240,7 @@ def final_state(
     method : {"auto", "sequential", "parallel", "kernel"}
         "auto" picks the kernel path, which never materialises ``B v`` nor the
         trajectory, unless the sequence is so short that the loop is cheaper
-        than the kernel's ``log2(S)`` matrix squarings.
+        than the kernel's ``log2(S)`` squarings of ``A``.
     chunk : int
         Chunk length of the kernel path, rounded down to a power of two
         (memory ``chunk * D * d``).
@@ -237,10 +250,11 @@ def final_state(
     Tensor of shape (N, D)
     """
     _check_method(method, FINAL_STATE_METHODS)
+    A = as_operator(A)
     if lengths is not None:
         lengths = check_lengths(lengths, v.shape[1], v.device, minimum=0)
     if method == "auto":
-        method = _choose_final_state_method(A.shape[0], v.shape[0], v.shape[1])
+        method = _choose_final_state_method(A, v.shape[0], v.shape[1])
     if method == "kernel":
         return final_state_kernel(A, B, v, h0, lengths, chunk)
     if method == "sequential":
@@ -251,20 +265,23 @@ def final_state(
     return _gather_last(states, h0, lengths)
 
 
-def _choose_final_state_method(n_state: int, n_series: int, n_steps: int) -> str:
-    # loop: n_steps products of n_series rows with A; kernel: about log2(n_steps)
-    # D x D squarings. Break-even read off benchmarks/results/scan.md.
+def _choose_final_state_method(A: LinearOperator, n_series: int, n_steps: int) -> str:
+    # loop: n_steps applications of A to n_series rows; kernel: about
+    # log2(n_steps) squarings. For a dense A this is N*S >= D*log2(S), the
+    # break-even read off benchmarks/results/scan.md.
     squarings = max(n_steps, 1).bit_length()
-    return "kernel" if n_series * n_steps >= n_state * squarings else "sequential"
+    loop_cost = n_series * n_steps * A.apply_cost
+    return "kernel" if loop_cost >= squarings * A.square_cost else "sequential"
 
 
-def final_state_sequential(A: Tensor, B: Tensor, v: Tensor, h0: Tensor,
+def final_state_sequential(A: Tensor | LinearOperator, B: Tensor, v: Tensor, h0: Tensor,
                            lengths: Tensor | None = None,
                            clip: float | None = None) -> Tensor:
     """Loop version of :func:`final_state`; ``clip`` as in :func:`scan_sequential`."""
+    A = as_operator(A)
     h = h0
     for s, v_s in enumerate(v.unbind(1)):
-        new = _clamp(h @ A.T + v_s @ B.T, clip)
+        new = _clamp(A.apply(h) + v_s @ B.T, clip)
         h = new if lengths is None else torch.where((s < lengths)[:, None], new, h)
     return h
 

@@ -17,12 +17,11 @@ from skwarp.core.scan import (
     FINAL_STATE_METHODS,
     SCAN_METHODS,
     check_lengths,
-    final_state,
     final_state_sequential,
-    linear_scan,
     scan_sequential,
     valid_mask,
 )
+from skwarp.core.transitions import Transition, make_transition
 
 INITIAL_STATES = ("mlp", "learned")
 
@@ -93,6 +92,13 @@ class WarpNetwork(nn.Module):
         ``tau_t = t / time_scale`` for every series (forecasting windows of a
         fixed length, and rollouts past them); by default ``t / (L - 1)`` with
         each series' own length ``L``.
+    transition : {"dense", "diagonal", "complex", "blockdiag", "lowrank"}
+        Structure of ``A`` (:mod:`skwarp.core.transitions`); every one starts
+        at the identity.
+    transition_rank : int
+        Rank ``r`` of ``A - I`` for ``transition="lowrank"``.
+    transition_block : int
+        Block size for ``transition="blockdiag"``.
 
     Input series are tensors of shape ``(N, T, d)``; ``lengths`` (N,) gives each
     series' own length when a padded batch holds series of unequal length
@@ -103,7 +109,8 @@ class WarpNetwork(nn.Module):
                  root_depth: int = 1, activation: str = "relu", n_frequencies: int = 4,
                  initial_state: str = "mlp", init_layers: int = 2,
                  time_channel: bool = False, state_clip: float | None = None,
-                 time_scale: float | None = None) -> None:
+                 time_scale: float | None = None, transition: str = "dense",
+                 transition_rank: int = 8, transition_block: int = 16) -> None:
         super().__init__()
         if initial_state not in INITIAL_STATES:
             raise ValueError(f"initial_state must be one of {INITIAL_STATES}, "
@@ -120,13 +127,20 @@ class WarpNetwork(nn.Module):
         else:
             self.initial_state = LearnedInitialState(theta_init)
         n_drive = n_channels + int(time_channel)
-        self.A = nn.Parameter(torch.eye(n_params))
+        self.transition: Transition = make_transition(
+            transition, n_params, rank=transition_rank, block_size=transition_block)
         self.B = nn.Parameter(torch.zeros(n_params, n_drive))
 
     @property
     def n_params(self) -> int:
         """``D``, the size of the state."""
         return self.root.n_params
+
+    @property
+    def A(self) -> Tensor:
+        """The transition as a dense ``D x D`` matrix (the parameter itself for
+        ``transition="dense"``)."""
+        return self.transition.matrix()
 
     # -- inputs ------------------------------------------------------------ #
     def _tau(self, n_steps: int, lengths: Tensor | None, like: Tensor) -> Tensor:
@@ -177,9 +191,10 @@ class WarpNetwork(nn.Module):
         drive = self._drive(x, lengths)
         drive_lengths = self._drive_lengths(lengths)
         if self.state_clip is not None:
-            return final_state_sequential(self.A, self.B, drive, theta0, drive_lengths,
-                                          clip=self.state_clip)
-        return final_state(self.A, self.B, drive, theta0, drive_lengths, method=method)
+            return final_state_sequential(self.transition.operator(), self.B, drive,
+                                          theta0, drive_lengths, clip=self.state_clip)
+        return self.transition.final_state(self.B, drive, theta0, drive_lengths,
+                                           method=method)
 
     def states(self, x: Tensor, lengths: Tensor | None = None,
                method: str = "auto") -> Tensor:
@@ -193,9 +208,10 @@ class WarpNetwork(nn.Module):
         if drive.shape[1] == 0:
             return theta0.unsqueeze(1)
         if self.state_clip is not None:
-            rest = scan_sequential(self.A, drive @ self.B.T, theta0, clip=self.state_clip)
+            rest = scan_sequential(self.transition.operator(), drive @ self.B.T, theta0,
+                                   clip=self.state_clip)
         else:
-            rest = linear_scan(self.A, drive @ self.B.T, theta0, method=method)
+            rest = self.transition.states(self.B, drive, theta0, method=method)
         trajectory = torch.cat((theta0.unsqueeze(1), rest), dim=1)
         if lengths is not None:  # freeze after the last step (A would keep acting)
             index = torch.minimum(torch.arange(x.shape[1], device=x.device),
@@ -231,7 +247,7 @@ class WarpNetwork(nn.Module):
                 raise ValueError("recurrent mode with time_channel needs time_scale")
             dtau = torch.full_like(drive[:, :1], 1.0 / self.time_scale)
             drive = torch.cat((drive, dtau), dim=-1)
-        theta = theta @ self.A.T + drive @ self.B.T
+        theta = self.transition.step(theta) + drive @ self.B.T
         return theta if self.state_clip is None else theta.clamp(-self.state_clip,
                                                                  self.state_clip)
 

@@ -1,0 +1,207 @@
+"""Transition structures: the learnable ``A`` of ``theta_t = A theta_{t-1} + B v_t``.
+
+The paper's ``A`` is a dense ``D x D`` matrix: ``D^2`` parameters and ``D^2``
+work per step, which limits the root network to a few thousand weights. The
+structured transitions here keep WARP's linear recurrence but cost ``O(D)``
+to ``O(D b)`` per step:
+
+==============  =============================  =====================  ==========
+name            ``A``                          parameters             init
+==============  =============================  =====================  ==========
+``dense``       any ``D x D``                  ``D^2``                ``I``
+``diagonal``    ``diag(a)``                    ``D``                  ``I``
+``complex``     rotation-scaling of pairs      ``D``                  ``I``
+``blockdiag``   ``D / b`` blocks ``b x b``     ``D b``                ``I``
+``lowrank``     ``I + U V^T``, rank ``r``      ``2 D r``              ``I``
+==============  =============================  =====================  ==========
+
+Each is an ``nn.Module`` whose :meth:`Transition.operator` gives the
+structured operator the solvers of :mod:`skwarp.core.scan` run on (the chunked
+kernel for final states, the odd-even scan for trajectories). ``lowrank``
+solves exactly through its rank-``r`` reduction instead (see
+:class:`LowRankTransition`). Plain torch, no sklearn/sktime.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from skwarp.core.operators import (
+    BlockDiagonalOperator,
+    ComplexDiagonalOperator,
+    DenseOperator,
+    DiagonalOperator,
+    LinearOperator,
+    LowRankOperator,
+)
+from skwarp.core.scan import final_state, linear_scan, valid_mask
+
+TRANSITIONS = ("dense", "diagonal", "complex", "blockdiag", "lowrank")
+
+
+class Transition(nn.Module):
+    """Base class: a learnable ``A`` of size ``n_state`` and its solvers."""
+
+    n_state: int
+
+    def operator(self) -> LinearOperator:
+        raise NotImplementedError
+
+    def matrix(self) -> Tensor:
+        """The dense ``D x D`` matrix (for inspection and tests)."""
+        return self.operator().matrix()
+
+    def step(self, h: Tensor) -> Tensor:
+        """One application, ``h @ A.T``."""
+        return self.operator().apply(h)
+
+    def final_state(self, B: Tensor, v: Tensor, h0: Tensor, lengths: Tensor | None = None,
+                    method: str = "auto") -> Tensor:
+        """Final state of ``h_s = A h_{s-1} + B v_s``; see :func:`scan.final_state`."""
+        return final_state(self.operator(), B, v, h0, lengths, method=method)
+
+    def states(self, B: Tensor, v: Tensor, h0: Tensor, method: str = "auto") -> Tensor:
+        """States ``h_1 .. h_S`` (N, S, D) of ``h_s = A h_{s-1} + B v_s``."""
+        return linear_scan(self.operator(), v @ B.T, h0, method=method)
+
+
+def _tail(module: nn.Module, initial: Tensor) -> None:
+    """``module.tail``: a parameter, or an empty buffer when there is no tail
+    (an empty parameter would never receive a gradient)."""
+    if initial.numel():
+        module.tail = nn.Parameter(initial)
+    else:
+        module.register_buffer("tail", initial)
+
+
+class DenseTransition(Transition):
+    """The paper's dense ``A`` (``D^2`` parameters), started at the identity."""
+
+    def __init__(self, n_state: int) -> None:
+        super().__init__()
+        self.n_state = n_state
+        self.A = nn.Parameter(torch.eye(n_state))
+
+    def operator(self) -> DenseOperator:
+        return DenseOperator(self.A)
+
+    def matrix(self) -> Tensor:
+        return self.A
+
+
+class DiagonalTransition(Transition):
+    """``A = diag(a)``: every weight decays or grows on its own."""
+
+    def __init__(self, n_state: int) -> None:
+        super().__init__()
+        self.n_state = n_state
+        self.a = nn.Parameter(torch.ones(n_state))
+
+    def operator(self) -> DiagonalOperator:
+        return DiagonalOperator(self.a)
+
+
+class ComplexDiagonalTransition(Transition):
+    """Consecutive weight pairs evolve as complex numbers: ``A`` is a rotation-
+    scaling ``[[alpha, -beta], [beta, alpha]]`` per pair (a real diagonal entry
+    for the last weight when ``D`` is odd), so states can oscillate."""
+
+    def __init__(self, n_state: int) -> None:
+        super().__init__()
+        self.n_state = n_state
+        n_pairs = n_state // 2
+        self.alpha = nn.Parameter(torch.ones(n_pairs))
+        self.beta = nn.Parameter(torch.zeros(n_pairs))
+        _tail(self, torch.ones(n_state - 2 * n_pairs))
+
+    def operator(self) -> ComplexDiagonalOperator:
+        return ComplexDiagonalOperator(self.alpha, self.beta, self.tail)
+
+
+class BlockDiagonalTransition(Transition):
+    """``A`` made of ``D // b`` dense blocks of size ``b`` (and one block of
+    size ``D mod b``): weights mix only within their block."""
+
+    def __init__(self, n_state: int, block_size: int) -> None:
+        super().__init__()
+        if block_size < 1:
+            raise ValueError(f"block_size must be >= 1, got {block_size}")
+        self.n_state, self.block_size = n_state, min(block_size, n_state)
+        n_blocks, rest = divmod(n_state, self.block_size)
+        self.blocks = nn.Parameter(torch.eye(self.block_size).repeat(n_blocks, 1, 1))
+        _tail(self, torch.eye(rest))
+
+    def operator(self) -> BlockDiagonalOperator:
+        return BlockDiagonalOperator(self.blocks, self.tail)
+
+
+class LowRankTransition(Transition):
+    """``A = I + U V^T`` with rank ``r``, solved through ``s_t = V^T theta_t``.
+
+    ``s`` follows the ``r``-dimensional recurrence ``s_t = (I + V^T U) s_{t-1}
+    + V^T B v_t``, and ``theta_t = theta_0 + U sum_{k<t} s_k + B sum_{k<=t} v_k``.
+    The final state therefore costs ``O(N S (d r + r^2) + N D (r + d))``: the
+    ``D``-sized work does not grow with the sequence. ``U`` starts at zero
+    (``A = I``) and ``V`` random, so both receive gradients.
+    """
+
+    def __init__(self, n_state: int, rank: int) -> None:
+        super().__init__()
+        if rank < 1:
+            raise ValueError(f"rank must be >= 1, got {rank}")
+        self.n_state, self.rank = n_state, rank
+        self.U = nn.Parameter(torch.zeros(n_state, rank))
+        self.V = nn.Parameter(torch.randn(n_state, rank) / math.sqrt(n_state))
+
+    def operator(self) -> LowRankOperator:
+        return LowRankOperator(self.U, self.V)
+
+    def _reduced(self, B: Tensor) -> tuple[Tensor, Tensor]:
+        """``M = I + V^T U`` and ``V^T B``: the rank-r recurrence of ``s``."""
+        eye = torch.eye(self.rank, dtype=self.U.dtype, device=self.U.device)
+        return eye + self.V.T @ self.U, self.V.T @ B
+
+    def final_state(self, B: Tensor, v: Tensor, h0: Tensor, lengths: Tensor | None = None,
+                    method: str = "auto") -> Tensor:
+        M, VB = self._reduced(B)
+        r = self.rank
+        # (s_t, S_t) with S_t = S_{t-1} + s_{t-1}: the final S is sum_{k<t} s_k
+        zeros, eye = torch.zeros_like(M), torch.eye(r, dtype=M.dtype, device=M.device)
+        A_aug = torch.cat((torch.cat((M, zeros), 1), torch.cat((eye, eye), 1)), 0)
+        B_aug = torch.cat((VB, torch.zeros_like(VB)), 0)
+        h_aug = torch.cat((h0 @ self.V, torch.zeros_like(h0[:, :r])), 1)
+        summed = final_state(A_aug, B_aug, v, h_aug, lengths, method=method)[:, r:]
+        if lengths is not None:
+            v = torch.where(valid_mask(lengths, v.shape[1]).unsqueeze(-1), v,
+                            torch.zeros_like(v))
+        return h0 + summed @ self.U.T + v.sum(1) @ B.T
+
+    def states(self, B: Tensor, v: Tensor, h0: Tensor, method: str = "auto") -> Tensor:
+        M, VB = self._reduced(B)
+        s0 = h0 @ self.V
+        s = linear_scan(M, v @ VB.T, s0, method=method)  # s_1 .. s_S
+        # sum_{k<t} s_k for t = 1 .. S
+        s_sums = s0.unsqueeze(1) + torch.cat((torch.zeros_like(s[:, :1]),
+                                              s[:, :-1].cumsum(1)), 1)
+        return h0.unsqueeze(1) + s_sums @ self.U.T + v.cumsum(1) @ B.T
+
+
+def make_transition(kind: str, n_state: int, *, rank: int = 8,
+                    block_size: int = 16) -> Transition:
+    """The transition called ``kind`` (one of :data:`TRANSITIONS`) for a state of
+    size ``n_state``; ``rank`` is used by ``lowrank``, ``block_size`` by
+    ``blockdiag``."""
+    if kind == "dense":
+        return DenseTransition(n_state)
+    if kind == "diagonal":
+        return DiagonalTransition(n_state)
+    if kind == "complex":
+        return ComplexDiagonalTransition(n_state)
+    if kind == "blockdiag":
+        return BlockDiagonalTransition(n_state, block_size)
+    if kind == "lowrank":
+        return LowRankTransition(n_state, rank)
+    raise ValueError(f"transition must be one of {TRANSITIONS}, got {kind!r}")

@@ -1,0 +1,135 @@
+"""Structured transitions against the float64 sequential reference (values and
+gradients), for every solver each structure can use."""
+
+import pytest
+import torch
+
+from skwarp.core.operators import DenseOperator
+from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS
+from skwarp.core.transitions import TRANSITIONS, make_transition
+
+N_SERIES, N_CHANNELS = 3, 2
+
+
+def _transition(kind: str, n_state: int, seed: int = 0, scale: float = 0.3):
+    """A transition of ``kind`` moved away from the identity, in float64, with
+    spectral radius below about 1."""
+    torch.manual_seed(seed)
+    transition = make_transition(kind, n_state, rank=3, block_size=4).double()
+    with torch.no_grad():
+        for p in transition.parameters():
+            p.add_(scale * torch.randn_like(p) / max(1, p.shape[-1]) ** 0.5)
+        radius = torch.linalg.eigvals(transition.matrix()).abs().max()
+        if kind in ("diagonal", "complex", "blockdiag", "dense"):
+            for p in transition.parameters():
+                p.mul_(0.97 / radius)
+    return transition
+
+
+def _problem(n_steps: int, n_state: int, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    B = torch.randn(n_state, N_CHANNELS, generator=g, dtype=torch.float64).requires_grad_()
+    v = torch.randn(N_SERIES, n_steps, N_CHANNELS, generator=g,
+                    dtype=torch.float64).requires_grad_()
+    h0 = torch.randn(N_SERIES, n_state, generator=g, dtype=torch.float64).requires_grad_()
+    return B, v, h0
+
+
+def _reference_states(A, B, v, h0):
+    h, states = h0, []
+    for s in range(v.shape[1]):
+        h = h @ A.T + v[:, s] @ B.T
+        states.append(h)
+    return torch.stack(states, 1)
+
+
+def _check_grads(got, expected, inputs):
+    weights = torch.linspace(-1, 1, got.numel(), dtype=got.dtype).reshape(got.shape)
+    g_got = torch.autograd.grad((got * weights).sum(), inputs, retain_graph=True,
+                                allow_unused=True)
+    g_exp = torch.autograd.grad((expected * weights).sum(), inputs, retain_graph=True,
+                                allow_unused=True)
+    for a, b, x in zip(g_got, g_exp, inputs, strict=True):
+        if x.numel():  # an empty tail block has no gradient to compare
+            torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-8)
+
+
+def test_every_structure_preserves_itself_under_squaring():
+    for kind in TRANSITIONS:
+        for n_state in (7, 8):
+            op = _transition(kind, n_state).operator()
+            torch.testing.assert_close(op.square().matrix(), op.matrix() @ op.matrix())
+            h = torch.randn(5, n_state, dtype=torch.float64)
+            torch.testing.assert_close(op.apply(h), h @ op.matrix().T)
+
+
+@pytest.mark.parametrize("kind", TRANSITIONS)
+@pytest.mark.parametrize("n_state", [7, 12])
+@pytest.mark.parametrize("n_steps", [1, 2, 37])
+@pytest.mark.parametrize("method", FINAL_STATE_METHODS)
+def test_final_state_matches_reference(kind, n_state, n_steps, method):
+    transition = _transition(kind, n_state)
+    B, v, h0 = _problem(n_steps, n_state)
+    params = list(transition.parameters())
+    expected = _reference_states(transition.matrix(), B, v, h0)[:, -1]
+    got = transition.final_state(B, v, h0, method=method)
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
+    _check_grads(got, expected, params + [B, v, h0])
+
+
+@pytest.mark.parametrize("kind", TRANSITIONS)
+@pytest.mark.parametrize("method", FINAL_STATE_METHODS)
+def test_final_state_unequal_lengths(kind, method):
+    transition = _transition(kind, 10, seed=1)
+    B, v, h0 = _problem(23, 10, seed=1)
+    lengths = torch.tensor([23, 0, 9])
+    states = _reference_states(transition.matrix(), B, v, h0)
+    expected = torch.stack([states[0, 22], h0[1], states[2, 8]])
+    got = transition.final_state(B, v, h0, lengths, method=method)
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
+    _check_grads(got, expected, list(transition.parameters()) + [B, v, h0])
+
+
+@pytest.mark.parametrize("kind", TRANSITIONS)
+@pytest.mark.parametrize("n_steps", [1, 5, 64])
+@pytest.mark.parametrize("method", SCAN_METHODS)
+def test_states_match_reference(kind, n_steps, method):
+    transition = _transition(kind, 9, seed=2)
+    B, v, h0 = _problem(n_steps, 9, seed=2)
+    expected = _reference_states(transition.matrix(), B, v, h0)
+    got = transition.states(B, v, h0, method=method)
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
+    _check_grads(got, expected, list(transition.parameters()) + [B, v, h0])
+
+
+@pytest.mark.parametrize("kind", TRANSITIONS)
+def test_long_sequence_at_identity_stays_finite(kind):
+    """T = 4096 at the initial A = I (radius exactly 1): finite, exact gradients."""
+    transition = make_transition(kind, 16, rank=2, block_size=4).double()
+    B, v, h0 = _problem(4096, 16, seed=3)
+    got = transition.final_state(B, v, h0, method="kernel")
+    expected = h0 + v.sum(1) @ B.T
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
+    grads = torch.autograd.grad(got.square().sum(), list(transition.parameters()))
+    assert all(torch.isfinite(g).all() for g in grads)
+
+
+@pytest.mark.parametrize("kind", TRANSITIONS)
+def test_parameter_counts(kind):
+    n_state = 100
+    counts = {"dense": 100 * 100, "diagonal": 100, "complex": 100,
+              "blockdiag": 6 * 16 * 16 + 4 * 4, "lowrank": 2 * 100 * 8}
+    transition = make_transition(kind, n_state, rank=8, block_size=16)
+    assert sum(p.numel() for p in transition.parameters()) == counts[kind]
+    torch.testing.assert_close(transition.matrix(), torch.eye(n_state))
+
+
+def test_invalid_structures_are_rejected():
+    with pytest.raises(ValueError, match="transition must be one of"):
+        make_transition("sparse", 4)
+    with pytest.raises(ValueError, match="rank"):
+        make_transition("lowrank", 4, rank=0)
+    with pytest.raises(ValueError, match="block_size"):
+        make_transition("blockdiag", 4, block_size=0)
+    with pytest.raises(ValueError, match="square"):
+        DenseOperator(torch.zeros(2, 3))
