@@ -16,20 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _measure import peak_rss_growth, run_case  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 N_SERIES, N_CHANNELS = 8, 6
 SOLVERS = {"final": ["sequential", "parallel", "kernel"], "all": ["sequential", "parallel"]}
-
-
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096
 
 
 def _measure(task: str, method: str, n_steps: int, n_state: int, backward: bool,
@@ -62,34 +58,20 @@ def _measure(task: str, method: str, n_steps: int, n_state: int, backward: bool,
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
             base = torch.cuda.memory_allocated()
-        else:
-            base, sampled, stop = _rss_bytes(), [0], threading.Event()
-
-            def sample(sampled=sampled, stop=stop):
-                while not stop.is_set():
-                    sampled[0] = max(sampled[0], _rss_bytes())
-                    time.sleep(0.001)
-
-            sampler = threading.Thread(target=sample)
-            sampler.start()
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-        if device == "cuda":
+            seconds, _ = time.perf_counter(), run()
+            times.append(time.perf_counter() - seconds)
             peak = max(peak, torch.cuda.max_memory_allocated() - base)
         else:
-            stop.set()
-            sampler.join()
-            peak = max(peak, max(sampled[0], _rss_bytes()) - base)
+            seconds, growth = peak_rss_growth(run)
+            times.append(seconds)
+            peak = max(peak, growth)
         for t in (A, B, h0):
             t.grad = None
     return {"seconds": min(times), "peak_mb": peak / 2**20}
 
 
 def _run_case(args, **case) -> dict:
-    cmd = [sys.executable, __file__, "--case", json.dumps(case)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=1800)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_case(__file__, case, timeout=1800)
 
 
 def main() -> None:
@@ -130,7 +112,6 @@ def main() -> None:
 
 
 def _write(rows, args) -> None:
-    sys.path.insert(0, str(Path(__file__).parent))
     from _report import machine_header
 
     name = "scan.md" if args.device == "cpu" and not args.quick else \

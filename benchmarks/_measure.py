@@ -1,0 +1,54 @@
+"""Peak memory and one-case-per-subprocess runs, shared by the benchmarks."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+
+def rss_bytes() -> int:
+    """Current resident set size of this process."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+def peak_rss_growth(run: Callable[[], object]) -> tuple[float, int]:
+    """Seconds ``run()`` takes and the growth of the resident set over the call
+    (sampled every millisecond), in bytes."""
+    base, peak, stop = rss_bytes(), [0], threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_bytes())
+            time.sleep(0.001)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    start = time.perf_counter()
+    try:
+        run()
+    finally:
+        seconds = time.perf_counter() - start
+        stop.set()
+        sampler.join()
+    return seconds, max(peak[0], rss_bytes()) - base
+
+
+def max_rss_bytes() -> int:
+    """Peak resident set of this whole process so far (Python and torch included)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def run_case(script: str, case: dict, timeout: float = 3600) -> dict:
+    """Run ``script --case <json>`` in a fresh interpreter, so one case's memory
+    never hides another's; the script prints its result as JSON on the last line."""
+    cmd = [sys.executable, script, "--case", json.dumps(case)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"case {case} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])

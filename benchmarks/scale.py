@@ -1,0 +1,278 @@
+"""Structured transitions at scale: solver time and memory against D and T,
+training at D = 10,000 and on the EigenWorms shape, and accuracy per structure.
+
+Every case runs in a fresh subprocess so that one case's memory never hides
+another's.
+
+    python benchmarks/scale.py            # the full tables (about 30 minutes on 2 cores)
+    python benchmarks/scale.py --quick    # small sizes, a smoke test
+    python benchmarks/scale.py --only solver,train   # some sections
+
+Writes benchmarks/results/scale.md (scale_quick.md with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _measure import max_rss_bytes, peak_rss_growth, run_case  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+STRUCTURES = ("dense", "diagonal", "complex", "blockdiag", "lowrank")
+RANK, BLOCK = 8, 16
+N_SERIES, N_CHANNELS = 8, 6
+MB = 2**20
+
+
+# --------------------------------------------------------------------------- #
+# cases (each runs in its own interpreter)
+# --------------------------------------------------------------------------- #
+def solver_case(structure: str, n_state: int, n_steps: int, task: str, method: str,
+                threads: int) -> dict:
+    """Forward + backward of the final state (task "final") or of every state
+    (task "all") of one transition, on random inputs."""
+    import torch
+
+    from skwarp.core.transitions import make_transition
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    transition = make_transition(structure, n_state, rank=RANK, block_size=BLOCK)
+    with torch.no_grad():  # away from the identity, radius below 1
+        for p in transition.parameters():
+            p.mul_(0.999).add_(1e-3 * torch.randn_like(p) / max(1, p.shape[-1]) ** 0.5)
+    B = (0.1 * torch.randn(n_state, N_CHANNELS)).requires_grad_()
+    h0 = torch.randn(N_SERIES, n_state).requires_grad_()
+    v = torch.randn(N_SERIES, n_steps, N_CHANNELS)
+
+    def run():
+        if task == "final":
+            out = transition.final_state(B, v, h0, method=method)
+        else:
+            out = transition.states(B, v, h0, method=method)
+        out.square().mean().backward()
+
+    run()  # warm-up
+    seconds, peak = [], 0
+    for _ in range(3):
+        elapsed, growth = peak_rss_growth(run)
+        seconds.append(elapsed)
+        peak = max(peak, growth)
+    return {"seconds": min(seconds), "peak_mb": peak / MB}
+
+
+def train_case(structure: str, n_series: int, n_channels: int, n_steps: int,
+               n_classes: int, root_width: int, initial_state: str, threads: int) -> dict:
+    """One epoch of WarpClassifier on random walks of the given shape."""
+    import numpy as np
+
+    from skwarp import WarpClassifier
+
+    rng = np.random.default_rng(0)
+    X = (0.1 * rng.standard_normal((n_series, n_channels, n_steps),
+                                   dtype=np.float32)).cumsum(-1)
+    y = np.arange(n_series) % n_classes
+    clf = WarpClassifier(root_width=root_width, transition=structure,
+                         transition_rank=RANK, transition_block=BLOCK,
+                         initial_state=initial_state, n_epochs=1, batch_size=8,
+                         input_noise=0.0, device="cpu", n_threads=threads, random_state=0)
+    start = time.perf_counter()
+    clf.fit(X, y)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    finite = bool(np.isfinite(clf.predict_proba(X[:16])).all())
+    return {"fit_seconds": fit_seconds, "predict16_seconds": time.perf_counter() - start,
+            "peak_rss_mb": max_rss_bytes() / MB, "n_params": clf.network_.n_params,
+            "n_weights": sum(p.numel() for p in clf.network_.parameters()),
+            "finite": finite}
+
+
+def accuracy_case(structure: str, dataset: str, seed: int, quick: bool,
+                  threads: int) -> dict:
+    """Test accuracy of WarpClassifier with default settings but ``structure``."""
+    from skwarp import WarpClassifier
+
+    X, y, X_test, y_test, params = _dataset(dataset, quick)
+    clf = WarpClassifier(transition=structure, transition_rank=RANK,
+                         transition_block=BLOCK, random_state=seed, n_threads=threads,
+                         device="cpu", **params)
+    start = time.perf_counter()
+    clf.fit(X, y)
+    fit_seconds = time.perf_counter() - start
+    return {"accuracy": float(clf.score(X_test, y_test)), "fit_seconds": fit_seconds,
+            "peak_rss_mb": max_rss_bytes() / MB}
+
+
+def _dataset(name: str, quick: bool):
+    from sktime.datasets import load_basic_motions, load_japanese_vowels
+
+    if name == "BasicMotions":
+        X, y = load_basic_motions(split="train", return_type="numpy3D")
+        X_test, y_test = load_basic_motions(split="test", return_type="numpy3D")
+        return X, y, X_test, y_test, {"n_epochs": 10} if quick else {}
+    if name == "JapaneseVowels":
+        X, y = load_japanese_vowels(split="train", return_type="nested_univ")
+        X_test, y_test = load_japanese_vowels(split="test", return_type="nested_univ")
+        return X, y, X_test, y_test, {"n_epochs": 5} if quick else {}
+    from skwarp.datasets import make_long_range_events
+
+    n_steps = 1024 if quick else 16_384
+    X, y = make_long_range_events(n_series=200, n_timepoints=n_steps, random_state=0)
+    X_test, y_test = make_long_range_events(n_series=200, n_timepoints=n_steps,
+                                            random_state=1)
+    return X, y, X_test, y_test, {"n_epochs": 2 if quick else LONG_RANGE_EPOCHS}
+
+
+LONG_RANGE_EPOCHS = 20
+CASES = {"solver": solver_case, "train": train_case, "accuracy": accuracy_case}
+
+
+# --------------------------------------------------------------------------- #
+# sections
+# --------------------------------------------------------------------------- #
+def solver_section(quick: bool, threads: int) -> list[str]:
+    states = [64, 256] if quick else [512, 2048, 10_000]
+    lengths = [256, 1024] if quick else [2048, 16_384]
+    rows = ["| structure | D | T | auto: s | auto: peak MB | loop: s | loop: peak MB "
+            "| loop / auto |", "|---|---|---|---|---|---|---|---|"]
+    for structure in STRUCTURES:
+        for n_state in states:
+            for n_steps in lengths:
+                if structure == "dense" and n_state > 2048:
+                    rows.append(f"| dense | {n_state} | {n_steps} | not run: A alone is "
+                                f"{n_state**2 * 4 / MB:.0f} MB and each squaring "
+                                f"{n_state**3:.0e} multiply-adds | | | | |")
+                    continue
+                case = {"structure": structure, "n_state": n_state, "n_steps": n_steps,
+                        "task": "final", "threads": threads}
+                auto = _run("solver", method="auto", **case)
+                loop = (_run("solver", method="sequential", **case)
+                        if n_steps == lengths[0] else None)
+                loop_cells = (f"{loop['seconds']:.3f} | {loop['peak_mb']:.0f} | "
+                              f"{loop['seconds'] / auto['seconds']:.1f}x"
+                              if loop else "| |")
+                rows.append(f"| {structure} | {n_state} | {n_steps} | {auto['seconds']:.3f} "
+                            f"| {auto['peak_mb']:.0f} | {loop_cells} |")
+                print(rows[-1], flush=True)
+    all_rows = ["| structure | D | T | parallel: s | parallel: peak MB | loop: s "
+                "| loop: peak MB | loop / parallel |", "|---|---|---|---|---|---|---|---|"]
+    n_state, n_steps = (64, 256) if quick else (512, 2048)
+    for structure in STRUCTURES:
+        case = {"structure": structure, "n_state": n_state, "n_steps": n_steps,
+                "task": "all", "threads": threads}
+        par = _run("solver", method="parallel", **case)
+        loop = _run("solver", method="sequential", **case)
+        all_rows.append(f"| {structure} | {n_state} | {n_steps} | {par['seconds']:.3f} | "
+                        f"{par['peak_mb']:.0f} | {loop['seconds']:.3f} | "
+                        f"{loop['peak_mb']:.0f} | {loop['seconds'] / par['seconds']:.1f}x |")
+        print(all_rows[-1], flush=True)
+    return [
+        "## Solvers: time and peak memory against D and T", "",
+        f"Final state, forward + backward, N={N_SERIES} series, d={N_CHANNELS} channels, "
+        f"float32, {threads} torch thread(s); lowrank rank {RANK}, blockdiag blocks of "
+        f"{BLOCK}. `auto` is the solver the estimators use (the chunked kernel for these "
+        "sizes; lowrank runs its rank-r reduction); `loop` is the sequential loop with "
+        "autograd, run at the shorter T only. Seconds: best of 3 after a warm-up. Peak "
+        "MB: growth of the resident set over the call.", "", *rows, "",
+        "Every state (the trajectory, for `decoding=\"mean\"` and forecasting), forward "
+        "+ backward, parallel odd-even scan against the loop:", "", *all_rows, ""]
+
+
+def train_section(quick: bool, threads: int) -> list[str]:
+    big = {"n_series": 32, "n_channels": 3, "n_steps": 256 if quick else 2048,
+           "n_classes": 2, "root_width": 83 if quick else 834}
+    worms = {"n_series": 259 if not quick else 32, "n_channels": 6,
+             "n_steps": 1024 if quick else 17_984, "n_classes": 5, "root_width": 32}
+    runs = [(f"D={'1,000' if quick else '10,000'}, T={big['n_steps']}", s, big, "mlp")
+            for s in STRUCTURES if s != "dense"]
+    runs.append((runs[0][0], "diagonal", big, "learned"))
+    runs += [(f"EigenWorms shape {worms['n_series']}x{worms['n_channels']}x"
+              f"{worms['n_steps']}", s, worms, "mlp") for s in STRUCTURES]
+    rows = ["| problem | structure | phi | D | weights | 1 epoch: s | predict 16: s | "
+            "peak RSS MB | finite |", "|---|---|---|---|---|---|---|---|---|"]
+    for problem, structure, shape, init in runs:
+        r = _run("train", structure=structure, initial_state=init, threads=threads, **shape)
+        rows.append(f"| {problem} | {structure} | {init} | {r['n_params']:,} | "
+                    f"{r['n_weights']:,} | {r['fit_seconds']:.1f} | "
+                    f"{r['predict16_seconds']:.2f} | {r['peak_rss_mb']:.0f} | "
+                    f"{r['finite']} |")
+        print(rows[-1], flush=True)
+    return [
+        "## Training at scale", "",
+        f"One epoch of `WarpClassifier` (batch 8, {threads} torch threads, CPU) on random "
+        "walks of the given shape, then predict_proba on 16 series. `phi`: the "
+        "initial-state network, `mlp` (the default, hidden widths interpolating to D: "
+        "most of the weights at D = 10,000) or `learned` (one vector). Peak RSS is the "
+        "whole process's high-water mark (Python, torch and the data included).", "",
+        "Dense at D = 10,000 is not run: A alone would hold 10^8 weights (400 MB, 1.6 GB "
+        "with its gradient and Adam's moments) and every squaring in the kernel path "
+        "costs 10^12 multiply-adds.", "", *rows, ""]
+
+
+def accuracy_section(quick: bool, threads: int) -> list[str]:
+    datasets = ["BasicMotions", "JapaneseVowels", "LongRange"]
+    rows = ["| dataset | " + " | ".join(STRUCTURES) + " |",
+            "|---|" + "---|" * len(STRUCTURES)]
+    times = rows[:2]
+    for dataset in datasets:
+        cells, fit_cells = [], []
+        for structure in STRUCTURES:
+            r = _run("accuracy", structure=structure, dataset=dataset, seed=0,
+                     quick=quick, threads=threads)
+            cells.append(f"{r['accuracy']:.3f}")
+            fit_cells.append(f"{r['fit_seconds']:.0f}")
+            print(dataset, structure, r, flush=True)
+        rows.append(f"| {dataset} | " + " | ".join(cells) + " |")
+        times = [*times, f"| {dataset} | " + " | ".join(fit_cells) + " |"]
+    return [
+        "## Accuracy per structure", "",
+        "Test accuracy of `WarpClassifier` with its defaults except `transition` "
+        f"(random_state=0, one run each). LongRange: `skwarp.datasets."
+        f"make_long_range_events`, 200 training and 200 test series of 6 channels and "
+        f"{1024 if quick else 16_384} steps, {2 if quick else LONG_RANGE_EPOCHS} epochs.",
+        "", *rows, "", "Fit time (seconds):", "", *times, ""]
+
+
+SECTIONS = {"solver": solver_section, "train": train_section, "accuracy": accuracy_section}
+
+
+def _run(kind: str, **case) -> dict:
+    return run_case(__file__, {"kind": kind, **case})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", default=",".join(SECTIONS))
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        case = json.loads(args.case)
+        print(json.dumps(CASES[case.pop("kind")](**case)))
+        return
+    from _report import machine_header
+
+    start = time.perf_counter()
+    body = []
+    for name in args.only.split(","):
+        body += SECTIONS[name](args.quick, args.threads)
+    minutes = (time.perf_counter() - start) / 60
+    lines = ["# Scale: structured transitions, long sequences, big roots", "",
+             machine_header(),
+             f"- command: `python benchmarks/scale.py{' --quick' if args.quick else ''}"
+             f"{'' if args.only == ','.join(SECTIONS) else ' --only ' + args.only}` "
+             f"({minutes:.0f} minutes)", "", *body]
+    name = "scale_quick.md" if args.quick else "scale.md"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / name).write_text("\n".join(lines) + "\n")
+    print(f"wrote {RESULTS / name}")
+
+
+if __name__ == "__main__":
+    main()
