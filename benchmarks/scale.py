@@ -67,8 +67,9 @@ def solver_case(structure: str, n_state: int, n_steps: int, task: str, method: s
 
 
 def train_case(structure: str, n_series: int, n_channels: int, n_steps: int,
-               n_classes: int, root_width: int, initial_state: str, threads: int) -> dict:
-    """One epoch of WarpClassifier on random walks of the given shape."""
+               n_classes: int, root_width: int, initial_state: str, threads: int,
+               n_epochs: int = 1, options: dict | None = None) -> dict:
+    """``n_epochs`` of WarpClassifier on random walks of the given shape."""
     import numpy as np
 
     from skwarp import WarpClassifier
@@ -79,8 +80,9 @@ def train_case(structure: str, n_series: int, n_channels: int, n_steps: int,
     y = np.arange(n_series) % n_classes
     clf = WarpClassifier(root_width=root_width, transition=structure,
                          transition_rank=RANK, transition_block=BLOCK,
-                         initial_state=initial_state, n_epochs=1, batch_size=8,
-                         input_noise=0.0, device="cpu", n_threads=threads, random_state=0)
+                         initial_state=initial_state, n_epochs=n_epochs, batch_size=8,
+                         input_noise=0.0, device="cpu", n_threads=threads, random_state=0,
+                         **(options or {}))
     start = time.perf_counter()
     clf.fit(X, y)
     fit_seconds = time.perf_counter() - start
@@ -238,7 +240,34 @@ def accuracy_section(quick: bool, threads: int) -> list[str]:
         "", *rows, "", "Fit time (seconds):", "", *times, ""]
 
 
-SECTIONS = {"solver": solver_section, "train": train_section, "accuracy": accuracy_section}
+def precision_section(quick: bool, threads: int) -> list[str]:
+    shape = {"n_series": 64, "n_channels": 6, "n_steps": 128 if quick else 512,
+             "n_classes": 4, "root_width": 64, "initial_state": "mlp", "threads": threads,
+             "n_epochs": 3}
+    variants = {"float32": {}, "bf16 root": {"root_precision": "bfloat16"},
+                "compiled root": {"compile_root": True}}
+    rows = ["| decoding | root | 3 epochs: s | vs float32 |", "|---|---|---|---|"]
+    for decoding in ("last", "mean"):
+        base = None
+        for name, options in variants.items():
+            r = _run("train", structure="dense", options={"decoding": decoding, **options},
+                     **shape)
+            base = base or r["fit_seconds"]
+            rows.append(f"| {decoding} | {name} | {r['fit_seconds']:.1f} | "
+                        f"{base / r['fit_seconds']:.2f}x |")
+            print(rows[-1], flush=True)
+    return [
+        "## Root-network precision and torch.compile (CPU)", "",
+        f"`WarpClassifier(root_width=64)`, 3 epochs on {shape['n_series']} random walks "
+        f"of 6 channels and {shape['n_steps']} steps, dense A, {threads} threads. "
+        "`decoding=\"mean\"` evaluates the root network at every step, so the root's "
+        "share of the work is largest there. The compiled time includes compilation. "
+        "No GPU was available to this benchmark; on a CPU, bf16 autocast mostly adds "
+        "casts.", "", *rows, ""]
+
+
+SECTIONS = {"solver": solver_section, "train": train_section, "accuracy": accuracy_section,
+            "precision": precision_section}
 
 
 def _run(kind: str, **case) -> dict:
@@ -256,22 +285,56 @@ def main() -> None:
         case = json.loads(args.case)
         print(json.dumps(CASES[case.pop("kind")](**case)))
         return
+    path = RESULTS / ("scale_quick.md" if args.quick else "scale.md")
+    sections = _read_sections(path)
+    for name in args.only.split(","):
+        start = time.perf_counter()
+        lines = SECTIONS[name](args.quick, args.threads)
+        minutes = (time.perf_counter() - start) / 60
+        command = f"python benchmarks/scale.py{' --quick' if args.quick else ''} --only {name}"
+        sections[name] = [lines[0], "", *_header(command, minutes), *lines[1:]]
+        _write(path, sections)  # after every section: a late failure loses nothing
+
+
+def _header(command: str, minutes: float) -> list[str]:
     from _report import machine_header
 
-    start = time.perf_counter()
-    body = []
-    for name in args.only.split(","):
-        body += SECTIONS[name](args.quick, args.threads)
-    minutes = (time.perf_counter() - start) / 60
+    return [machine_header(), f"- command: `{command}` ({minutes:.0f} minutes)"]
+
+
+def _read_sections(path: Path) -> dict[str, list[str]]:
+    """Sections of an earlier scale.md, so one section can be re-measured alone."""
+    if not path.exists():
+        return {}
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            current = next((n for n, t in SECTION_TITLES.items() if line == t), None)
+            if current:
+                sections[current] = []
+        if current:
+            sections[current].append(line)
+    return sections
+
+
+SECTION_TITLES = {
+    "solver": "## Solvers: time and peak memory against D and T",
+    "train": "## Training at scale",
+    "accuracy": "## Accuracy per structure",
+    "precision": "## Root-network precision and torch.compile (CPU)",
+}
+
+
+def _write(path: Path, sections: dict[str, list[str]]) -> None:
     lines = ["# Scale: structured transitions, long sequences, big roots", "",
-             machine_header(),
-             f"- command: `python benchmarks/scale.py{' --quick' if args.quick else ''}"
-             f"{'' if args.only == ','.join(SECTIONS) else ' --only ' + args.only}` "
-             f"({minutes:.0f} minutes)", "", *body]
-    name = "scale_quick.md" if args.quick else "scale.md"
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / name).write_text("\n".join(lines) + "\n")
-    print(f"wrote {RESULTS / name}")
+             "Each section was measured by its own run, named under its title.", ""]
+    for name in SECTIONS:
+        if name in sections:
+            lines += sections[name]
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n".join(lines).rstrip("\n") + "\n")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

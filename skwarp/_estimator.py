@@ -59,6 +59,8 @@ class WarpEstimatorMixin:
                                          minimum=1),
             "transition_block": check_int("transition_block", self.transition_block,
                                           minimum=1),
+            "root_precision": self.root_precision,
+            "compile_root": check_bool("compile_root", self.compile_root),
         }
         with seeded_torch(seed):
             return WarpNetwork(n_channels, n_outputs, **kwargs, **extra)

@@ -56,6 +56,13 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         Rank of ``A - I`` for ``transition="lowrank"``.
     transition_block : int, default=16
         Block size for ``transition="blockdiag"``.
+    root_precision : {"float32", "bfloat16"}, default="float32"
+        "bfloat16" evaluates the root network under bf16 autocast, mainly for
+        GPUs; ``phi`` and the linear recurrence stay in float32
+        (benchmarks/results/scale.md).
+    compile_root : bool, default=False
+        Evaluate the root network through ``torch.compile`` (needs a working
+        compiler toolchain; the first batches are slow while it compiles).
     decoding : {"last", "mean"}, default="last"
         Classify from the root network's output at the last step (the paper),
         or from its mean over all steps.
@@ -150,6 +157,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     def __init__(self, root_width=32, root_depth=1, activation="relu", n_frequencies=4,
                  initial_state="mlp", init_layers=2, time_channel=False, state_clip=None,
                  transition="dense", transition_rank=8, transition_block=16,
+                 root_precision="float32", compile_root=False,
                  decoding="last", solver="auto", n_epochs=100, batch_size=8, lr=1e-3,
                  transition_lr=1e-5, input_noise=0.2, optimizer="adamw", weight_decay=0.0,
                  grad_clip=1.0,
@@ -167,6 +175,8 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         self.transition = transition
         self.transition_rank = transition_rank
         self.transition_block = transition_block
+        self.root_precision = root_precision
+        self.compile_root = compile_root
         self.decoding = decoding
         self.solver = solver
         self.n_epochs = n_epochs

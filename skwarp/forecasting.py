@@ -73,7 +73,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     update_epochs : int, default=5
         Epochs of fine-tuning in ``update(..., update_params=True)``.
     root_width, root_depth, activation, n_frequencies, initial_state, init_layers,
-    time_channel, state_clip, transition, transition_rank, transition_block
+    time_channel, state_clip, transition, transition_rank, transition_block,
+    root_precision, compile_root
         The WARP network, as in :class:`skwarp.WarpClassifier`.
     n_epochs, batch_size, lr, transition_lr, input_noise, optimizer, weight_decay,
     grad_clip, lr_schedule, patience, scaling, device, n_threads, random_state, verbose
@@ -127,7 +128,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                  residual=True, window_norm=True, n_samples=200, update_epochs=5, root_width=32,
                  root_depth=1, activation="relu", n_frequencies=4, initial_state="mlp",
                  init_layers=2, time_channel=False, state_clip=None,
-                 transition="dense", transition_rank=8, transition_block=16, n_epochs=100,
+                 transition="dense", transition_rank=8, transition_block=16,
+                 root_precision="float32", compile_root=False, n_epochs=100,
                  batch_size=16, lr=1e-3, transition_lr=1e-5, input_noise=0.0,
                  optimizer="adamw", weight_decay=0.0, grad_clip=1.0, lr_schedule="cosine",
                  validation_fraction=0.0, patience=20, scaling="standard", device="auto",
@@ -154,6 +156,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         self.transition = transition
         self.transition_rank = transition_rank
         self.transition_block = transition_block
+        self.root_precision = root_precision
+        self.compile_root = compile_root
         self.n_epochs = n_epochs
         self.batch_size = batch_size
         self.lr = lr

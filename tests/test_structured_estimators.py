@@ -76,3 +76,41 @@ def test_transition_parameters_get_the_transition_lr(transition):
     slow = {id(p) for g in groups if g["lr"] == 1e-6 for p in g["params"]}
     assert slow == {id(p) for p in net.transition.parameters()}
     assert all(g["weight_decay"] == 0.0 for g in groups if g["lr"] == 1e-6)
+
+
+def test_bf16_root_keeps_the_recurrence_in_float32():
+    torch.manual_seed(0)
+    full = WarpNetwork(3, 4, root_width=16)
+    half = WarpNetwork(3, 4, root_width=16, root_precision="bfloat16")
+    half.load_state_dict(full.state_dict())
+    x = torch.randn(5, 40, 3)
+    out = half(x)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, full(x), rtol=0.05, atol=0.05)
+    assert not torch.equal(out, full(x))  # bf16 did round something
+    out.square().sum().backward()
+    assert half.transition.A.grad.dtype == torch.float32
+    assert torch.isfinite(half.transition.A.grad).all()
+
+
+def test_classifier_with_bf16_root(vowels):
+    X, y = vowels
+    clf = WarpClassifier(root_precision="bfloat16", **FAST).fit(X, y)
+    assert np.isfinite(clf.predict_proba(X)).all()
+    with pytest.raises(ValueError, match="root_precision"):
+        WarpClassifier(root_precision="float8", **FAST).fit(X, y)
+
+
+@pytest.mark.slow
+def test_compiled_root_matches_eager_and_pickles():
+    import pickle
+
+    torch.manual_seed(0)
+    net = WarpNetwork(3, 2, root_width=8, compile_root=True)
+    x = torch.randn(4, 30, 3)
+    compiled = net(x)
+    net.compile_root = False
+    torch.testing.assert_close(compiled, net(x))
+    net.compile_root = True
+    restored = pickle.loads(pickle.dumps(net))
+    torch.testing.assert_close(restored(x), compiled)

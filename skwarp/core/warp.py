@@ -24,6 +24,7 @@ from skwarp.core.scan import (
 from skwarp.core.transitions import Transition, make_transition
 
 INITIAL_STATES = ("mlp", "learned")
+ROOT_PRECISIONS = ("float32", "bfloat16")
 
 
 class InitialStateMLP(nn.Module):
@@ -99,6 +100,13 @@ class WarpNetwork(nn.Module):
         Rank ``r`` of ``A - I`` for ``transition="lowrank"``.
     transition_block : int
         Block size for ``transition="blockdiag"``.
+    root_precision : {"float32", "bfloat16"}
+        "bfloat16" evaluates the root network under bf16 autocast (its
+        outputs are returned in float32); ``phi`` and the recurrence always
+        run, and accumulate, in the parameters' dtype.
+    compile_root : bool
+        Evaluate the root network through ``torch.compile`` (compiled on
+        first use; never pickled).
 
     Input series are tensors of shape ``(N, T, d)``; ``lengths`` (N,) gives each
     series' own length when a padded batch holds series of unequal length
@@ -110,12 +118,17 @@ class WarpNetwork(nn.Module):
                  initial_state: str = "mlp", init_layers: int = 2,
                  time_channel: bool = False, state_clip: float | None = None,
                  time_scale: float | None = None, transition: str = "dense",
-                 transition_rank: int = 8, transition_block: int = 16) -> None:
+                 transition_rank: int = 8, transition_block: int = 16,
+                 root_precision: str = "float32", compile_root: bool = False) -> None:
         super().__init__()
         if initial_state not in INITIAL_STATES:
             raise ValueError(f"initial_state must be one of {INITIAL_STATES}, "
                              f"got {initial_state!r}")
+        if root_precision not in ROOT_PRECISIONS:
+            raise ValueError(f"root_precision must be one of {ROOT_PRECISIONS}, "
+                             f"got {root_precision!r}")
         self.n_channels, self.n_frequencies = n_channels, n_frequencies
+        self.root_precision, self.compile_root = root_precision, compile_root
         self.time_channel, self.state_clip = time_channel, state_clip
         self.time_scale = time_scale
         self.root = RootNetwork(1 + 2 * n_frequencies, n_outputs, root_width,
@@ -223,7 +236,23 @@ class WarpNetwork(nn.Module):
     # -- decoding ---------------------------------------------------------- #
     def decode(self, theta: Tensor, tau: Tensor) -> Tensor:
         """Root network outputs for states ``theta`` (..., D) at times ``tau`` (...)."""
-        return self.root(theta, time_features(tau, self.n_frequencies))
+        features = time_features(tau, self.n_frequencies)
+        if self.root_precision == "float32":
+            return self._root_fn()(theta, features)
+        with torch.autocast(theta.device.type, dtype=torch.bfloat16):
+            return self._root_fn()(theta, features).to(theta.dtype)
+
+    def _root_fn(self) -> Callable[[Tensor, Tensor], Tensor]:
+        if not self.compile_root:
+            return self.root
+        if "_compiled_root" not in self.__dict__:  # not a submodule: never saved
+            self.__dict__["_compiled_root"] = torch.compile(self.root, dynamic=True)
+        return self.__dict__["_compiled_root"]
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_compiled_root", None)
+        return state
 
     def forward(self, x: Tensor, lengths: Tensor | None = None,
                 method: str = "auto") -> Tensor:
