@@ -376,6 +376,52 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         loss = gaussian_nll(target, mean, std) if self.loss == "nll" else mse
         return loss, mse.detach()
 
+    # -- weight trajectories ------------------------------------------------ #
+    def weight_trajectory(self, y, X=None) -> np.ndarray:
+        """The state ``theta_t`` (the root network's weights) at every step of ``y``.
+
+        Parameters
+        ----------
+        y : pd.Series or pd.DataFrame
+            One series, or a ``pd-multiindex`` / hierarchical panel, with the
+            columns seen in ``fit``; each series needs ``context_length`` points
+            (the first ``context_length`` set the window normalisation).
+        X : pd.DataFrame, optional
+            Exogenous channels, required when the forecaster was fitted with them.
+
+        Returns
+        -------
+        trajectories : ndarray of shape (n_series, n_timepoints, n_params)
+            ``theta_0 .. theta_{T-1}`` of each series in the panel's order
+            (float32); shorter series repeat their last state after their end.
+            Plot with :func:`skwarp.plotting.plot_weight_trajectories`.
+
+        Examples
+        --------
+        >>> from sktime.datasets import load_airline
+        >>> from skwarp import WarpForecaster
+        >>> y = load_airline()
+        >>> forecaster = WarpForecaster(n_epochs=1, root_width=8, random_state=0).fit(y)
+        >>> forecaster.weight_trajectory(y).shape
+        (1, 144, 98)
+        """
+        self.check_is_fitted()
+        if not isinstance(y, (pd.Series, pd.DataFrame)):
+            raise TypeError(f"y must be a pandas Series or DataFrame, got {type(y).__name__}")
+        values, lengths, _ = self._inputs(y, self._check_exog(X, "weight_trajectory"))
+        if values.shape[2] != self.n_channels_:
+            raise ValueError(f"y (and X) have {values.shape[2]} channels, the forecaster "
+                             f"was fitted on {self.n_channels_}")
+        if lengths.min() < self.context_length:
+            raise ValueError(f"weight_trajectory needs series of at least context_length="
+                             f"{self.context_length} points, got one of {lengths.min()}")
+        with torch_threads(self.n_threads), torch.no_grad():
+            network = self._predict_network()
+            device = next(network.parameters()).device
+            x = torch.from_numpy(self.scaler_.transform(values, lengths)).to(device)
+            x, _, _ = self._normalise(x)
+            return self._states(network, x, torch.from_numpy(lengths).to(device))
+
     # -- predict ----------------------------------------------------------- #
     def _check_fh(self, fh, pred_int=False):
         try:
