@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from contextlib import contextmanager
 
@@ -81,6 +82,15 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     validation_fraction : float, default=0.0
         Fraction of each series' last training windows held out for early
         stopping.
+    physics : skwarp.core.PhysicsPrior or None, default=None
+        WARP-Phys: the root network outputs the parameters of this known model
+        (e.g. :class:`skwarp.core.MassSpringDamper`), which predicts the mean
+        of the next value from them, ``tau`` and the current observation; the
+        root's extra outputs give the standard deviations. The prior sees the
+        data in its own units, so it needs ``scaling=None`` and
+        ``window_norm=False``, and ``residual`` does not apply. It predicts
+        every column of ``y`` (``physics.n_outputs`` of them). A copy is
+        trained; the object passed stays as it is.
 
     Attributes
     ----------
@@ -130,7 +140,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                  batch_size=16, lr=1e-3, transition_lr=1e-5, input_noise=0.0,
                  optimizer="adamw", weight_decay=0.0, grad_clip=1.0, lr_schedule="cosine",
                  validation_fraction=0.0, patience=20, scaling="standard", device="auto",
-                 n_threads=1, random_state=None, verbose=False):
+                 n_threads=1, random_state=None, verbose=False, physics=None):
         self.context_length = context_length
         self.horizon_length = horizon_length
         self.training_mode = training_mode
@@ -166,6 +176,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
+        self.physics = physics
         super().__init__()
         # sktime 1.2 creates these only when remember_data is on at construction;
         # a user may switch it on later with set_config
@@ -185,6 +196,9 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         check_bool("window_norm", self.window_norm)
         check_int("n_samples", self.n_samples, minimum=2)
         check_int("update_epochs", self.update_epochs, minimum=1)
+        if self.physics is not None and (self.scaling is not None or self.window_norm):
+            raise ValueError("a physics prior works in the data's own units: set "
+                             "scaling=None and window_norm=False with physics")
 
     @property
     def _window(self) -> int:
@@ -253,6 +267,9 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             values, lengths, keys = self._inputs(y, X, self.context_length + 1)
             self._n_exog = 0 if X is None else X.shape[1]
             self._n_targets = values.shape[2] - self._n_exog
+            network_kwargs = {"time_scale": float(self._window - 1)}
+            if self.physics is not None:
+                network_kwargs["physics"] = self._physics_copy()
             self._remember(values, lengths, keys, y)
             seeds = Seeds.from_random_state(self.random_state)
             self._seeds = seeds
@@ -262,7 +279,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             with self._teacher_forcing(seeds.training + 1):
                 self._train(windows, np.full(len(windows), windows.shape[1]),
                             np.zeros(len(windows)), train_idx, val_idx, 2 * self._n_targets,
-                            seeds, {"time_scale": float(self._window - 1)})
+                            seeds, network_kwargs)
         self.history_ = {key.replace("score", "mse"): value
                          for key, value in self.history_.items()}
         return self
@@ -311,6 +328,23 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                                    np.zeros(len(windows)), train_idx, None, config,
                                    self._seeds.training + 3)
 
+    def _physics_copy(self):
+        """A copy of the prior for this fit, checked against y's columns."""
+        from skwarp.core.physics import check_physics
+
+        check_physics(self.physics, 2 * self._n_targets)
+        if self.physics.n_outputs != self._n_targets:
+            raise ValueError(f"the physics prior predicts {self.physics.n_outputs} values, "
+                             f"but y has {self._n_targets} columns; it must predict each")
+        return copy.deepcopy(self.physics)
+
+    def _residual_base(self, x: Tensor) -> Tensor | None:
+        """What the mean is a change from: the current targets with ``residual``
+        (a physics prior predicts the next value itself)."""
+        if self.residual and self.physics is None:
+            return x[..., :self._n_targets]
+        return None
+
     @contextmanager
     def _teacher_forcing(self, seed: int):
         """A seeded generator for the recurrent mode's coin flips, only while
@@ -336,8 +370,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                     generator: torch.Generator | None = None) -> Tensor:
         """The next target values (exogenous channels are not predicted)."""
         n = self._n_targets
-        mean, std = gaussian_head(outputs, n, self.min_std,
-                                  x_t[..., :n] if self.residual else None)
+        mean, std = gaussian_head(outputs, n, self.min_std, self._residual_base(x_t))
         if not sample:
             return mean
         eps = torch.randn(mean.shape, generator=generator).to(mean.device)
@@ -369,8 +402,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                 x, min(self.context_length, x.shape[1] - 1), self.p_forcing, next_input,
                 forcing)
         n = self._n_targets
-        mean, std = gaussian_head(outputs, n, self.min_std,
-                                  fed[..., :n] if self.residual else None)
+        mean, std = gaussian_head(outputs, n, self.min_std, self._residual_base(fed))
         target = x[:, 1:, :n]
         mse = (mean - target).square().mean()
         loss = gaussian_nll(target, mean, std) if self.loss == "nll" else mse

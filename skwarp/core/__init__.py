@@ -1,8 +1,10 @@
 """Plain-torch WARP core: scan solvers, root network and the WARP module."""
 
+from skwarp.core.physics import LotkaVolterra, MassSpringDamper, PhysicsPrior, Sine
 from skwarp.core.root import RootNetwork, time_features
 from skwarp.core.scan import final_state, linear_scan, scan_parallel, scan_sequential
 from skwarp.core.warp import WarpNetwork
 
-__all__ = ["RootNetwork", "WarpNetwork", "final_state", "linear_scan",
-           "scan_parallel", "scan_sequential", "time_features"]
+__all__ = ["LotkaVolterra", "MassSpringDamper", "PhysicsPrior", "RootNetwork", "Sine",
+           "WarpNetwork", "final_state", "linear_scan", "scan_parallel", "scan_sequential",
+           "time_features"]
