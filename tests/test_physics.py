@@ -4,8 +4,10 @@ import math
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+from sklearn.base import clone
 
 from skwarp import WarpForecaster
 from skwarp.core import (
@@ -184,3 +186,26 @@ def test_forecaster_rejects_an_unusable_prior(kwargs, match):
     y, _ = make_mass_spring_damper(2, 48, random_state=0)
     with pytest.raises((ValueError, TypeError), match=match):
         _msd_forecaster(**kwargs).fit(y)
+
+
+class LearnedStepMSD(MassSpringDamper):
+    """The MSD prior with a learned step gain: a prior with its own parameter."""
+
+    def __init__(self):
+        super().__init__(dt=1 / 47, scales=(0.03, 10.0, 0.1))
+        self.log_gain = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, params, tau, x):
+        return x + torch.exp(self.log_gain) * (super().forward(params, tau, x) - x)
+
+
+def test_forecaster_with_a_prior_is_reproducible_and_leaves_the_prior_untouched():
+    y, _ = make_mass_spring_damper(4, 48, random_state=0)
+    forecaster = _msd_forecaster(n_epochs=2, physics=LearnedStepMSD())
+    first = forecaster.fit(y).predict(fh=[1, 5])
+    assert forecaster.physics.log_gain.item() == 0.0  # the user's prior: untouched
+    assert forecaster.network_.physics.log_gain.item() != 0.0  # its copy: trained
+    again = _msd_forecaster(n_epochs=2, physics=LearnedStepMSD()).fit(y).predict(fh=[1, 5])
+    cloned = clone(forecaster).fit(y).predict(fh=[1, 5])
+    pd.testing.assert_frame_equal(first, again)
+    pd.testing.assert_frame_equal(first, cloned)
