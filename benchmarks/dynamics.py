@@ -23,6 +23,7 @@ trajectories).
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import sys
 import time
@@ -36,7 +37,7 @@ import pandas as pd
 import torch
 
 from skwarp import WarpForecaster
-from skwarp.core import LotkaVolterra, MassSpringDamper, PhysicsPrior, Sine
+from skwarp.core import LotkaVolterra, MassSpringDamper, PhysicsPrior, Sine, time_features
 from skwarp.datasets import (
     LV_TEST_RANGES,
     MSD_TEST_RANGES,
@@ -116,17 +117,47 @@ def fit_warp(train: pd.DataFrame, budget: Budget, physics: PhysicsPrior | None):
 
 def warp_forecast(forecaster: WarpForecaster, test: pd.DataFrame) -> np.ndarray:
     """Forecasts of the test series (new to the model) from their contexts, with
-    no gradient step; NaN where the rollout diverged."""
+    no gradient step; NaN for a series whose rollout diverged."""
     context = test[test.index.get_level_values("time") < CONTEXT].copy()
     context.index = context.index.set_levels(context.index.levels[0] + 10_000, level=0)
-    n_test = context.index.get_level_values(0).nunique()
     forecaster.update(context, update_params=False)
-    try:
-        forecast = forecaster.predict(fh=np.arange(1, HORIZON + 1))
-    except FloatingPointError:
-        return np.full((n_test, HORIZON, test.shape[1]), np.nan)
-    forecast = forecast[forecast.index.get_level_values(0) >= 10_000]
-    return forecast.to_numpy().reshape(n_test, HORIZON, -1)
+    keys = [key for key in forecaster._recent if key[0] >= 10_000]  # (series,) tuples
+    forecasts = []
+    for key in keys:
+        # predict rolls out every series the forecaster holds, and raises if one
+        # diverges; a view holding one test series scores each on its own
+        view = copy.copy(forecaster)
+        view._recent = {key: forecaster._recent[key]}
+        try:
+            forecasts.append(view.predict(fh=np.arange(1, HORIZON + 1)).to_numpy())
+        except FloatingPointError:
+            forecasts.append(np.full((HORIZON, test.shape[1]), np.nan))
+    return np.stack(forecasts)
+
+
+def transition_drift(forecaster: WarpForecaster) -> tuple[float, float]:
+    """``||A - I||_F / sqrt(D)`` and the spectral radius of ``A``: how far
+    training moved the transition from its identity start."""
+    A = forecaster.network_.A.detach().double()
+    drift = torch.linalg.matrix_norm(A - torch.eye(len(A), dtype=A.dtype)) / len(A) ** 0.5
+    return float(drift), float(torch.linalg.eigvals(A).abs().max())
+
+
+def identified_frequency(forecaster: WarpForecaster, test: np.ndarray,
+                         params: pd.DataFrame) -> float:
+    """Correlation, over the test series, between the natural frequency
+    ``sqrt(k / m)`` the MSD prior gets from the state at the end of the context
+    and the true one: how well the state identifies the system."""
+    network = forecaster.network_
+    with torch.no_grad():
+        x = torch.tensor(test[:, :CONTEXT], dtype=torch.float32)
+        theta = network.final_state(x)
+        tau = torch.full((len(x),), (CONTEXT - 1) / network.time_scale)
+        raw = network.root(theta, time_features(tau, network.n_frequencies))
+        m, k, _ = network.physics.coefficients(raw[:, :3])
+    learned = torch.sqrt(k / m).numpy()
+    true = np.sqrt(params["k"] / params["m"]).to_numpy()
+    return float(np.corrcoef(learned, true)[0, 1])
 
 
 def rnn_forecast(cell: str, train: np.ndarray, test: np.ndarray, n_target: int,
@@ -147,33 +178,46 @@ def run_task(task: Task, budget: Budget) -> dict:
     train, _ = task.make(budget.n_train, False, 0)
     test, params = task.make(budget.n_test, True, 1)
     truth = as_array(test)[:, CONTEXT:]
-    results = {}
+    results, diagnostics = {}, {}
     for name in MODELS:
         start = time.perf_counter()
         if name.startswith("WARP"):
             forecaster = fit_warp(train, budget, task.physics() if name != "WARP" else None)
             forecast = warp_forecast(forecaster, test)
             size = n_params(forecaster.network_)
+            diagnostics[name] = transition_drift(forecaster)
             if name == "WARP":
                 warp_size = size
+            elif task.name.startswith("MSD"):
+                diagnostics["identification"] = identified_frequency(
+                    forecaster, as_array(test), params)
         else:
             forecast, size, _ = rnn_forecast(name.lower(), as_array(train), as_array(test),
                                              warp_size, budget)
         seconds = time.perf_counter() - start
-        error = (forecast - truth)[..., task.scored] ** 2
-        results[name] = {"mse": float(np.mean(error)), "params": size, "seconds": seconds,
-                         "forecast": forecast}
-        print(f"{task.name:8s} {name:9s} MSE {results[name]['mse']:.4g} "
+        mse, diverged = score(forecast, truth, task.scored)
+        results[name] = {"mse": mse, "diverged": diverged, "params": size,
+                         "seconds": seconds, "forecast": forecast}
+        print(f"{task.name:8s} {name:9s} MSE {mse:.4g}, {diverged} diverged "
               f"({size:,} parameters, {seconds:.0f} s)", flush=True)
     extra = None
     if task.name.startswith("MSD"):  # the prior with a stable integrator, for the note
         forecaster = fit_warp(train, budget, MassSpringDamper(MSD_DT, MSD_SCALES,
                                                               scheme="semi-implicit"))
-        error = (warp_forecast(forecaster, test) - truth)[..., task.scored] ** 2
-        extra = float(np.mean(error))
-        print(f"{task.name:8s} WARP-Phys, semi-implicit MSE {extra:.4g}", flush=True)
+        extra = score(warp_forecast(forecaster, test), truth, task.scored)
+        print(f"{task.name:8s} WARP-Phys, semi-implicit MSE {extra[0]:.4g}, "
+              f"{extra[1]} diverged", flush=True)
     return {"models": results, "truth": as_array(test), "params": params,
-            "semi_implicit": extra}
+            "semi_implicit": extra, "diagnostics": diagnostics}
+
+
+def score(forecast: np.ndarray, truth: np.ndarray, channels: list[int]) -> tuple[float, int]:
+    """MSE over the series whose rollout stayed finite, and how many diverged."""
+    finite = np.isfinite(forecast).all(axis=(1, 2))
+    if not finite.any():
+        return float("nan"), len(finite)
+    error = (forecast[finite] - truth[finite])[..., channels] ** 2
+    return float(np.mean(error)), int((~finite).sum())
 
 
 def oracle_msd(test: np.ndarray, params: pd.DataFrame, scheme: str) -> float:
@@ -221,24 +265,34 @@ def report(all_results: dict, oracle: dict, budget: Budget, quick: bool,
     rule = "|---" * (len(MODELS) + 1) + "|"
     ours = [header.replace("task", "task (ours, test MSE x1e-2)"), rule]
     paper = [header.replace("task", "task (paper, test MSE)"), rule]
-    detail = ["| task | model | parameters | test MSE | fit + forecast s |",
-              "|---|---|---|---|---|"]
+    detail = ["| task | model | parameters | test MSE | diverged series | fit + forecast s |",
+              "|---|---|---|---|---|---|"]
     for task in TASKS:
         models = all_results[task.name]["models"]
         ours.append(f"| {task.name} | " + " | ".join(
-            _cell(models[m]["mse"], models) for m in MODELS) + " |")
+            _cell(m, models, budget.n_test) for m in MODELS) + " |")
         paper.append(f"| {task.name} | " + " | ".join(task.paper[m] for m in MODELS) + " |")
         for name in MODELS:
             m = models[name]
             detail.append(f"| {task.name} | {name} | {m['params']:,} | {m['mse']:.4g} | "
-                          f"{m['seconds']:.0f} |")
+                          f"{m['diverged']} | {m['seconds']:.0f} |")
     oracle_rows = ["| task | prior | true m, k, c | WARP-Phys (learned from the context) |",
                    "|---|---|---|---|"]
     for name, o in oracle.items():
-        learned = {"explicit": all_results[name]["models"]["WARP-Phys"]["mse"],
+        phys = all_results[name]["models"]["WARP-Phys"]
+        learned = {"explicit": (phys["mse"], phys["diverged"]),
                    "semi-implicit": all_results[name]["semi_implicit"]}
         oracle_rows += [f"| {name} | {scheme} Euler | {100 * o[scheme]:.3g} | "
-                        f"{100 * learned[scheme]:.3g} |" for scheme in o]
+                        f"{_text(*learned[scheme], budget.n_test)} |" for scheme in o]
+    drift_rows = ["| task | WARP: ||A - I|| / sqrt(D) | WARP: max abs eigenvalue | "
+                  "WARP-Phys: ||A - I|| / sqrt(D) | WARP-Phys: max abs eigenvalue | "
+                  "WARP-Phys: corr(identified sqrt(k/m), true) |", "|---|---|---|---|---|---|"]
+    for task in TASKS:
+        d = all_results[task.name]["diagnostics"]
+        ident = d.get("identification")
+        drift_rows.append(f"| {task.name} | {d['WARP'][0]:.2e} | {d['WARP'][1]:.5f} | "
+                          f"{d['WARP-Phys'][0]:.2e} | {d['WARP-Phys'][1]:.5f} | "
+                          f"{'-' if ident is None else f'{ident:.2f}'} |")
     return [
         "# Dynamical-system reconstruction: WARP, WARP-Phys, GRU, LSTM", "",
         machine_header(),
@@ -251,7 +305,8 @@ def report(all_results: dict, oracle: dict, budget: Budget, quick: bool,
         "c in [0.01, 0.3] vs training [0.02, 0.04], [4, 16], [0.01, 0.2]; LV: rates in "
         "[0.6, 1.4] vs [0.8, 1.2]; SINE: phase in [0, 2 pi] vs [0, pi])",
         "- test MSE on position (MSD, MSD-Zero; velocity is observed too), prey and "
-        "predator (LV), the value (SINE), in the data's own units",
+        "predator (LV), the value (SINE), in the data's own units, over the test series "
+        "whose rollout stayed finite (the diverged ones are counted)",
         "- WARP and WARP-Phys: WarpForecaster, recurrent mode, defaults otherwise "
         "(transition_lr 1e-5); GRU, LSTM: the widest with at most WARP's parameters, "
         "teacher forcing, same epochs and batch size", "",
@@ -264,13 +319,24 @@ def report(all_results: dict, oracle: dict, budget: Budget, quick: bool,
         "identified m, k, c exactly. 'learned': WARP-Phys as in the table above (explicit, "
         "the paper's prior) and once more with the semi-implicit step (same budget).", "",
         *oracle_rows, "",
+        "## How far A moved, and what the state identifies", "",
+        "A starts at the identity; with A = I the state is phi(x_0) + B (x_t - x_0), "
+        "a function of the first and the current observation only. The last column "
+        "decodes the MSD prior's m and k from the state at the end of each test "
+        "context.", "", *drift_rows, "",
         "## Details", "", *detail, ""]
 
 
-def _cell(mse: float, models: dict) -> str:
-    best = min(m["mse"] for m in models.values())
-    text = "diverged" if not np.isfinite(mse) else f"{100 * mse:.3g}"
-    return f"**{text}**" if mse == best else text
+def _cell(name: str, models: dict, n_test: int) -> str:
+    scores = [m["mse"] for m in models.values() if np.isfinite(m["mse"])]
+    text = _text(models[name]["mse"], models[name]["diverged"], n_test)
+    return f"**{text}**" if scores and models[name]["mse"] == min(scores) else text
+
+
+def _text(mse: float, diverged: int, n_test: int) -> str:
+    if not np.isfinite(mse):
+        return f"diverged ({diverged}/{n_test})"
+    return f"{100 * mse:.3g}" + (f" ({diverged}/{n_test} diverged)" if diverged else "")
 
 
 def main() -> None:
@@ -279,7 +345,7 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
-    budget = Budget(16, 8, 2) if args.quick else Budget(100, 50, 30)
+    budget = Budget(16, 8, 2) if args.quick else Budget(100, 50, 40)
     start = time.perf_counter()
     all_results, oracle = {}, {}
     for task in TASKS:
