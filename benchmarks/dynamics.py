@@ -345,7 +345,7 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
-    budget = Budget(16, 8, 2) if args.quick else Budget(100, 50, 40)
+    budget = Budget(16, 8, 2) if args.quick else Budget(100, 50, 30)
     start = time.perf_counter()
     all_results, oracle = {}, {}
     for task in TASKS:
