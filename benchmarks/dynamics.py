@@ -136,7 +136,7 @@ def warp_forecast(forecaster: WarpForecaster, test: pd.DataFrame) -> np.ndarray:
 
 
 def transition_drift(forecaster: WarpForecaster) -> tuple[float, float]:
-    """``||A - I||_F / sqrt(D)`` and the spectral radius of ``A``: how far
+    """``norm(A - I) / sqrt(D)`` (Frobenius) and the spectral radius of ``A``: how far
     training moved the transition from its identity start."""
     A = forecaster.network_.A.detach().double()
     drift = torch.linalg.matrix_norm(A - torch.eye(len(A), dtype=A.dtype)) / len(A) ** 0.5
@@ -284,8 +284,8 @@ def report(all_results: dict, oracle: dict, budget: Budget, quick: bool,
                    "semi-implicit": all_results[name]["semi_implicit"]}
         oracle_rows += [f"| {name} | {scheme} Euler | {100 * o[scheme]:.3g} | "
                         f"{_text(*learned[scheme], budget.n_test)} |" for scheme in o]
-    drift_rows = ["| task | WARP: ||A - I|| / sqrt(D) | WARP: max abs eigenvalue | "
-                  "WARP-Phys: ||A - I|| / sqrt(D) | WARP-Phys: max abs eigenvalue | "
+    drift_rows = ["| task | WARP: norm(A - I) / sqrt(D) | WARP: max abs eigenvalue | "
+                  "WARP-Phys: norm(A - I) / sqrt(D) | WARP-Phys: max abs eigenvalue | "
                   "WARP-Phys: corr(identified sqrt(k/m), true) |", "|---|---|---|---|---|---|"]
     for task in TASKS:
         d = all_results[task.name]["diagnostics"]
