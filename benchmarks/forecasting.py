@@ -35,6 +35,7 @@ from skwarp import WarpForecaster
 from skwarp.datasets import MSD_TEST_RANGES, make_mass_spring_damper
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _baselines import matching_rnn, n_params, train_rnn  # noqa: E402
 from _report import machine_header  # noqa: E402
 
 CONTEXT, LENGTH = 100, 256
@@ -61,57 +62,6 @@ def airline_table(quick: bool) -> list[str]:
     return rows
 
 
-class GRUForecaster(torch.nn.Module):
-    """One-step-ahead GRU; predicts the next position from the current one."""
-
-    def __init__(self, hidden: int) -> None:
-        super().__init__()
-        self.gru = torch.nn.GRU(1, hidden, batch_first=True)
-        self.head = torch.nn.Linear(hidden, 1)
-
-    def forward(self, x, h=None):
-        out, h = self.gru(x, h)
-        return x + self.head(out), h  # residual, like WARP's default
-
-    @torch.no_grad()
-    def rollout(self, context, n_steps):
-        pred, h = self(context)
-        x = pred[:, -1:]
-        outputs = [x]
-        for _ in range(n_steps - 1):
-            x, h = self(x, h)
-            outputs.append(x)
-        return torch.cat(outputs, dim=1)
-
-
-def _n_params(module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
-def _gru_matching(n_target: int) -> GRUForecaster:
-    hidden = 8
-    while _n_params(GRUForecaster(hidden + 8)) <= n_target:
-        hidden += 8
-    return GRUForecaster(hidden)
-
-
-def train_gru(model, series: np.ndarray, n_epochs: int, batch_size: int, seed: int):
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.tensor(series, dtype=torch.float32)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, n_epochs * -(-len(x) // batch_size))
-    for _ in range(n_epochs):
-        for idx in torch.randperm(len(x), generator=generator).split(batch_size):
-            pred, _ = model(x[idx, :-1])
-            loss = (pred - x[idx, 1:]).square().mean()
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-
-
 def msd_table(quick: bool) -> list[str]:
     n_train, n_test = (40, 10) if quick else (200, 50)
     n_epochs = 5 if quick else 100
@@ -130,7 +80,7 @@ def msd_table(quick: bool) -> list[str]:
         start = time.perf_counter()
         warp.fit(train)
         warp_fit = time.perf_counter() - start
-        warp_params = _n_params(warp.network_)
+        warp_params = n_params(warp.network_)
         context = test[test.index.get_level_values("time") < CONTEXT].copy()
         context.index = context.index.set_levels(context.index.levels[0] + 10_000, level=0)
         warp.update(context, update_params=False)
@@ -148,18 +98,18 @@ def msd_table(quick: bool) -> list[str]:
 
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        gru = _gru_matching(warp_params)
+        gru = matching_rnn(warp_params)
     series = train["position"].to_numpy().reshape(n_train, LENGTH, 1)
     start = time.perf_counter()
-    train_gru(gru, series, n_epochs, 16, seed=0)
+    train_rnn(gru, series, n_epochs, 16, seed=0)
     gru_fit = time.perf_counter() - start
     test_series = torch.tensor(test["position"].to_numpy().reshape(n_test, LENGTH, 1),
                                dtype=torch.float32)
     gru_pred = gru.rollout(test_series[:, :CONTEXT], LENGTH - CONTEXT)[..., 0].numpy()
     gru_mse = float(np.mean((gru_pred - truth) ** 2))
 
-    rows.append(f"| GRU (hidden {gru.gru.hidden_size}), teacher forcing | "
-                f"{_n_params(gru):,} | {100 * gru_mse:.3f} | {gru_fit:.1f} |")
+    rows.append(f"| GRU (hidden {gru.hidden_size}), teacher forcing | "
+                f"{n_params(gru):,} | {100 * gru_mse:.3f} | {gru_fit:.1f} |")
     print(rows[-1], flush=True)
     return rows
 

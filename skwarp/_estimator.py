@@ -149,6 +149,12 @@ class WarpEstimatorMixin:
             return self._predict_outputs_inner(X)
 
     def _predict_outputs_inner(self, X) -> Tensor:
+        network, data = self._prediction_data(X)
+        return torch.cat([self._outputs(network, batch).cpu()
+                          for batch in data.batches(PREDICT_BATCH_SIZE)])
+
+    def _prediction_data(self, X) -> tuple[torch.nn.Module, Batch]:
+        """The fitted network and the scaled panel ``X`` on its device."""
         values, lengths = panel_to_padded(X)
         if values.shape[2] != self.n_channels_:
             raise ValueError(f"X has {values.shape[2]} channels, but the estimator was "
@@ -157,5 +163,14 @@ class WarpEstimatorMixin:
         device = next(network.parameters()).device
         data = Batch.from_numpy(self.scaler_.transform(values, lengths), lengths,
                                 np.zeros(len(lengths)), device)
-        return torch.cat([self._outputs(network, batch).cpu()
-                          for batch in data.batches(PREDICT_BATCH_SIZE)])
+        return network, data
+
+    @staticmethod
+    def _states(network: WarpNetwork, x: Tensor, lengths: Tensor) -> np.ndarray:
+        """``theta_0 .. theta_{T-1}`` of every series as numpy (N, T, D), in
+        batches; steps past a series' end repeat its last state."""
+        chunks = []
+        for start in range(0, len(x), PREDICT_BATCH_SIZE):
+            part = slice(start, start + PREDICT_BATCH_SIZE)
+            chunks.append(network.states(x[part], lengths[part]).cpu())
+        return torch.cat(chunks).numpy()

@@ -9,7 +9,7 @@ from torch import Tensor
 
 from skwarp._estimator import WarpEstimatorMixin
 from skwarp._sklearn_compat import SklearnCompatMixin
-from skwarp._training import Batch
+from skwarp._training import Batch, torch_threads
 from skwarp._validation import check_choice
 from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS, valid_mask
 
@@ -217,6 +217,38 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     def _predict_proba(self, X) -> np.ndarray:
         logits = self._predict_outputs(X)
         return torch.softmax(logits.double(), dim=1).numpy()
+
+    def weight_trajectory(self, X) -> np.ndarray:
+        """The state ``theta_t`` (the root network's weights) at every step.
+
+        Parameters
+        ----------
+        X : sktime-compatible panel
+            Series in any form ``predict`` takes.
+
+        Returns
+        -------
+        trajectories : ndarray of shape (n_series, n_timepoints, n_params)
+            ``theta_0 .. theta_{T-1}`` of each series (float32); ``n_timepoints``
+            is the longest series' length, and shorter series repeat their last
+            state after their end. ``trajectories[:, -1]`` is the state the
+            classifier decodes. Plot with
+            :func:`skwarp.plotting.plot_weight_trajectories`.
+
+        Examples
+        --------
+        >>> from sktime.datasets import load_basic_motions
+        >>> from skwarp import WarpClassifier
+        >>> X, y = load_basic_motions(split="train", return_type="numpy3D")
+        >>> clf = WarpClassifier(n_epochs=1, root_width=8, random_state=0).fit(X, y)
+        >>> clf.weight_trajectory(X[:3]).shape
+        (3, 100, 116)
+        """
+        self.check_is_fitted()
+        X = self._check_convert_X_for_predict(X)
+        with torch_threads(self.n_threads), torch.no_grad():
+            network, data = self._prediction_data(X)
+            return self._states(network, data.x, data.lengths)
 
     # -- WarpEstimatorMixin hooks ------------------------------------------- #
     def _outputs(self, network, batch: Batch) -> Tensor:

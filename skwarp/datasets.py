@@ -1,7 +1,14 @@
 """Seeded generators of synthetic series (numpy; sktime data containers).
 
-``make_mass_spring_damper`` follows the WARP paper's MSD task
-(``shared/WARP.md``, section 5).
+``make_mass_spring_damper`` follows the WARP paper's MSD task (and MSD-Zero
+with ``random_initial_state=True``), ``shared/WARP.md`` section 5;
+``make_lotka_volterra`` and ``make_sine`` are the other dynamical-system
+reconstruction tasks; ``make_linear_regression_tasks`` builds in-context
+learning sequences for the core :class:`skwarp.core.WarpNetwork`.
+
+Forecasting data come as ``pd-multiindex`` panels (series, time), the form
+:class:`skwarp.WarpForecaster` takes; every generator takes ``random_state``
+and never touches numpy's global RNG.
 """
 
 from __future__ import annotations
@@ -9,15 +16,47 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from skwarp._validation import check_int, check_real
+
 MSD_TRAIN_RANGES = {"m": (0.02, 0.04), "k": (4.0, 16.0), "c": (0.01, 0.2)}
 MSD_TEST_RANGES = {"m": (0.01, 0.05), "k": (2.0, 18.0), "c": (0.01, 0.3)}
+# Lotka-Volterra u' = alpha u - beta u v, v' = delta u v - gamma v; the test
+# ranges reach past the training ones (out of distribution)
+LV_TRAIN_RANGES = {"alpha": (0.8, 1.2), "beta": (0.8, 1.2), "gamma": (0.8, 1.2),
+                   "delta": (0.8, 1.2)}
+LV_TEST_RANGES = {"alpha": (0.6, 1.4), "beta": (0.6, 1.4), "gamma": (0.6, 1.4),
+                  "delta": (0.6, 1.4)}
+# sine with random phase: the test phases cover the whole circle, training half of it
+SINE_TRAIN_PHASES = (0.0, np.pi)
+SINE_TEST_PHASES = (0.0, 2 * np.pi)
 
 
-def _check_ranges(ranges: dict) -> None:
-    for name in ("m", "k", "c"):
+def _check_sizes(n_series, n_timepoints) -> None:
+    check_int("n_series", n_series, minimum=1)
+    check_int("n_timepoints", n_timepoints, minimum=2)
+
+
+def _panel(values: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """(n_series, n_timepoints, d) array as a ``pd-multiindex`` panel."""
+    n_series, n_timepoints, _ = values.shape
+    index = pd.MultiIndex.from_product([range(n_series), range(n_timepoints)],
+                                       names=["series", "time"])
+    return pd.DataFrame(values.reshape(n_series * n_timepoints, -1), index=index,
+                        columns=columns)
+
+
+def _check_ranges(ranges: dict, names=("m", "k", "c")) -> None:
+    if not isinstance(ranges, dict):
+        raise ValueError(f"ranges must be a dict of (low, high) pairs, got "
+                         f"{type(ranges).__name__}")
+    for name in names:
         if name not in ranges:
             raise ValueError(f"ranges needs an entry for {name!r}")
-        low, high = ranges[name]
+        try:
+            low, high = (float(v) for v in ranges[name])
+        except (TypeError, ValueError):
+            raise ValueError(f"range of {name!r} must be a (low, high) pair of numbers, "
+                             f"got {ranges[name]!r}") from None
         if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
             raise ValueError(f"range of {name!r} must satisfy 0 < low <= high, "
                              f"got ({low}, {high})")
@@ -50,8 +89,8 @@ def make_mass_spring_damper(n_series: int = 200, n_timepoints: int = 256,
     """
     ranges = MSD_TRAIN_RANGES if ranges is None else ranges
     _check_ranges(ranges)
-    if n_series < 1 or n_timepoints < 2:
-        raise ValueError("n_series must be >= 1 and n_timepoints >= 2")
+    _check_sizes(n_series, n_timepoints)
+    check_int("substeps", substeps, minimum=1)
     rng = np.random.default_rng(random_state)
     m, k, c = (rng.uniform(*ranges[name], n_series) for name in ("m", "k", "c"))
     x = np.ones(n_series)
@@ -66,8 +105,179 @@ def make_mass_spring_damper(n_series: int = 200, n_timepoints: int = 256,
         for _ in range(substeps):
             v = v + dt * (-k * x - c * v) / m
             x = x + dt * v
-    index = pd.MultiIndex.from_product([range(n_series), range(n_timepoints)],
-                                       names=["series", "time"])
-    y = pd.DataFrame(trajectory.transpose(1, 0, 2).reshape(-1, 2), index=index,
-                     columns=["position", "velocity"])
+    y = _panel(trajectory.transpose(1, 0, 2), ["position", "velocity"])
     return y, pd.DataFrame({"m": m, "k": k, "c": c})
+
+
+def _lv_rate(state: np.ndarray, a, b, g, d) -> np.ndarray:
+    u, v = state[:, 0], state[:, 1]
+    return np.stack((a * u - b * u * v, d * u * v - g * v), axis=1)
+
+
+def make_lotka_volterra(n_series: int = 200, n_timepoints: int = 256,
+                        ranges: dict | None = None, t_max: float = 25.0,
+                        initial_range: tuple[float, float] = (0.5, 2.0),
+                        random_state: int | None = None, substeps: int = 10
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Predator-prey cycles ``u' = alpha u - beta u v``, ``v' = delta u v - gamma v``.
+
+    The "repeat-copy" task: on the default ``t in [0, 25]`` a cycle lasts 6 to
+    8 time units, so the first 100 of 256 steps (9.8 time units) hold a whole
+    period and the rest repeats it; a model must copy the cycle it saw in its
+    context.
+
+    Parameters
+    ----------
+    n_series, n_timepoints : int
+    ranges : dict of (low, high), optional
+        Uniform ranges of ``alpha``, ``beta``, ``gamma``, ``delta``; default
+        ``LV_TRAIN_RANGES`` (``LV_TEST_RANGES`` reaches past them).
+    t_max : float
+        End of the time span ``[0, t_max]``.
+    initial_range : (low, high)
+        Uniform range of both initial populations (positive).
+    random_state : int or None
+    substeps : int
+        Fourth-order Runge-Kutta substeps per sample.
+
+    Returns
+    -------
+    y : pd.DataFrame
+        ``pd-multiindex`` panel (series, time) with columns prey, predator.
+    params : pd.DataFrame
+        alpha, beta, gamma, delta of each series.
+
+    Examples
+    --------
+    >>> from skwarp.datasets import make_lotka_volterra
+    >>> y, params = make_lotka_volterra(n_series=3, n_timepoints=50, random_state=0)
+    >>> y.shape, list(params.columns)
+    ((150, 2), ['alpha', 'beta', 'gamma', 'delta'])
+    """
+    names = ("alpha", "beta", "gamma", "delta")
+    ranges = LV_TRAIN_RANGES if ranges is None else ranges
+    _check_ranges(ranges, names)
+    _check_sizes(n_series, n_timepoints)
+    check_real("t_max", t_max, strict=True)
+    check_int("substeps", substeps, minimum=1)
+    _check_ranges({"initial_range": initial_range}, ("initial_range",))
+    rng = np.random.default_rng(random_state)
+    rates = [rng.uniform(*ranges[name], n_series) for name in names]
+    state = rng.uniform(*initial_range, (n_series, 2))
+    dt = t_max / (n_timepoints - 1) / substeps
+    trajectory = np.empty((n_series, n_timepoints, 2))
+    for t in range(n_timepoints):
+        trajectory[:, t] = state
+        for _ in range(substeps):
+            k1 = _lv_rate(state, *rates)
+            k2 = _lv_rate(state + 0.5 * dt * k1, *rates)
+            k3 = _lv_rate(state + 0.5 * dt * k2, *rates)
+            k4 = _lv_rate(state + dt * k3, *rates)
+            state = state + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    params = pd.DataFrame(dict(zip(names, rates, strict=True)))
+    return _panel(trajectory, ["prey", "predator"]), params
+
+
+def make_sine(n_series: int = 200, n_timepoints: int = 256,
+              phase_range: tuple[float, float] = SINE_TRAIN_PHASES,
+              frequency: float = 1.0, random_state: int | None = None
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``sin(2 pi frequency t + phase)`` on ``t in [0, 1]`` with a random phase.
+
+    Parameters
+    ----------
+    n_series, n_timepoints : int
+    phase_range : (low, high)
+        Uniform range of the phase, radians; default ``SINE_TRAIN_PHASES``
+        (half the circle; ``SINE_TEST_PHASES`` covers all of it).
+    frequency : float
+        Cycles over ``[0, 1]``.
+    random_state : int or None
+
+    Returns
+    -------
+    y : pd.DataFrame
+        ``pd-multiindex`` panel (series, time) with one column, value.
+    params : pd.DataFrame
+        The phase of each series.
+
+    Examples
+    --------
+    >>> from skwarp.datasets import make_sine
+    >>> y, params = make_sine(n_series=2, n_timepoints=5, random_state=0)
+    >>> y.shape
+    (10, 1)
+    """
+    _check_sizes(n_series, n_timepoints)
+    low, high = _real_pair("phase_range", phase_range)
+    check_real("frequency", frequency, strict=True)
+    rng = np.random.default_rng(random_state)
+    phase = rng.uniform(low, high, n_series)
+    t = np.linspace(0.0, 1.0, n_timepoints)
+    values = np.sin(2 * np.pi * frequency * t[None, :] + phase[:, None])
+    return _panel(values[..., None], ["value"]), pd.DataFrame({"phase": phase})
+
+
+def _real_pair(name: str, pair) -> tuple[float, float]:
+    """A finite ``(low, high)`` with ``low <= high`` (any sign)."""
+    try:
+        low, high = (float(v) for v in pair)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (low, high) pair of numbers, got {pair!r}") \
+            from None
+    if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+        raise ValueError(f"{name} must satisfy low <= high (finite), got ({low}, {high})")
+    return low, high
+
+
+def make_linear_regression_tasks(n_tasks: int = 1000, n_pairs: int = 20,
+                                 n_features: int = 1, noise: float = 0.0,
+                                 random_state: int | None = None
+                                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """In-context linear regression: one random task ``y = w . x + noise`` per sequence.
+
+    Step ``t`` of a sequence shows the query ``x_t`` beside the previous answer
+    ``y_{t-1}`` (0 at ``t = 0``), so a model reading the sequence has seen the
+    ``t`` pairs ``(x_0, y_0) .. (x_{t-1}, y_{t-1})`` when it must answer
+    ``x_t``: one sequence scores every context size ``0 .. n_pairs - 1``.
+    ``w`` and ``x`` are standard normal.
+
+    Parameters
+    ----------
+    n_tasks : int
+        Sequences (one weight vector ``w`` each).
+    n_pairs : int
+        Steps (queries) per sequence.
+    n_features : int
+        Size of ``x``.
+    noise : float
+        Std of Gaussian noise on ``y``.
+    random_state : int or None
+
+    Returns
+    -------
+    X : ndarray of shape (n_tasks, n_pairs, n_features + 1)
+        ``[x_t, y_{t-1}]`` at step ``t``: the (N, T, d) layout of
+        :class:`skwarp.core.WarpNetwork`.
+    y : ndarray of shape (n_tasks, n_pairs)
+        The answers ``y_t``.
+    w : ndarray of shape (n_tasks, n_features)
+        The task weights.
+
+    Examples
+    --------
+    >>> from skwarp.datasets import make_linear_regression_tasks
+    >>> X, y, w = make_linear_regression_tasks(n_tasks=4, n_pairs=6, random_state=0)
+    >>> X.shape, y.shape, w.shape
+    ((4, 6, 2), (4, 6), (4, 1))
+    """
+    check_int("n_tasks", n_tasks, minimum=1)
+    check_int("n_pairs", n_pairs, minimum=1)
+    check_int("n_features", n_features, minimum=1)
+    check_real("noise", noise)
+    rng = np.random.default_rng(random_state)
+    w = rng.standard_normal((n_tasks, n_features))
+    x = rng.standard_normal((n_tasks, n_pairs, n_features))
+    y = np.einsum("ntd,nd->nt", x, w) + noise * rng.standard_normal((n_tasks, n_pairs))
+    previous = np.concatenate((np.zeros((n_tasks, 1)), y[:, :-1]), axis=1)
+    return np.concatenate((x, previous[..., None]), axis=2), y, w

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from contextlib import contextmanager
 
@@ -82,6 +83,15 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     validation_fraction : float, default=0.0
         Fraction of each series' last training windows held out for early
         stopping.
+    physics : skwarp.core.PhysicsPrior or None, default=None
+        WARP-Phys: the root network outputs the parameters of this known model
+        (e.g. :class:`skwarp.core.MassSpringDamper`), which predicts the mean
+        of the next value from them, ``tau`` and the current observation; the
+        root's extra outputs give the standard deviations. The prior sees the
+        data in its own units, so it needs ``scaling=None`` and
+        ``window_norm=False``, and ``residual`` does not apply. It predicts
+        every column of ``y`` (``physics.n_outputs`` of them). A copy is
+        trained; the object passed stays as it is.
 
     Attributes
     ----------
@@ -133,7 +143,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                  batch_size=16, lr=1e-3, transition_lr=1e-5, input_noise=0.0,
                  optimizer="adamw", weight_decay=0.0, grad_clip=1.0, lr_schedule="cosine",
                  validation_fraction=0.0, patience=20, scaling="standard", device="auto",
-                 n_threads=1, random_state=None, verbose=False):
+                 n_threads=1, random_state=None, verbose=False, physics=None):
         self.context_length = context_length
         self.horizon_length = horizon_length
         self.training_mode = training_mode
@@ -174,6 +184,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
+        self.physics = physics
         super().__init__()
         # sktime 1.2 creates these only when remember_data is on at construction;
         # a user may switch it on later with set_config
@@ -193,6 +204,9 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         check_bool("window_norm", self.window_norm)
         check_int("n_samples", self.n_samples, minimum=2)
         check_int("update_epochs", self.update_epochs, minimum=1)
+        if self.physics is not None and (self.scaling is not None or self.window_norm):
+            raise ValueError("a physics prior works in the data's own units: set "
+                             "scaling=None and window_norm=False with physics")
 
     @property
     def _window(self) -> int:
@@ -261,6 +275,9 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             values, lengths, keys = self._inputs(y, X, self.context_length + 1)
             self._n_exog = 0 if X is None else X.shape[1]
             self._n_targets = values.shape[2] - self._n_exog
+            network_kwargs = {"time_scale": float(self._window - 1)}
+            if self.physics is not None:
+                network_kwargs["physics"] = self._physics_copy()
             self._remember(values, lengths, keys, y)
             seeds = Seeds.from_random_state(self.random_state)
             self._seeds = seeds
@@ -270,7 +287,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             with self._teacher_forcing(seeds.training + 1):
                 self._train(windows, np.full(len(windows), windows.shape[1]),
                             np.zeros(len(windows)), train_idx, val_idx, 2 * self._n_targets,
-                            seeds, {"time_scale": float(self._window - 1)})
+                            seeds, network_kwargs)
         self.history_ = {key.replace("score", "mse"): value
                          for key, value in self.history_.items()}
         return self
@@ -319,6 +336,23 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                                    np.zeros(len(windows)), train_idx, None, config,
                                    self._seeds.training + 3)
 
+    def _physics_copy(self):
+        """A copy of the prior for this fit, checked against y's columns."""
+        from skwarp.core.physics import check_physics
+
+        check_physics(self.physics, 2 * self._n_targets)
+        if self.physics.n_outputs != self._n_targets:
+            raise ValueError(f"the physics prior predicts {self.physics.n_outputs} values, "
+                             f"but y has {self._n_targets} columns; it must predict each")
+        return copy.deepcopy(self.physics)
+
+    def _residual_base(self, x: Tensor) -> Tensor | None:
+        """What the mean is a change from: the current targets with ``residual``
+        (a physics prior predicts the next value itself)."""
+        if self.residual and self.physics is None:
+            return x[..., :self._n_targets]
+        return None
+
     @contextmanager
     def _teacher_forcing(self, seed: int):
         """A seeded generator for the recurrent mode's coin flips, only while
@@ -344,8 +378,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                     generator: torch.Generator | None = None) -> Tensor:
         """The next target values (exogenous channels are not predicted)."""
         n = self._n_targets
-        mean, std = gaussian_head(outputs, n, self.min_std,
-                                  x_t[..., :n] if self.residual else None)
+        mean, std = gaussian_head(outputs, n, self.min_std, self._residual_base(x_t))
         if not sample:
             return mean
         eps = torch.randn(mean.shape, generator=generator).to(mean.device)
@@ -377,12 +410,57 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                 x, min(self.context_length, x.shape[1] - 1), self.p_forcing, next_input,
                 forcing)
         n = self._n_targets
-        mean, std = gaussian_head(outputs, n, self.min_std,
-                                  fed[..., :n] if self.residual else None)
+        mean, std = gaussian_head(outputs, n, self.min_std, self._residual_base(fed))
         target = x[:, 1:, :n]
         mse = (mean - target).square().mean()
         loss = gaussian_nll(target, mean, std) if self.loss == "nll" else mse
         return loss, mse.detach()
+
+    # -- weight trajectories ------------------------------------------------ #
+    def weight_trajectory(self, y, X=None) -> np.ndarray:
+        """The state ``theta_t`` (the root network's weights) at every step of ``y``.
+
+        Parameters
+        ----------
+        y : pd.Series or pd.DataFrame
+            One series, or a ``pd-multiindex`` / hierarchical panel, with the
+            columns seen in ``fit``; each series needs ``context_length`` points
+            (the first ``context_length`` set the window normalisation).
+        X : pd.DataFrame, optional
+            Exogenous channels, required when the forecaster was fitted with them.
+
+        Returns
+        -------
+        trajectories : ndarray of shape (n_series, n_timepoints, n_params)
+            ``theta_0 .. theta_{T-1}`` of each series in the panel's order
+            (float32); shorter series repeat their last state after their end.
+            Plot with :func:`skwarp.plotting.plot_weight_trajectories`.
+
+        Examples
+        --------
+        >>> from sktime.datasets import load_airline
+        >>> from skwarp import WarpForecaster
+        >>> y = load_airline()
+        >>> forecaster = WarpForecaster(n_epochs=1, root_width=8, random_state=0).fit(y)
+        >>> forecaster.weight_trajectory(y).shape
+        (1, 144, 98)
+        """
+        self.check_is_fitted()
+        if not isinstance(y, (pd.Series, pd.DataFrame)):
+            raise TypeError(f"y must be a pandas Series or DataFrame, got {type(y).__name__}")
+        values, lengths, _ = self._inputs(y, self._check_exog(X, "weight_trajectory"))
+        if values.shape[2] != self.n_channels_:
+            raise ValueError(f"y (and X) have {values.shape[2]} channels, the forecaster "
+                             f"was fitted on {self.n_channels_}")
+        if lengths.min() < self.context_length:
+            raise ValueError(f"weight_trajectory needs series of at least context_length="
+                             f"{self.context_length} points, got one of {lengths.min()}")
+        with torch_threads(self.n_threads), torch.no_grad():
+            network = self._predict_network()
+            device = next(network.parameters()).device
+            x = torch.from_numpy(self.scaler_.transform(values, lengths)).to(device)
+            x, _, _ = self._normalise(x)
+            return self._states(network, x, torch.from_numpy(lengths).to(device))
 
     # -- predict ----------------------------------------------------------- #
     def _check_fh(self, fh, pred_int=False):

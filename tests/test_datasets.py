@@ -1,7 +1,17 @@
 import numpy as np
 import pytest
 
-from skwarp.datasets import MSD_TEST_RANGES, make_mass_spring_damper
+from skwarp.datasets import (
+    LV_TEST_RANGES,
+    LV_TRAIN_RANGES,
+    MSD_TEST_RANGES,
+    SINE_TEST_PHASES,
+    SINE_TRAIN_PHASES,
+    make_linear_regression_tasks,
+    make_lotka_volterra,
+    make_mass_spring_damper,
+    make_sine,
+)
 
 
 def test_mass_spring_damper_is_seeded_and_physical():
@@ -25,3 +35,92 @@ def test_mass_spring_damper_is_seeded_and_physical():
 def test_impossible_ranges_rejected(ranges):
     with pytest.raises(ValueError, match="range|entry"):
         make_mass_spring_damper(2, 10, ranges=ranges)
+
+
+def test_mass_spring_damper_zero_draws_initial_states():
+    y, _ = make_mass_spring_damper(6, 16, random_initial_state=True, random_state=3)
+    start = y.xs(0, level="time").to_numpy()
+    assert np.all(np.abs(start - [1.0, 0.0]) <= 0.5)
+    assert len(np.unique(start[:, 0])) == 6
+
+
+def _lv_invariant(u, v, params):
+    # conserved quantity of Lotka-Volterra: delta u - gamma log u + beta v - alpha log v
+    a, b, g, d = (params[name] for name in ("alpha", "beta", "gamma", "delta"))
+    return d * u - g * np.log(u) + b * v - a * np.log(v)
+
+
+def test_lotka_volterra_is_seeded_cyclic_and_conserves_its_invariant():
+    y, params = make_lotka_volterra(4, 256, random_state=0)
+    y2, _ = make_lotka_volterra(4, 256, random_state=0)
+    y3, _ = make_lotka_volterra(4, 256, random_state=1)
+    assert y.equals(y2) and not y.equals(y3)
+    assert list(y.columns) == ["prey", "predator"] and y.shape == (4 * 256, 2)
+    for i in range(4):
+        series = y.xs(i, level="series")
+        assert (series.to_numpy() > 0).all()
+        h = _lv_invariant(series["prey"], series["predator"], params.loc[i])
+        assert np.ptp(h) < 1e-4 * abs(h.iloc[0])  # RK4 keeps the orbit closed
+        # "repeat-copy": the 100-step context holds a full cycle, so the prey
+        # population rises and falls at least once
+        context = series["prey"].to_numpy()[:100]
+        assert context.argmax() not in (0, 99) and context.argmin() not in (0, 99)
+    assert np.all((params >= 0.8) & (params <= 1.2))
+    _, test_params = make_lotka_volterra(50, 8, ranges=LV_TEST_RANGES, random_state=0)
+    assert test_params.to_numpy().min() < 0.8 and test_params.to_numpy().max() > 1.2
+
+
+def test_sine_has_the_drawn_phase():
+    y, params = make_sine(3, 11, phase_range=(1.0, 2.0), frequency=2.0, random_state=0)
+    t = np.linspace(0, 1, 11)
+    for i in range(3):
+        expected = np.sin(4 * np.pi * t + params.loc[i, "phase"])
+        np.testing.assert_allclose(y.xs(i, level="series")["value"], expected)
+    assert params["phase"].between(1.0, 2.0).all()
+    assert make_sine(3, 11, random_state=0)[0].equals(make_sine(3, 11, random_state=0)[0])
+    _, test = make_sine(200, 4, phase_range=SINE_TEST_PHASES, random_state=0)
+    assert test["phase"].max() > np.pi > SINE_TRAIN_PHASES[1] - 1e-12
+
+
+def test_linear_regression_tasks_layout():
+    X, y, w = make_linear_regression_tasks(5, 7, n_features=3, noise=0.0, random_state=0)
+    assert X.shape == (5, 7, 4) and y.shape == (5, 7) and w.shape == (5, 3)
+    np.testing.assert_allclose(y, np.einsum("ntd,nd->nt", X[..., :3], w))
+    np.testing.assert_array_equal(X[:, 0, 3], 0.0)  # no answer before the first query
+    np.testing.assert_array_equal(X[:, 1:, 3], y[:, :-1])  # previous answer beside query
+    X2, y2, _ = make_linear_regression_tasks(5, 7, n_features=3, noise=0.5, random_state=0)
+    assert not np.allclose(y2, y)
+    assert np.array_equal(make_linear_regression_tasks(2, 3, random_state=4)[0],
+                          make_linear_regression_tasks(2, 3, random_state=4)[0])
+
+
+def test_generators_leave_the_global_rng_alone():
+    state = np.random.get_state()[1].copy()
+    make_sine(2, 5, random_state=0)
+    make_lotka_volterra(2, 5, random_state=0)
+    make_linear_regression_tasks(2, 5, random_state=0)
+    assert np.array_equal(np.random.get_state()[1], state)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: make_lotka_volterra(2, 10, ranges={"alpha": (1, 2)}), "entry for 'beta'"),
+    (lambda: make_lotka_volterra(2, 10, ranges={**LV_TRAIN_RANGES, "gamma": (-1, 1)}),
+     "range of 'gamma'"),
+    (lambda: make_lotka_volterra(2, 10, initial_range=(0.0, 1.0)), "initial_range"),
+    (lambda: make_lotka_volterra(2, 10, t_max=0.0), "t_max"),
+    (lambda: make_lotka_volterra(0, 10), "n_series"),
+    (lambda: make_sine(2, 1), "n_timepoints"),
+    (lambda: make_sine(2, 10, phase_range=(2.0, 1.0)), "phase_range"),
+    (lambda: make_sine(2, 10, phase_range=(0.0, np.inf)), "phase_range"),
+    (lambda: make_sine(2, 10, phase_range="wide"), "phase_range"),
+    (lambda: make_sine(2, 10, frequency=-1.0), "frequency"),
+    (lambda: make_linear_regression_tasks(2, 0), "n_pairs"),
+    (lambda: make_linear_regression_tasks(2, 3, n_features=0), "n_features"),
+    (lambda: make_linear_regression_tasks(2, 3, noise=-0.1), "noise"),
+    (lambda: make_mass_spring_damper(2, 10, ranges={"m": "x", "k": (1, 2), "c": (1, 2)}),
+     "range of 'm'"),
+    (lambda: make_mass_spring_damper(2, 10, substeps=0), "substeps"),
+])
+def test_impossible_arguments_name_the_problem(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -5,10 +5,13 @@ import doctest
 import pytest
 
 import skwarp.classification
+import skwarp.datasets
 import skwarp.forecasting
+import skwarp.plotting
 
 
-@pytest.mark.parametrize("module", [skwarp.classification, skwarp.forecasting])
+@pytest.mark.parametrize("module", [skwarp.classification, skwarp.datasets,
+                                    skwarp.forecasting, skwarp.plotting])
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from skwarp.core.physics import PhysicsPrior, check_physics
 from skwarp.core.root import RootNetwork, time_features
 from skwarp.core.scan import (
     FINAL_STATE_METHODS,
@@ -107,6 +108,12 @@ class WarpNetwork(nn.Module):
     compile_root : bool
         Evaluate the root network through ``torch.compile`` (compiled on
         first use; never pickled).
+    physics : skwarp.core.PhysicsPrior or None
+        A known model the root network parametrises (WARP-Phys). The root then
+        has ``physics.n_parameters + n_outputs - physics.n_outputs`` outputs:
+        the first feed ``physics(params, tau, x_t)``, whose prediction fills
+        the first ``physics.n_outputs`` outputs; the rest pass through
+        unchanged (e.g. the standard deviations of a Gaussian head).
 
     Input series are tensors of shape ``(N, T, d)``; ``lengths`` (N,) gives each
     series' own length when a padded batch holds series of unequal length
@@ -119,7 +126,8 @@ class WarpNetwork(nn.Module):
                  time_channel: bool = False, state_clip: float | None = None,
                  time_scale: float | None = None, transition: str = "dense",
                  transition_rank: int = 8, transition_block: int = 16,
-                 root_precision: str = "float32", compile_root: bool = False) -> None:
+                 root_precision: str = "float32", compile_root: bool = False,
+                 physics: PhysicsPrior | None = None) -> None:
         super().__init__()
         if initial_state not in INITIAL_STATES:
             raise ValueError(f"initial_state must be one of {INITIAL_STATES}, "
@@ -131,7 +139,13 @@ class WarpNetwork(nn.Module):
         self.root_precision, self.compile_root = root_precision, compile_root
         self.time_channel, self.state_clip = time_channel, state_clip
         self.time_scale = time_scale
-        self.root = RootNetwork(1 + 2 * n_frequencies, n_outputs, root_width,
+        n_root_outputs = n_outputs
+        if physics is not None:
+            check_physics(physics, n_outputs)
+            n_root_outputs += physics.n_parameters - physics.n_outputs
+        self.physics = physics
+        self.n_outputs = n_outputs
+        self.root = RootNetwork(1 + 2 * n_frequencies, n_root_outputs, root_width,
                                 root_depth, activation)
         n_params = self.root.n_params
         theta_init = self.root.init_params()
@@ -234,7 +248,27 @@ class WarpNetwork(nn.Module):
         return trajectory
 
     # -- decoding ---------------------------------------------------------- #
-    def decode(self, theta: Tensor, tau: Tensor) -> Tensor:
+    def decode(self, theta: Tensor, tau: Tensor, x: Tensor | None = None) -> Tensor:
+        """Outputs (..., n_outputs) for states ``theta`` (..., D) at times ``tau``
+        (...); a physics prior also needs the observations ``x`` (..., d) there."""
+        outputs = self._root_outputs(theta, tau)
+        if self.physics is None:
+            return outputs
+        if x is None:
+            raise ValueError("a network with a physics prior decodes from the current "
+                             "observation too: pass x")
+        n_params = self.physics.n_parameters
+        prediction = self.physics(outputs[..., :n_params], tau, x)
+        expected = (*outputs.shape[:-1], self.physics.n_outputs)
+        if not isinstance(prediction, Tensor) or prediction.shape != expected:
+            got = tuple(prediction.shape) if isinstance(prediction, Tensor) \
+                else type(prediction).__name__
+            raise ValueError(f"the physics prior {type(self.physics).__name__} returned "
+                             f"{got}; expected shape {expected} (the leading dimensions "
+                             f"of its inputs, then n_outputs={self.physics.n_outputs})")
+        return torch.cat((prediction, outputs[..., n_params:]), dim=-1)
+
+    def _root_outputs(self, theta: Tensor, tau: Tensor) -> Tensor:
         """Root network outputs for states ``theta`` (..., D) at times ``tau`` (...)."""
         features = time_features(tau, self.n_frequencies)
         if self.root_precision == "float32":
@@ -258,14 +292,19 @@ class WarpNetwork(nn.Module):
                 method: str = "auto") -> Tensor:
         """Outputs at each series' last step (``tau = 1``), shape (N, n_outputs)."""
         theta = self.final_state(x, lengths, method)
+        last = None
+        if self.physics is not None:
+            steps = torch.full((x.shape[0],), x.shape[1], device=x.device) \
+                if lengths is None else lengths.to(x.device)
+            last = x[torch.arange(x.shape[0], device=x.device), steps - 1]
         return self.decode(theta, torch.ones(theta.shape[0], dtype=theta.dtype,
-                                             device=theta.device))
+                                             device=theta.device), last)
 
     def forward_all(self, x: Tensor, lengths: Tensor | None = None,
                     method: str = "auto") -> Tensor:
         """Outputs at every step, shape (N, T, n_outputs)."""
         theta = self.states(x, lengths, method)
-        return self.decode(theta, self._tau(x.shape[1], lengths, theta))
+        return self.decode(theta, self._tau(x.shape[1], lengths, theta), x)
 
     # -- recurrent (autoregressive) mode ------------------------------------ #
     def _step(self, theta: Tensor, x_prev: Tensor, x_next: Tensor, t_prev: int) -> Tensor:
@@ -280,12 +319,12 @@ class WarpNetwork(nn.Module):
         return theta if self.state_clip is None else theta.clamp(-self.state_clip,
                                                                  self.state_clip)
 
-    def _decode_at(self, theta: Tensor, t: int) -> Tensor:
+    def _decode_at(self, theta: Tensor, t: int, x_t: Tensor) -> Tensor:
         if self.time_scale is None:
             raise ValueError("recurrent mode needs time_scale (tau of future steps)")
         tau = torch.full(theta.shape[:1], t / self.time_scale, dtype=theta.dtype,
                          device=theta.device)
-        return self.decode(theta, tau)
+        return self.decode(theta, tau, x_t)
 
     def rollout(self, theta: Tensor, x_last: Tensor, t_last: int, n_steps: int,
                 next_input: Callable[[Tensor, Tensor], Tensor],
@@ -303,7 +342,7 @@ class WarpNetwork(nn.Module):
         outputs, inputs = [], []
         x_t = x_last
         for k, t in enumerate(range(t_last, t_last + n_steps)):
-            y_t = self._decode_at(theta, t)
+            y_t = self._decode_at(theta, t, x_t)
             x_next = next_input(y_t, x_t)
             if known is not None:
                 x_next = torch.cat((x_next, known[:, k]), dim=-1)
@@ -329,7 +368,7 @@ class WarpNetwork(nn.Module):
         outputs, inputs = [], []
         truth = x.unbind(1)
         for t in range(x.shape[1] - 1):
-            y_t = self._decode_at(theta, t)
+            y_t = self._decode_at(theta, t, fed)
             outputs.append(y_t)
             inputs.append(fed)
             x_next = truth[t + 1]
