@@ -169,7 +169,8 @@ def make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Op
 
 def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
                   validation: Batch | None, config: TrainingConfig, seed: int,
-                  noise_std: Tensor | None = None) -> dict[str, list[float]]:
+                  noise_std: Tensor | None = None,
+                  guard: Callable[[nn.Module], None] | None = None) -> dict[str, list[float]]:
     """Mini-batch training with early stopping; returns the per-epoch history.
 
     ``loss_fn(network, batch)`` returns ``(mean loss, mean score)``. With a
@@ -180,7 +181,8 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     diverged), with a warning. ``noise_std`` (n_channels,) adds Gaussian noise
     of that std to every training input, never to validation inputs. ``seed``
     drives shuffling (CPU generator) and noise (a generator on the data's
-    device, so CPU and GPU runs draw different noise).
+    device, so CPU and GPU runs draw different noise). ``guard(network)`` runs
+    after every optimizer step (e.g. a :class:`skwarp.core.stability.TransitionGuard`).
     """
     optimizer = make_optimizer(network, config)
     n_batches = -(-len(train) // config.batch_size)
@@ -197,7 +199,7 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     for _ in progress:
         order = torch.randperm(len(train), generator=shuffler)
         train_loss, train_score = _train_epoch(network, loss_fn, train.batches(
-            config.batch_size, order), len(train), config, optimizer, schedule, noise)
+            config.batch_size, order), len(train), config, optimizer, schedule, noise, guard)
         history["train_loss"].append(train_loss)
         history["train_score"].append(train_score)
         monitored = train_loss
@@ -244,7 +246,7 @@ class _Noise:
 
 def _train_epoch(network, loss_fn, batches: Iterator[Batch], n_series: int,
                  config: TrainingConfig, optimizer, schedule,
-                 noise: _Noise | None) -> tuple[float, float]:
+                 noise: _Noise | None, guard=None) -> tuple[float, float]:
     """One pass over the mini-batches; mean loss and score."""
     network.train()
     totals = None
@@ -257,6 +259,8 @@ def _train_epoch(network, loss_fn, batches: Iterator[Batch], n_series: int,
         if config.grad_clip is not None:
             nn.utils.clip_grad_norm_(network.parameters(), config.grad_clip)
         optimizer.step()
+        if guard is not None:
+            guard(network)
         schedule.step()
         step = torch.stack((loss.detach(), score.detach())) * len(batch)
         totals = step if totals is None else totals + step
