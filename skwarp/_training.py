@@ -178,7 +178,9 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     are restored at the end, and training stops after ``config.patience``
     epochs without improvement. A non-finite loss or weight stops training and
     restores the best weights seen so far (the initial ones if the first epoch
-    diverged), with a warning. ``noise_std`` (n_channels,) adds Gaussian noise
+    diverged), with a warning. The final weights are run once on the training
+    data; if their loss is not finite, the initial weights are restored, also
+    with a warning. ``noise_std`` (n_channels,) adds Gaussian noise
     of that std to every training input, never to validation inputs. ``seed``
     drives shuffling (CPU generator) and noise (a generator on the data's
     device, so CPU and GPU runs draw different noise). ``guard(network)`` runs
@@ -193,7 +195,8 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     if validation is not None:
         history.update(val_loss=[], val_score=[])
     # the initial weights are the fallback if the very first epoch diverges
-    best_loss, best_state, stale = math.inf, copy.deepcopy(network.state_dict()), 0
+    initial_state = copy.deepcopy(network.state_dict())
+    best_loss, best_state, stale = math.inf, initial_state, 0
     diverged = False
     progress = _progress(config)
     for _ in progress:
@@ -220,12 +223,18 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
                 break
         if config.verbose:
             progress.set_postfix(loss=f"{train_loss:.4f}", refresh=False)
-    if diverged:
-        warnings.warn("training diverged (non-finite loss or weights); stopped and "
-                      "restored the best weights seen so far (try a smaller lr or "
-                      "transition_lr)", RuntimeWarning, stacklevel=3)
     if diverged or validation is not None:
         network.load_state_dict(best_state)
+    # the restored weights were never run on the training data (they are the
+    # weights after an epoch); if they give a non-finite loss, start over
+    if not math.isfinite(evaluate(network, loss_fn, train, config.batch_size)[0]):
+        network.load_state_dict(initial_state)
+        diverged = True
+    if diverged:
+        warnings.warn("training diverged (non-finite loss or weights); stopped and "
+                      "restored the best finite weights (the initial ones if no "
+                      "other was finite on the training data; try a smaller lr or "
+                      "transition_lr)", RuntimeWarning, stacklevel=3)
     network.eval()
     return history
 
