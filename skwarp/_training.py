@@ -255,7 +255,8 @@ class _Noise:
 
 def _train_epoch(network, loss_fn, batches: Iterator[Batch], n_series: int,
                  config: TrainingConfig, optimizer, schedule,
-                 noise: _Noise | None, guard=None) -> tuple[float, float]:
+                 noise: _Noise | None,
+                 guard: Callable[[nn.Module], None] | None = None) -> tuple[float, float]:
     """One pass over the mini-batches; mean loss and score."""
     network.train()
     totals = None

@@ -30,8 +30,9 @@ class TransitionGuard:
     again and ``A`` scaled down to ``cap`` if needed; with small transition
     learning rates that is a few SVDs per hundred steps. (A power iteration
     would be cheaper but grossly underestimates the norm of ``A`` near the
-    identity, whose singular values cluster.) Networks without a parameter
-    ``A`` are left alone.
+    identity, whose singular values cluster.) Reading the bound is one
+    host-device synchronisation per step on a GPU. Networks without a
+    parameter ``A`` are left alone.
 
     Parameters
     ----------
