@@ -25,11 +25,18 @@ from skwarp._training import (
     torch_threads,
     train_network,
 )
-from skwarp._validation import check_bool, check_int, check_real
+from skwarp._validation import NonFiniteOutputError, check_bool, check_int, check_real
 from skwarp.core import WarpNetwork
 from skwarp.core.scan import valid_mask
+from skwarp.core.stability import TransitionGuard, transition_cap
 
 PREDICT_BATCH_SIZE = 256
+# Bound on the growth of A's powers over the longest training series: the
+# transition's spectral norm is capped at MAX_TRANSITION_GAIN^(1/(T-1)).
+MAX_TRANSITION_GAIN = 1e3
+# Version of the pickled state's layout; bump it when fitted attributes change
+# in a way an older pickle cannot satisfy.
+STATE_FORMAT = 1
 
 
 class WarpEstimatorMixin:
@@ -87,7 +94,7 @@ class WarpEstimatorMixin:
         """Fit on a panel ``X`` with one target per series (a random validation
         split, stratified on request)."""
         with torch_threads(self.n_threads):
-            values, lengths = panel_to_padded(X)
+            values, lengths = panel_to_padded(X, allow_missing=self._allows_missing())
             seeds = Seeds.from_random_state(self.random_state)
             train_idx, val_idx = self._split(targets, stratify, seeds.split)
             # scaling learned on the training series only: validation stays unseen
@@ -118,8 +125,10 @@ class WarpEstimatorMixin:
         data = Batch.from_numpy(values, lengths, targets, device)
         train = data.take(torch.as_tensor(train_idx))
         validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
+        guard = TransitionGuard(transition_cap(MAX_TRANSITION_GAIN,
+                                               int(train.host_lengths.max()) - 1))
         history = train_network(network, self._loss, train, validation, config, seed,
-                                self._noise_std(train))
+                                self._noise_std(train), guard)
         self.network_ = network.cpu()
         return history
 
@@ -144,9 +153,19 @@ class WarpEstimatorMixin:
         return self.network_.eval()
 
     def _predict_outputs(self, X) -> Tensor:
-        """``_outputs`` for every series of ``X``, on the CPU."""
+        """``_outputs`` for every series of ``X``, on the CPU; never NaN or inf."""
         with torch_threads(self.n_threads), torch.no_grad():
-            return self._predict_outputs_inner(X)
+            outputs = self._predict_outputs_inner(X)
+        finite = torch.isfinite(outputs.flatten(1)).all(dim=1)
+        if not bool(finite.all()):
+            bad = torch.nonzero(~finite).flatten()[:5].tolist()
+            raise NonFiniteOutputError(
+                f"the network's outputs are not finite for series {bad} of X; their "
+                "values lie too far outside the range seen in fit")
+        return outputs
+
+    def _allows_missing(self) -> bool:
+        return bool(self.get_tag("capability:missing_values", False))
 
     def _predict_outputs_inner(self, X) -> Tensor:
         network, data = self._prediction_data(X)
@@ -155,7 +174,7 @@ class WarpEstimatorMixin:
 
     def _prediction_data(self, X) -> tuple[torch.nn.Module, Batch]:
         """The fitted network and the scaled panel ``X`` on its device."""
-        values, lengths = panel_to_padded(X)
+        values, lengths = panel_to_padded(X, allow_missing=self._allows_missing())
         if values.shape[2] != self.n_channels_:
             raise ValueError(f"X has {values.shape[2]} channels, but the estimator was "
                              f"fitted on {self.n_channels_}")
@@ -174,3 +193,36 @@ class WarpEstimatorMixin:
             part = slice(start, start + PREDICT_BATCH_SIZE)
             chunks.append(network.states(x[part], lengths[part]).cpu())
         return torch.cat(chunks).numpy()
+
+    # -- persistence ------------------------------------------------------- #
+    def __getstate__(self) -> dict:
+        """The attributes, with torch modules and tensors on the CPU and the
+        skwarp version that wrote them."""
+        from skwarp import __version__
+
+        state = dict(self.__dict__)
+        for key, value in state.items():
+            if isinstance(value, torch.nn.Module) and any(
+                    t.device.type != "cpu" for t in value.state_dict().values()):
+                state[key] = copy.deepcopy(value).cpu()
+            elif isinstance(value, Tensor):
+                state[key] = value.cpu()
+        state["_skwarp_version"] = __version__
+        state["_skwarp_state_format"] = STATE_FORMAT
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        """Restore pickled attributes; refuse a state another skwarp version
+        laid out differently, naming both versions."""
+        from skwarp import __version__
+
+        state = dict(state)
+        version = state.pop("_skwarp_version", None)
+        state_format = state.pop("_skwarp_state_format", None)
+        if state_format != STATE_FORMAT:
+            raise ValueError(
+                f"this {type(self).__name__} was pickled by skwarp "
+                f"{version or '< 0.1.0'} (state format {state_format}); skwarp "
+                f"{__version__} reads state format {STATE_FORMAT} only. Refit the "
+                f"model, or load it with skwarp {version or '< 0.1.0'}")
+        self.__dict__.update(state)

@@ -5,12 +5,21 @@ Everything here works on numpy; tensors are made by the training code.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
+import pandas as pd
 
 SCALINGS = ("standard", "minmax", None)
+# Largest magnitude of a scaled input. The network is built for inputs of order
+# one; its outputs grow like the square of the inputs (the root network multiplies
+# state entries), so at 1e6 they reach 1e12 and float32 losses and gradients soon
+# after leave the range where they mean anything.
+MAX_SCALED = 1e6
 
 
-def panel_to_padded(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray]:
+def panel_to_padded(X, *, name: str = "X", allow_missing: bool = False
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Series of a panel as one padded float array and their lengths.
 
     Parameters
@@ -18,6 +27,12 @@ def panel_to_padded(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray]:
     X : np.ndarray of shape (n_instances, n_channels, n_timepoints), or a list of
         pd.DataFrame / 2D arrays of shape (n_timepoints_i, n_channels)
         sktime's ``numpy3D`` or ``df-list`` mtypes.
+    name : str, default="X"
+        Name of the input in error messages.
+    allow_missing : bool, default=False
+        Keep NaN (and None) as NaN instead of raising. Trailing steps where
+        every channel is missing are padding: the series ends before them, so a
+        NaN-padded panel means the same as its unequal-length form.
 
     Returns
     -------
@@ -31,7 +46,7 @@ def panel_to_padded(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray]:
                              f"got an array with {X.ndim} dimensions")
         series = [np.asarray(x).T for x in X]
     elif isinstance(X, (list, tuple)):
-        series = [np.asarray(getattr(x, "values", x)) for x in X]
+        series = [np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x) for x in X]
     else:
         raise TypeError(f"{name} must be a 3D numpy array or a list of DataFrames, "
                         f"got {type(X).__name__}")
@@ -46,26 +61,71 @@ def panel_to_padded(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray]:
     values = np.zeros((len(series), lengths.max(), n_channels.pop()), dtype=np.float64)
     for i, s in enumerate(series):
         values[i, : len(s)] = _as_float(s, name)
-    _check_finite(values, name)
+    if np.isinf(values).any():
+        raise ValueError(f"{name} contains infinite values")
+    if np.isnan(values).any():
+        if not allow_missing:
+            raise ValueError(f"{name} contains NaN; missing values are not supported, "
+                             "impute them first (e.g. with sktime's Imputer)")
+        lengths = _observed_lengths(values, lengths, name)
     return values, lengths
 
 
 def _as_float(values: np.ndarray, name: str) -> np.ndarray:
-    if values.dtype.kind not in "biuf":
-        try:
-            return values.astype(np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must hold numbers, got values of dtype "
-                            f"{values.dtype}") from None
+    """``values`` as float64; booleans and integers are numbers, strings are not
+    (even numeric-looking ones), None and pd.NA in object arrays are NaN."""
+    kind = values.dtype.kind
+    if kind in "biuf":
+        return values.astype(np.float64, copy=False)
+    if kind == "O":
+        flat = values.ravel()
+        bad = [v for v in flat if not (isinstance(v, numbers.Real) or v is None
+                                       or v is pd.NA)]
+        if not bad:
+            return np.array([np.nan if v is None or v is pd.NA else float(v) for v in flat],
+                            dtype=np.float64).reshape(values.shape)
+        kind = f"{type(bad[0]).__name__} values"
+    else:
+        kind = {"U": "strings", "S": "bytes", "c": "complex numbers", "M": "datetimes",
+                "m": "time deltas"}.get(kind, f"values of dtype {values.dtype}")
+    raise TypeError(f"{name} must hold real numbers, got {kind}")
+
+
+def _observed_lengths(values: np.ndarray, lengths: np.ndarray, name: str) -> np.ndarray:
+    """Each series' length without its trailing all-missing steps."""
+    steps = np.arange(values.shape[1])
+    observed = ~np.isnan(values).all(axis=2) & (steps < lengths[:, None])
+    empty = np.flatnonzero(~observed.any(axis=1))
+    if len(empty):
+        raise ValueError(f"series {empty[:5].tolist()} of {name} have no observed value "
+                         "(every value is missing)")
+    last = values.shape[1] - 1 - np.argmax(observed[:, ::-1], axis=1)
+    values[steps >= last[:, None] + 1] = 0.0  # now padding
+    return (last + 1).astype(np.int64)
+
+
+def hold_last(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Fill NaN inside each series in place: with the last observed value of
+    its channel, before the first observation with the first one, and with 0
+    where a channel of a series is never observed.
+
+    Held values repeat, so the input differences that drive the recurrence
+    are zero over a gap. ``values`` (N, T, d) has padding after ``lengths``.
+    """
+    missing = np.isnan(values)
+    if not missing.any():
+        return values
+    steps = np.arange(values.shape[1])[None, :, None]
+    seen = np.where(missing, -1, steps)
+    last_seen = np.maximum.accumulate(seen, axis=1)
+    first_seen = np.where(missing, values.shape[1], steps)
+    first_seen = np.minimum.accumulate(first_seen[:, ::-1], axis=1)[:, ::-1]
+    source = np.where(last_seen >= 0, last_seen, first_seen)
+    never = source >= values.shape[1]
+    filled = np.take_along_axis(values, np.where(never, 0, source), axis=1)
+    values[:] = np.where(never, 0.0, filled)
+    values[np.arange(values.shape[1])[None, :] >= lengths[:, None]] = 0.0
     return values
-
-
-def _check_finite(values: np.ndarray, name: str) -> None:
-    if np.isnan(values).any():
-        raise ValueError(f"{name} contains NaN; missing values are not supported, "
-                         "impute them first (e.g. with sktime's Imputer)")
-    if np.isinf(values).any():
-        raise ValueError(f"{name} contains infinite values")
 
 
 class ChannelScaler:
@@ -73,6 +133,9 @@ class ChannelScaler:
 
     ``"standard"``: zero mean, unit variance; ``"minmax"``: range [-1, 1];
     ``None``: identity. Constant channels are centred and left unscaled.
+    Missing values (NaN) are ignored when fitting and held over by
+    :meth:`transform`. Statistics are computed in units of each channel's
+    largest magnitude, so values up to the float64 limit do not overflow.
     """
 
     def __init__(self, method: str | None = "standard") -> None:
@@ -80,21 +143,43 @@ class ChannelScaler:
             raise ValueError(f"scaling must be one of {SCALINGS}, got {method!r}")
         self.method = method
 
-    def fit(self, values: np.ndarray, lengths: np.ndarray) -> ChannelScaler:
+    def fit(self, values: np.ndarray, lengths: np.ndarray, name: str = "X") -> ChannelScaler:
         n_channels = values.shape[2]
         valid = values[np.arange(values.shape[1]) < lengths[:, None]]  # (steps, d)
+        unobserved = np.flatnonzero(np.isnan(valid).all(axis=0))
+        if len(unobserved):
+            raise ValueError(f"channels {unobserved.tolist()} of {name} have no observed "
+                             "value in the training series")
         if self.method is None:
             self.offset_, self.scale_ = np.zeros(n_channels), np.ones(n_channels)
         elif self.method == "standard":
-            self.offset_, self.scale_ = valid.mean(0), valid.std(0)
+            unit = np.nanmax(np.abs(valid), axis=0)
+            unit = np.where(unit > 0, unit, 1.0)
+            self.offset_ = np.nanmean(valid / unit, axis=0) * unit
+            self.scale_ = np.nanstd(valid / unit, axis=0) * unit
         else:
-            low, high = valid.min(0), valid.max(0)
-            self.offset_, self.scale_ = (high + low) / 2, (high - low) / 2
+            low, high = np.nanmin(valid, axis=0), np.nanmax(valid, axis=0)
+            self.offset_, self.scale_ = high / 2 + low / 2, high / 2 - low / 2
         constant = self.scale_ <= 1e-12 * np.maximum(np.abs(self.offset_), 1.0)
         self.scale_ = np.where(constant, 1.0, self.scale_)
         return self
 
-    def transform(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    def transform(self, values: np.ndarray, lengths: np.ndarray, name: str = "X"
+                  ) -> np.ndarray:
+        """Scaled float32 values, padding zero and gaps filled by :func:`hold_last`.
+
+        Raises a ValueError for values more than ``MAX_SCALED`` scaled units
+        from the centre: the network works in float32 and such inputs (raw
+        values with ``scaling=None``, or far outside the training range) would
+        overflow it.
+        """
         scaled = (values - self.offset_) / self.scale_
         scaled[np.arange(values.shape[1]) >= lengths[:, None]] = 0.0
+        hold_last(scaled, lengths)
+        largest = float(np.abs(scaled).max(initial=0.0))
+        if largest > MAX_SCALED:
+            advice = ("scale the data or use scaling='standard'" if self.method is None
+                      else "these inputs lie far outside the range seen in fit")
+            raise ValueError(f"{name} reaches {largest:.3g} after scaling (limit "
+                             f"{MAX_SCALED:.0e}); {advice}")
         return scaled.astype(np.float32)

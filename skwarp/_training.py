@@ -170,7 +170,8 @@ def make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Op
 
 def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
                   validation: Batch | None, config: TrainingConfig, seed: int,
-                  noise_std: Tensor | None = None) -> dict[str, list[float]]:
+                  noise_std: Tensor | None = None,
+                  guard: Callable[[nn.Module], None] | None = None) -> dict[str, list[float]]:
     """Mini-batch training with early stopping; returns the per-epoch history.
 
     ``loss_fn(network, batch)`` returns ``(mean loss, mean score)``. With a
@@ -178,10 +179,13 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     are restored at the end, and training stops after ``config.patience``
     epochs without improvement. A non-finite loss or weight stops training and
     restores the best weights seen so far (the initial ones if the first epoch
-    diverged), with a warning. ``noise_std`` (n_channels,) adds Gaussian noise
+    diverged), with a warning. The final weights are run once on the training
+    data; if their loss is not finite, the initial weights are restored, also
+    with a warning. ``noise_std`` (n_channels,) adds Gaussian noise
     of that std to every training input, never to validation inputs. ``seed``
     drives shuffling (CPU generator) and noise (a generator on the data's
-    device, so CPU and GPU runs draw different noise).
+    device, so CPU and GPU runs draw different noise). ``guard(network)`` runs
+    after every optimizer step (e.g. a :class:`skwarp.core.stability.TransitionGuard`).
     """
     optimizer = make_optimizer(network, config)
     n_batches = -(-len(train) // config.batch_size)
@@ -192,13 +196,14 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     if validation is not None:
         history.update(val_loss=[], val_score=[])
     # the initial weights are the fallback if the very first epoch diverges
-    best_loss, best_state, stale = math.inf, copy.deepcopy(network.state_dict()), 0
+    initial_state = copy.deepcopy(network.state_dict())
+    best_loss, best_state, stale = math.inf, initial_state, 0
     diverged = False
     progress = _progress(config)
     for _ in progress:
         order = torch.randperm(len(train), generator=shuffler)
         train_loss, train_score = _train_epoch(network, loss_fn, train.batches(
-            config.batch_size, order), len(train), config, optimizer, schedule, noise)
+            config.batch_size, order), len(train), config, optimizer, schedule, noise, guard)
         history["train_loss"].append(train_loss)
         history["train_score"].append(train_score)
         monitored = train_loss
@@ -219,12 +224,18 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
                 break
         if config.verbose:
             progress.set_postfix(loss=f"{train_loss:.4f}", refresh=False)
-    if diverged:
-        warnings.warn("training diverged (non-finite loss or weights); stopped and "
-                      "restored the best weights seen so far (try a smaller lr or "
-                      "transition_lr)", RuntimeWarning, stacklevel=3)
     if diverged or validation is not None:
         network.load_state_dict(best_state)
+    # the restored weights were never run on the training data (they are the
+    # weights after an epoch); if they give a non-finite loss, start over
+    if not math.isfinite(evaluate(network, loss_fn, train, config.batch_size)[0]):
+        network.load_state_dict(initial_state)
+        diverged = True
+    if diverged:
+        warnings.warn("training diverged (non-finite loss or weights); stopped and "
+                      "restored the best finite weights (the initial ones if no "
+                      "other was finite on the training data; try a smaller lr or "
+                      "transition_lr)", RuntimeWarning, stacklevel=3)
     network.eval()
     return history
 
@@ -245,7 +256,8 @@ class _Noise:
 
 def _train_epoch(network, loss_fn, batches: Iterator[Batch], n_series: int,
                  config: TrainingConfig, optimizer, schedule,
-                 noise: _Noise | None) -> tuple[float, float]:
+                 noise: _Noise | None,
+                 guard: Callable[[nn.Module], None] | None = None) -> tuple[float, float]:
     """One pass over the mini-batches; mean loss and score."""
     network.train()
     totals = None
@@ -258,6 +270,8 @@ def _train_epoch(network, loss_fn, batches: Iterator[Batch], n_series: int,
         if config.grad_clip is not None:
             nn.utils.clip_grad_norm_(network.parameters(), config.grad_clip)
         optimizer.step()
+        if guard is not None:
+            guard(network)
         schedule.step()
         step = torch.stack((loss.detach(), score.detach())) * len(batch)
         totals = step if totals is None else totals + step

@@ -10,7 +10,7 @@ from torch import Tensor
 from skwarp._estimator import WarpEstimatorMixin
 from skwarp._sklearn_compat import SklearnCompatMixin
 from skwarp._training import Batch, torch_threads
-from skwarp._validation import check_choice
+from skwarp._validation import check_choice, check_labels
 from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS, valid_mask
 
 DECODINGS = ("last", "mean")
@@ -146,7 +146,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         "X_inner_mtype": ["df-list", "numpy3D"],
         "capability:multivariate": True,
         "capability:unequal_length": True,
-        "capability:missing_values": False,
+        "capability:missing_values": True,  # held over gaps, see fit
         "capability:predict_proba": True,
         "capability:random_state": True,
         "property:randomness": "derandomized",
@@ -196,6 +196,28 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         self.random_state = random_state
         self.verbose = verbose
         super().__init__()
+
+    def fit(self, X, y):
+        """Fit to a panel ``X`` of time series and their class labels ``y``.
+
+        Missing values (NaN) inside a series are held: a gap repeats the last
+        observed value (the first one before any observation, the channel's
+        training mean where a series never observes a channel), so the input
+        differences that drive the recurrence are zero over it. Trailing steps
+        where every channel is missing end the series (NaN padding).
+
+        Parameters
+        ----------
+        X : sktime Panel
+            Any Panel mtype, e.g. a 3D array (instances, channels, time points).
+        y : array-like of shape (n_instances,)
+            Class labels, all numbers or all strings.
+
+        Returns
+        -------
+        self : WarpClassifier
+        """
+        return super().fit(X, check_labels(y))
 
     # -- sktime hooks -------------------------------------------------------- #
     def _fit(self, X, y):

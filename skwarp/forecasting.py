@@ -15,7 +15,13 @@ from torch import Tensor
 from skwarp._estimator import WarpEstimatorMixin
 from skwarp._preprocessing import ChannelScaler, panel_to_padded
 from skwarp._training import Batch, Seeds, torch_threads
-from skwarp._validation import check_bool, check_choice, check_int, check_real
+from skwarp._validation import (
+    NonFiniteOutputError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+)
 from skwarp.core.heads import gaussian_head, gaussian_nll
 
 TRAINING_MODES = ("parallel", "recurrent")
@@ -308,7 +314,10 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         seen in fit are added (the global model forecasts them too). With
         ``update_params``, fine-tune for ``update_epochs`` on the windows that
         end in the new points."""
-        values, lengths, keys = self._inputs(y, self._check_exog(X, "update"))
+        X = self._check_exog(X, "update")
+        self._check_n_columns(y, self._n_targets, "y")
+        self._check_n_columns(X, self._n_exog, "X")
+        values, lengths, keys = self._inputs(y, X)
         new = [k for k, n in zip(keys, lengths, strict=True)
                if k not in self._recent and n < self.context_length]
         if new:
@@ -373,6 +382,14 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             raise ValueError(f"the forecaster was fitted with exogenous X; {method} "
                              "needs X too")
         return X
+
+    def _check_n_columns(self, data, expected: int, name: str) -> None:
+        if data is None:
+            return
+        n_columns = 1 if isinstance(data, pd.Series) else data.shape[1]
+        if n_columns != expected:
+            raise ValueError(f"{name} has {n_columns} columns, but the forecaster was "
+                             f"fitted on {expected}")
 
     def _next_input(self, outputs: Tensor, x_t: Tensor, sample: bool,
                     generator: torch.Generator | None = None) -> Tensor:
@@ -480,6 +497,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         X = self._check_exog(X, "predict")
         if X is None:
             return None
+        self._check_n_columns(X, self._n_exog, "X")
         cutoff = self.cutoff[0] if isinstance(self.cutoff, pd.Index) else self.cutoff
         future = []
         groups = dict(list(X.groupby(level=list(range(X.index.nlevels - 1)), sort=False))) \
@@ -530,7 +548,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         finite = np.isfinite(paths).all(axis=tuple(range(2, paths.ndim)))  # (rows, steps)
         if not finite.all():
             first = int(np.flatnonzero(~finite.all(axis=0))[0]) + 1
-            raise FloatingPointError(
+            raise NonFiniteOutputError(
                 f"the autoregressive rollout diverged (non-finite values from step "
                 f"{first} on); forecast a shorter horizon, or train with "
                 "training_mode='recurrent' so the model learns from its own predictions")

@@ -67,6 +67,12 @@ class Transition(nn.Module):
         """States ``h_1 .. h_S`` (N, S, D) of ``h_s = A h_{s-1} + B v_s``."""
         return linear_scan(self.operator(), v @ B.T, h0, method=method)
 
+    @torch.no_grad()
+    def cap_norm_(self, cap: float) -> None:
+        """Shrink ``A``, in place, so that its spectral norm is at most ``cap``
+        (> 0), exploiting the structure (no ``D x D`` SVD)."""
+        raise NotImplementedError
+
 
 def _tail(module: nn.Module, initial: Tensor) -> None:
     """``module.tail``: a parameter, or an empty buffer when there is no tail
@@ -103,6 +109,10 @@ class DiagonalTransition(Transition):
     def operator(self) -> DiagonalOperator:
         return DiagonalOperator(self.a)
 
+    @torch.no_grad()
+    def cap_norm_(self, cap: float) -> None:
+        self.a.clamp_(-cap, cap)
+
 
 class ComplexDiagonalTransition(Transition):
     """Consecutive weight pairs evolve as complex numbers: ``A`` is a rotation-
@@ -120,6 +130,14 @@ class ComplexDiagonalTransition(Transition):
     def operator(self) -> ComplexDiagonalOperator:
         return ComplexDiagonalOperator(self.alpha, self.beta, self.tail)
 
+    @torch.no_grad()
+    def cap_norm_(self, cap: float) -> None:
+        modulus = torch.sqrt(self.alpha.square() + self.beta.square())
+        shrink = (cap / modulus).clamp(max=1.0)  # modulus 0 gives inf, clamped to 1
+        self.alpha.mul_(shrink)
+        self.beta.mul_(shrink)
+        self.tail.clamp_(-cap, cap)
+
 
 class BlockDiagonalTransition(Transition):
     """``A`` made of ``D // b`` dense blocks of size ``b`` (and one block of
@@ -136,6 +154,13 @@ class BlockDiagonalTransition(Transition):
 
     def operator(self) -> BlockDiagonalOperator:
         return BlockDiagonalOperator(self.blocks, self.tail)
+
+    @torch.no_grad()
+    def cap_norm_(self, cap: float) -> None:
+        for blocks in (self.blocks, self.tail.unsqueeze(0)):
+            if blocks.numel():  # the norm of A is the largest of its blocks'
+                norms = torch.linalg.matrix_norm(blocks, ord=2)
+                blocks.mul_((cap / norms).clamp(max=1.0)[:, None, None])
 
 
 class LowRankTransition(Transition):
@@ -158,6 +183,20 @@ class LowRankTransition(Transition):
 
     def operator(self) -> LowRankOperator:
         return LowRankOperator(self.U, self.V)
+
+    @torch.no_grad()
+    def cap_norm_(self, cap: float) -> None:
+        """``A`` is the identity off ``span(U, V)``, so its norm is that of a
+        ``2r x 2r`` matrix; above ``cap`` (>= 1), ``U`` shrinks until ``1 +
+        ||U|| ||V||``, an upper bound of the norm, meets ``cap``."""
+        basis = torch.linalg.qr(torch.cat((self.U, self.V), 1)).Q
+        core = torch.eye(basis.shape[1], dtype=basis.dtype, device=basis.device) + \
+            (basis.T @ self.U) @ (self.V.T @ basis)
+        if float(torch.linalg.matrix_norm(core, ord=2)) <= cap:
+            return
+        product = float(torch.linalg.matrix_norm(self.U, ord=2)
+                        * torch.linalg.matrix_norm(self.V, ord=2))
+        self.U.mul_(max(cap - 1.0, 0.0) / product)
 
     def _reduced(self, B: Tensor) -> tuple[Tensor, Tensor]:
         """``M = I + V^T U`` and ``V^T B``: the rank-r recurrence of ``s``."""
