@@ -201,3 +201,68 @@ def _ts_panel(series: list[pd.DataFrame], return_type: str):
         raise ValueError(f"return_type='numpy3D' needs equal-length series, got lengths "
                          f"from {min(lengths)} to {max(lengths)}; use 'df-list' or 'auto'")
     return np.stack([s.to_numpy(dtype=np.float64).T for s in series])
+
+
+# --------------------------------------------------------------------------- #
+# Long-range synthetic classification
+# --------------------------------------------------------------------------- #
+def make_long_range_events(n_series: int = 200, n_timepoints: int = 16_384,
+                           n_channels: int = 6, n_classes: int = 2, event_length: int = 64,
+                           event_window: float = 0.05, amplitude: float = 3.0,
+                           random_state: int | None = None
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """Long series whose class is set by one short event near their start.
+
+    Every channel is white Gaussian noise (unit variance). Once per series, at
+    a random step in the first ``event_window`` fraction of the series, a
+    half-sine bump of ``event_length`` steps and height ``amplitude`` is added
+    to one channel: class ``k`` puts it on channel ``k // 2``, upwards for even
+    ``k`` and downwards for odd ``k``. The bump returns to zero, so the series'
+    end carries no trace of it: a model must remember the event over almost the
+    whole sequence (or search for it everywhere).
+
+    Parameters
+    ----------
+    n_series : int, default=200
+    n_timepoints : int, default=16384
+    n_channels : int, default=6
+    n_classes : int, default=2
+        At most ``2 * n_channels``. Classes are balanced (up to one series).
+    event_length : int, default=64
+    event_window : float, default=0.05
+        The event starts in the first ``event_window * n_timepoints`` steps.
+    amplitude : float, default=3.0
+        Peak of the bump, in units of the noise's standard deviation.
+    random_state : int or None
+
+    Returns
+    -------
+    X : np.ndarray of shape (n_series, n_channels, n_timepoints), float32
+    y : np.ndarray of shape (n_series,), int
+        Classes, shuffled.
+
+    Examples
+    --------
+    >>> from skwarp.datasets import make_long_range_events
+    >>> X, y = make_long_range_events(n_series=4, n_timepoints=512, random_state=0)
+    >>> X.shape, sorted(y)
+    ((4, 6, 512), [0, 0, 1, 1])
+    """
+    if n_series < 1 or n_channels < 1 or event_length < 1:
+        raise ValueError("n_series, n_channels and event_length must be >= 1")
+    if not 2 <= n_classes <= 2 * n_channels:
+        raise ValueError(f"n_classes must be between 2 and 2 * n_channels = "
+                         f"{2 * n_channels}, got {n_classes}")
+    last_start = int(event_window * n_timepoints)
+    if not 0 < event_window <= 1 or last_start + event_length > n_timepoints:
+        raise ValueError(f"event_window={event_window} and event_length={event_length} "
+                         f"do not fit into n_timepoints={n_timepoints}")
+    rng = np.random.default_rng(random_state)
+    y = rng.permutation(np.arange(n_series) % n_classes)
+    X = rng.standard_normal((n_series, n_channels, n_timepoints), dtype=np.float32)
+    bump = amplitude * np.sin(np.pi * (np.arange(event_length) + 0.5) / event_length)
+    starts = rng.integers(0, max(last_start, 1), n_series)
+    for i, (label, start) in enumerate(zip(y, starts, strict=True)):
+        sign = 1.0 if label % 2 == 0 else -1.0
+        X[i, label // 2, start:start + event_length] += sign * bump.astype(np.float32)
+    return X, y
