@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--tag", default="", help="suffix of the results file name")
     parser.add_argument("--worker", choices=MODELS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.argv = sys.argv[1:]
@@ -151,7 +152,7 @@ def main() -> None:
         print(rows[-1], flush=True)
     text = report(rows, args)
     print(text)
-    name = "long_range_quick.md" if args.quick else "long_range.md"
+    name = f"long_range{'_quick' if args.quick else ''}{'_' + args.tag if args.tag else ''}.md"
     out = Path(__file__).parent / "results" / name
     out.write_text(text)
     print(f"wrote {out}")
