@@ -120,7 +120,10 @@ def splits(y: np.ndarray, n_train: int, n_resamples: int) -> FixedSplits:
 
     official = (np.arange(n_train), np.arange(n_train, len(y)))
     resampler = StratifiedShuffleSplit(n_resamples, train_size=n_train, random_state=0)
-    resamples = list(resampler.split(np.zeros(len(y)), y)) if n_resamples else []
+    # sorted: sktime's evaluate takes X's rows in index order but y's in split order
+    resamples = ([(np.sort(train), np.sort(test))
+                  for train, test in resampler.split(np.zeros(len(y)), y)]
+                 if n_resamples else [])
     return FixedSplits([official] + resamples)
 
 
@@ -190,9 +193,12 @@ def preload() -> None:
     """Import the heavy libraries once, before forking."""
     import sktime.classification.deep_learning  # noqa: F401
     import sktime.classification.kernel_based  # noqa: F401
-    import torch  # noqa: F401
+    import torch
+    import torch._dynamo  # noqa: F401  (torch's optimizers import it on first use)
 
     import skwarp  # noqa: F401
+
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
 # -- report ------------------------------------------------------------------ #
