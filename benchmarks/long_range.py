@@ -46,21 +46,26 @@ def peak_rss_mb() -> float:
 BATCH_SIZE = 8
 
 
-def build(model: str, epochs: int, threads: int, seed: int):
+def build(model: str, epochs: int, threads: int, seed: int, transition_lr: float | None):
     if model == "WarpClassifier":
         from skwarp import WarpClassifier
 
+        extra = {} if transition_lr is None else {"transition_lr": transition_lr}
         return WarpClassifier(n_epochs=epochs, batch_size=BATCH_SIZE, n_threads=threads,
-                              random_state=seed)
+                              random_state=seed, **extra)
     from sktime.classification.deep_learning import InceptionTimeClassifierTorch
 
     return InceptionTimeClassifierTorch(num_epochs=epochs, batch_size=BATCH_SIZE,
                                         random_state=seed)
 
 
-def worker(model: str, n_timepoints: int, epochs: int, threads: int, seed: int) -> dict:
+def worker(model: str, n_timepoints: int, epochs: int, threads: int, seed: int,
+           transition_lr: float | None) -> dict:
     """Fit and score one model; runs in a fresh process."""
+    import warnings
+
     import torch
+    import torch._dynamo  # noqa: F401  (torch's optimizers import it on first use: untimed)
 
     from skwarp.datasets import make_long_range_events
 
@@ -69,15 +74,21 @@ def worker(model: str, n_timepoints: int, epochs: int, threads: int, seed: int) 
     X_test, y_test = make_long_range_events(N_TEST, n_timepoints, N_CHANNELS,
                                             random_state=seed + 1000)
     before_fit = peak_rss_mb()
-    clf = build(model, epochs, threads, seed)
+    clf = build(model, epochs, threads, seed, transition_lr)
     start = time.perf_counter()
-    clf.fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        clf.fit(X, y)
     fit_s = time.perf_counter() - start
+    diverged = any("diverged" in str(w.message) for w in caught)
     start = time.perf_counter()
     accuracy = float(np.mean(clf.predict(X_test) == y_test))
     predict_s = time.perf_counter() - start
     return {"model": model, "epochs": epochs, "accuracy": accuracy, "fit_s": fit_s,
-            "predict_s": predict_s,
+            "predict_s": predict_s, "diverged": diverged,
+            "epochs_run": getattr(clf, "n_epochs_", epochs),
+            "params": "" if transition_lr is None or model != "WarpClassifier"
+            else f"transition_lr={transition_lr:g}",
             "rss_before_fit_mb": before_fit, "peak_rss_mb": peak_rss_mb(),
             "threads": torch.get_num_threads()}
 
@@ -86,6 +97,8 @@ def run_in_subprocess(model: str, epochs: int, args: argparse.Namespace) -> dict
     command = [sys.executable, __file__, "--worker", model, "--timepoints",
                str(args.timepoints), "--epochs", str(epochs), "--threads",
                str(args.threads), "--seed", str(args.seed)]
+    if args.transition_lr is not None:
+        command += ["--transition-lr", str(args.transition_lr)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
@@ -105,15 +118,21 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
              f"- command: `python benchmarks/long_range.py {' '.join(args.argv)}`".rstrip(),
              "- peak RSS: the process's maximum resident set (interpreter, torch, data "
              "and training); 'before fit' is after imports and data generation",
-             "", "| model | epochs | test accuracy | fit s | predict s | peak RSS MB | RSS before "
-             f"fit MB | within {MEMORY_BUDGET_MB} MB |", "|---|---|---|---|---|---|---|---|"]
+             "- epochs (run): the budget and the epochs actually run; 'diverged': "
+             "WarpClassifier stopped on a non-finite loss and kept its best weights",
+             "", "| model | epochs (run) | test accuracy | fit s | predict s | peak RSS MB | "
+             f"RSS before fit MB | within {MEMORY_BUDGET_MB} MB |",
+             "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         if "error" in row:
             lines.append(f"| {row['model']} | {row['epochs']} | failed: {row['error']} "
                          "| | | | | |")
             continue
         within = "yes" if row["peak_rss_mb"] <= MEMORY_BUDGET_MB else "no"
-        lines.append(f"| {row['model']} | {row['epochs']} | {row['accuracy']:.3f} | "
+        name = f"{row['model']} {row.get('params', '')}".strip()
+        run = f"{row['epochs']} ({row.get('epochs_run', row['epochs'])}"
+        run += ", diverged)" if row.get("diverged") else ")"
+        lines.append(f"| {name} | {run} | {row['accuracy']:.3f} | "
                      f"{row['fit_s']:.1f} | "
                      f"{row['predict_s']:.1f} | {row['peak_rss_mb']:.0f} | "
                      f"{row['rss_before_fit_mb']:.0f} | {within} |")
@@ -129,6 +148,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--transition-lr", type=float, default=None,
+                        help="WarpClassifier's transition_lr (default: its default)")
     parser.add_argument("--tag", default="", help="suffix of the results file name")
     parser.add_argument("--worker", choices=MODELS, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -141,7 +162,7 @@ def main() -> None:
         args.timepoints = 2048 if args.quick else 16_384
     if args.worker:
         print(json.dumps(worker(args.worker, args.timepoints, args.epochs, args.threads,
-                                args.seed)))
+                                args.seed, args.transition_lr)))
         return
     runs = [(model, args.epochs) for model in args.models]
     if "WarpClassifier" in args.models and args.warp_epochs != args.epochs:
