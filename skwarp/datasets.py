@@ -13,6 +13,9 @@ and never touches numpy's global RNG.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -281,3 +284,195 @@ def make_linear_regression_tasks(n_tasks: int = 1000, n_pairs: int = 20,
     y = np.einsum("ntd,nd->nt", x, w) + noise * rng.standard_normal((n_tasks, n_pairs))
     previous = np.concatenate((np.zeros((n_tasks, 1)), y[:, :-1]), axis=1)
     return np.concatenate((x, previous[..., None]), axis=2), y, w
+
+
+# --------------------------------------------------------------------------- #
+# Local UEA / UCR archive files (.ts)
+# --------------------------------------------------------------------------- #
+UEA_LONG_DATASETS = ("EigenWorms", "SelfRegulationSCP1", "SelfRegulationSCP2",
+                     "EthanolConcentration", "Heartbeat", "MotorImagery")
+TS_RETURN_TYPES = ("auto", "numpy3D", "df-list")
+
+
+def load_ts(path_or_name: str | os.PathLike, split: str | None = None,
+            extract_path: str | os.PathLike | None = None, return_type: str = "auto"
+            ) -> tuple[np.ndarray | list[pd.DataFrame], np.ndarray]:
+    """Load a classification problem from local UEA / UCR ``.ts`` files.
+
+    For users who have the archive (or any ``.ts`` file) on disk, such as the
+    six long UEA datasets of the WARP paper (``UEA_LONG_DATASETS``). Nothing is
+    downloaded; sktime's ``load_UCR_UEA_dataset`` does that.
+
+    Parameters
+    ----------
+    path_or_name : str or path
+        One of: a ``.ts`` file; a folder ``<dir>/<Name>`` holding
+        ``<Name>_TRAIN.ts`` and ``<Name>_TEST.ts``; or a dataset name, looked
+        up as ``<extract_path>/<Name>/<Name>_<SPLIT>.ts`` or
+        ``<extract_path>/<Name>_<SPLIT>.ts`` (the archive's layout), or among
+        the datasets shipped with sktime when ``extract_path`` is None.
+    split : {"train", "test"} or None, default=None
+        Which file of a dataset; None concatenates train then test (as
+        sktime's loaders do). Must be None when a single file is given.
+    extract_path : str or path, optional
+        Root folder of the local archive.
+    return_type : {"auto", "numpy3D", "df-list"}, default="auto"
+        ``"auto"``: a 3D array ``(n_series, n_channels, n_timepoints)`` when
+        all series have the same length, else a list of DataFrames of shape
+        ``(n_timepoints_i, n_channels)``. Both are what ``WarpClassifier``
+        takes.
+
+    Returns
+    -------
+    X : np.ndarray or list of pd.DataFrame
+    y : np.ndarray of str
+        Class labels.
+
+    Raises
+    ------
+    FileNotFoundError
+        Names every path that was tried.
+    ValueError
+        For a bad ``split`` or ``return_type``, a file that is not a valid
+        labelled ``.ts`` file, or ``return_type="numpy3D"`` with unequal lengths.
+
+    Examples
+    --------
+    >>> from skwarp.datasets import load_ts
+    >>> X, y = load_ts("ArrowHead", split="train")  # shipped with sktime
+    >>> X.shape, y[:3]
+    ((36, 1, 251), array(['0', '1', '2'], dtype='<U1'))
+    """
+    if split is not None and (not isinstance(split, str)
+                              or split.lower() not in ("train", "test")):
+        raise ValueError(f"split must be 'train', 'test' or None, got {split!r}")
+    if return_type not in TS_RETURN_TYPES:
+        raise ValueError(f"return_type must be one of {TS_RETURN_TYPES}, got {return_type!r}")
+    series, labels = [], []
+    for file in _ts_files(path_or_name, split, extract_path):
+        file_series, file_labels = _read_ts(file)
+        series.extend(file_series)
+        labels.append(file_labels)
+    return _ts_panel(series, return_type), np.concatenate(labels)
+
+
+def _ts_files(path_or_name, split: str | None, extract_path) -> list[Path]:
+    """The ``.ts`` files to read, in order; FileNotFoundError names the tries."""
+    path = Path(path_or_name).expanduser()
+    if path.is_file() or path.suffix.lower() == ".ts":
+        if split is not None:
+            raise ValueError("split must be None when path_or_name is a single .ts file")
+        if not path.is_file():
+            raise FileNotFoundError(f"no .ts file at {path}")
+        return [path]
+    splits = ["train", "test"] if split is None else [split.lower()]
+    if path.is_dir():
+        folders = [path]
+    else:
+        root = Path(extract_path).expanduser() if extract_path is not None else _sktime_data_dir()
+        folders = [root / path.name, root]
+    files = []
+    for part in splits:
+        candidates = [folder / f"{path.name}_{part.upper()}.ts" for folder in folders]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            tried = ", ".join(str(c) for c in candidates)
+            hint = "" if extract_path is not None or path.is_dir() else (
+                "; pass extract_path= (the archive's root folder) or a path")
+            raise FileNotFoundError(f"{part} file of {path.name!r} not found (tried {tried})"
+                                    f"{hint}")
+        files.append(found)
+    return files
+
+
+def _sktime_data_dir() -> Path:
+    import sktime.datasets
+
+    return Path(sktime.datasets.__file__).parent / "data"
+
+
+def _read_ts(file: Path) -> tuple[list[pd.DataFrame], np.ndarray]:
+    from sktime.datasets import load_from_tsfile
+
+    try:
+        X, y = load_from_tsfile(str(file), return_data_type="df-list")
+    except OSError as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise ValueError(f"{file} is not a valid labelled .ts file: {error}") from None
+    return X, np.asarray(y)
+
+
+def _ts_panel(series: list[pd.DataFrame], return_type: str):
+    lengths = {len(s) for s in series}
+    if return_type == "df-list" or (return_type == "auto" and len(lengths) > 1):
+        return series
+    if len(lengths) > 1:
+        raise ValueError(f"return_type='numpy3D' needs equal-length series, got lengths "
+                         f"from {min(lengths)} to {max(lengths)}; use 'df-list' or 'auto'")
+    return np.stack([s.to_numpy(dtype=np.float64).T for s in series])
+
+
+# --------------------------------------------------------------------------- #
+# Long-range synthetic classification
+# --------------------------------------------------------------------------- #
+def make_long_range_events(n_series: int = 200, n_timepoints: int = 16_384,
+                           n_channels: int = 6, n_classes: int = 2, event_length: int = 64,
+                           event_window: float = 0.05, amplitude: float = 3.0,
+                           random_state: int | None = None
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """Long series whose class is set by one short event near their start.
+
+    Every channel is white Gaussian noise (unit variance). Once per series, at
+    a random step in the first ``event_window`` fraction of the series, a
+    half-sine bump of ``event_length`` steps and height ``amplitude`` is added
+    to one channel: class ``k`` puts it on channel ``k // 2``, upwards for even
+    ``k`` and downwards for odd ``k``. The bump returns to zero, so the series'
+    end carries no trace of it: a model must remember the event over almost the
+    whole sequence (or search for it everywhere).
+
+    Parameters
+    ----------
+    n_series : int, default=200
+    n_timepoints : int, default=16384
+    n_channels : int, default=6
+    n_classes : int, default=2
+        At most ``2 * n_channels``. Classes are balanced (up to one series).
+    event_length : int, default=64
+    event_window : float, default=0.05
+        The event starts in the first ``event_window * n_timepoints`` steps.
+    amplitude : float, default=3.0
+        Peak of the bump, in units of the noise's standard deviation.
+    random_state : int or None
+
+    Returns
+    -------
+    X : np.ndarray of shape (n_series, n_channels, n_timepoints), float32
+    y : np.ndarray of shape (n_series,), int
+        Classes, shuffled.
+
+    Examples
+    --------
+    >>> from skwarp.datasets import make_long_range_events
+    >>> X, y = make_long_range_events(n_series=4, n_timepoints=512, random_state=0)
+    >>> X.shape, sorted(y.tolist())
+    ((4, 6, 512), [0, 0, 1, 1])
+    """
+    if n_series < 1 or n_channels < 1 or event_length < 1:
+        raise ValueError("n_series, n_channels and event_length must be >= 1")
+    if not 2 <= n_classes <= 2 * n_channels:
+        raise ValueError(f"n_classes must be between 2 and 2 * n_channels = "
+                         f"{2 * n_channels}, got {n_classes}")
+    last_start = int(event_window * n_timepoints)
+    if not 0 < event_window <= 1 or last_start + event_length > n_timepoints:
+        raise ValueError(f"event_window={event_window} and event_length={event_length} "
+                         f"do not fit into n_timepoints={n_timepoints}")
+    rng = np.random.default_rng(random_state)
+    y = rng.permutation(np.arange(n_series) % n_classes)
+    X = rng.standard_normal((n_series, n_channels, n_timepoints), dtype=np.float32)
+    bump = amplitude * np.sin(np.pi * (np.arange(event_length) + 0.5) / event_length)
+    starts = rng.integers(0, max(last_start, 1), n_series)
+    for i, (label, start) in enumerate(zip(y, starts, strict=True)):
+        sign = 1.0 if label % 2 == 0 else -1.0
+        X[i, label // 2, start:start + event_length] += sign * bump.astype(np.float32)
+    return X, y

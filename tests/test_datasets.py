@@ -124,3 +124,26 @@ def test_generators_leave_the_global_rng_alone():
 def test_impossible_arguments_name_the_problem(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_long_range_events_are_seeded_balanced_and_early():
+    from skwarp.datasets import make_long_range_events
+
+    X, y = make_long_range_events(n_series=40, n_timepoints=2048, n_classes=4,
+                                  random_state=3)
+    X2, y2 = make_long_range_events(n_series=40, n_timepoints=2048, n_classes=4,
+                                    random_state=3)
+    assert X.dtype == np.float32 and X.shape == (40, 6, 2048)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(np.bincount(y), [10, 10, 10, 10])
+    window = int(0.05 * 2048) + 64
+    for label in range(4):
+        series = X[y == label, label // 2]
+        sign = 1 if label % 2 == 0 else -1
+        # the bump lifts (or lowers) the early window of its channel only
+        early = sign * series[:, :window].mean(axis=1)
+        assert early.min() > 0.5 and abs(series[:, window:].mean()) < 0.05
+    with pytest.raises(ValueError, match="n_classes"):
+        make_long_range_events(n_classes=13)
+    with pytest.raises(ValueError, match="do not fit"):
+        make_long_range_events(n_timepoints=100, event_window=0.9)

@@ -1,0 +1,361 @@
+"""WarpClassifier beside sktime's deep classifiers, MiniRocket and 1-NN on the
+seven classification datasets shipped with sktime, in one run.
+
+Each (dataset, model) pair runs in its own forked process (so its peak resident
+memory is its own) and is scored with sktime's ``evaluate`` over the official
+train/test split plus stratified resamples of the pooled data with the same
+train size (indices made here, from y: ``evaluate`` gets an iterable of splits).
+Failed fits score NaN in ``evaluate`` instead of raising; they are reported.
+Deep peers share one epoch budget; WarpClassifier runs at its defaults (100
+epochs) and, for the equal-budget comparison, at that same budget. The deep
+peers (InceptionTime, ResNet, LSTM-FCN) cost minutes per epoch on the larger
+datasets on one shared core, so by default they get the official split only
+(``--deep-resamples``). MiniRocket's numba compilation is excluded by a
+warm-up fit on a few series before the timed ones.
+Models without unequal-length support get JapaneseVowels zero-padded at the
+end (sktime ``PaddingTransformer``); WarpClassifier takes it as it is. One
+torch thread and one numba thread everywhere.
+
+    python benchmarks/classification.py --quick   # official split, 2 epochs
+    python benchmarks/classification.py           # 5 epochs; + 1 resample
+                                                  # (deep peers: official only)
+    python benchmarks/classification.py --epochs 50 --resamples 4 --deep-resamples 4
+
+The default budget fits about an hour on 2 shared CPU cores; it is far below
+what the deep peers were published with (InceptionTime: 1,500 epochs).
+
+Writes benchmarks/results/classification{,_quick}.md and .png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # before numba is imported
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # this checkout's skwarp
+from _report import machine_header  # noqa: E402
+
+DATASETS = ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPowerDemand",
+            "OSULeaf", "ACSF1")
+MODELS = ("WarpClassifier (defaults)", "WarpClassifier (deep budget)", "InceptionTime",
+          "ResNet", "LSTM-FCN", "MiniRocket", "1-NN Euclidean")
+DEEP = ("WarpClassifier (deep budget)", "InceptionTime", "ResNet", "LSTM-FCN")
+# published 30-resample mean accuracies: HC2, InceptionTime, ROCKET, MiniRocket
+PUBLISHED = {"ArrowHead": (.899, .880, .866, .881), "GunPoint": (.998, .995, .993, .992),
+             "ItalyPowerDemand": (.963, .960, .960, .960),
+             "OSULeaf": (.969, .953, .941, .958), "ACSF1": (.848, .827, .812, .822)}
+
+
+def build(model: str, epochs: int, seed: int):
+    """A fresh classifier; deep peers at ``epochs`` (ResNet's batch 16, the
+    size of its reference implementation, instead of sktime's 1)."""
+    from sktime.classification.deep_learning import (
+        InceptionTimeClassifierTorch,
+        ResNetClassifierTorch,
+    )
+    from sktime.classification.deep_learning.lstmfcn import LSTMFCNClassifierTorch
+    from sktime.classification.distance_based import KNeighborsTimeSeriesClassifier
+    from sktime.classification.kernel_based import RocketClassifier
+
+    from skwarp import WarpClassifier
+
+    return {
+        "WarpClassifier (defaults)": lambda: WarpClassifier(random_state=seed),
+        "WarpClassifier (deep budget)": lambda: WarpClassifier(n_epochs=epochs,
+                                                               random_state=seed),
+        "InceptionTime": lambda: InceptionTimeClassifierTorch(num_epochs=epochs,
+                                                              random_state=seed),
+        "ResNet": lambda: ResNetClassifierTorch(num_epochs=epochs, batch_size=16,
+                                                random_state=seed),
+        "LSTM-FCN": lambda: LSTMFCNClassifierTorch(num_epochs=epochs, random_state=seed),
+        "MiniRocket": lambda: RocketClassifier(rocket_transform="minirocket",
+                                               random_state=seed),
+        "1-NN Euclidean": lambda: KNeighborsTimeSeriesClassifier(n_neighbors=1,
+                                                                 distance="euclidean"),
+    }[model]()
+
+
+def load(dataset: str):
+    """Pooled train + test panel, labels and the official train size."""
+    from skwarp.datasets import load_ts  # the datasets ship with sktime
+
+    X_train, y_train = load_ts(dataset, split="train")
+    X_test, y_test = load_ts(dataset, split="test")
+    if isinstance(X_train, list) or isinstance(X_test, list):
+        X = list(X_train) + list(X_test)
+    else:
+        X = np.concatenate([X_train, X_test])
+    return X, np.concatenate([y_train, y_test]), len(y_train)
+
+
+class FixedSplits:
+    """Precomputed (train, test) index pairs as a splitter: ``evaluate`` calls
+    ``cv.split(X)`` without y, so stratification happens beforehand."""
+
+    def __init__(self, pairs: list[tuple]) -> None:
+        self.pairs = pairs
+
+    def split(self, X, y=None, groups=None):
+        yield from self.pairs
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        return len(self.pairs)
+
+
+def splits(y: np.ndarray, n_train: int, n_resamples: int) -> FixedSplits:
+    """Official split, then stratified resamples of the same train size."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    official = (np.arange(n_train), np.arange(n_train, len(y)))
+    resampler = StratifiedShuffleSplit(n_resamples, train_size=n_train, random_state=0)
+    # sorted: sktime's evaluate takes X's rows in index order but y's in split order
+    resamples = ([(np.sort(train), np.sort(test))
+                  for train, test in resampler.split(np.zeros(len(y)), y)]
+                 if n_resamples else [])
+    return FixedSplits([official] + resamples)
+
+
+def warm_up(clf, X, y: np.ndarray) -> None:
+    """Fit a clone on one series per class (twice over): compiles numba code."""
+    first = np.unique(y, return_index=True)[1]
+    idx = np.concatenate([first, first])
+    X_small = [X[i] for i in idx] if isinstance(X, list) else X[idx]
+    clf.clone().fit(X_small, y[idx])
+
+
+def worker(dataset: str, model: str, epochs: int, n_resamples: int) -> dict:
+    """Evaluate one model on one dataset; runs in a fresh process."""
+    import torch
+    from sklearn.metrics import accuracy_score
+    from sktime.classification.model_evaluation import evaluate
+    from sktime.transformations.panel.padder import PaddingTransformer
+
+    torch.set_num_threads(1)
+    X, y, n_train = load(dataset)
+    clf = build(model, epochs, seed=0)
+    if isinstance(X, list) and not clf.get_tag("capability:unequal_length"):
+        clf = PaddingTransformer(pad_length=max(len(x) for x in X)) * clf
+    if model == "MiniRocket":
+        warm_up(clf, X, y)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results = evaluate(clf, cv=splits(y, n_train, n_resamples), X=X, y=y,
+                       scoring=accuracy_score, error_score=np.nan)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"dataset": dataset, "model": model, "n_splits": len(results),
+            "accuracy": results["test_accuracy_score"].tolist(),
+            "fit_s": results["fit_time"].tolist(), "predict_s": results["pred_time"].tolist(),
+            "peak_rss_mb": peak, "rss_before_mb": before}
+
+
+def run_in_subprocess(dataset: str, model: str, args: argparse.Namespace) -> dict:
+    """``worker`` in a forked process: the libraries are imported once, by the
+    parent, and the child's peak memory is its own."""
+    resamples = args.deep_resamples if model in DEEP[1:] else args.resamples
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    start = time.perf_counter()
+    process = context.Process(target=_child,
+                              args=(sender, dataset, model, args.epochs, resamples))
+    process.start()
+    sender.close()
+    try:
+        row = receiver.recv()
+    except EOFError:
+        row = {"dataset": dataset, "model": model, "error": "worker died"}
+    process.join()
+    if process.exitcode != 0 and "error" not in row:
+        row["error"] = f"exit code {process.exitcode}"
+    row["wall_s"] = time.perf_counter() - start
+    return row
+
+
+def _child(sender, dataset: str, model: str, epochs: int, resamples: int) -> None:
+    try:
+        sender.send(worker(dataset, model, epochs, resamples))
+    except Exception as error:  # reported in the table, not raised
+        sender.send({"dataset": dataset, "model": model,
+                     "error": f"{type(error).__name__}: {error}"})
+
+
+def preload() -> None:
+    """Import the heavy libraries once, before forking."""
+    import sktime.classification.deep_learning  # noqa: F401
+    import sktime.classification.kernel_based  # noqa: F401
+    import torch
+    import torch._dynamo  # noqa: F401  (torch's optimizers import it on first use)
+
+    import skwarp  # noqa: F401
+
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+
+
+# -- report ------------------------------------------------------------------ #
+def _mean(values) -> float:
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def _failures(row: dict) -> int:
+    if "error" in row:
+        return -1
+    return int(np.sum(~np.isfinite(np.asarray(row["accuracy"], dtype=float))))
+
+
+def table(rows: list[dict]) -> list[str]:
+    by_key = {(r["dataset"], r["model"]): r for r in rows}
+    lines = ["| dataset | " + " | ".join(MODELS) + " | published HC2 / InceptionTime / "
+             "ROCKET / MiniRocket |", "|---" * (len(MODELS) + 2) + "|"]
+    for dataset in DATASETS:
+        cells = []
+        for model in MODELS:
+            row = by_key.get((dataset, model))
+            if row is None or "error" in row:
+                cells.append("failed" if row else "")
+            else:
+                cells.append(f"{_mean(row['accuracy']):.3f}")
+        published = " / ".join(f"{p:.3f}" for p in PUBLISHED.get(dataset, ())) or "-"
+        lines.append(f"| {dataset} | " + " | ".join(cells) + f" | {published} |")
+    return lines
+
+
+def summary(rows: list[dict]) -> dict[str, dict]:
+    """Per model: mean accuracy over the datasets, total fit/predict seconds
+    (mean over splits, summed over datasets), largest peak RSS, failures."""
+    out = {}
+    for model in MODELS:
+        mine = [r for r in rows if r["model"] == model and "error" not in r]
+        out[model] = {
+            "accuracy": _mean([_mean(r["accuracy"]) for r in mine]),
+            "fit_s": sum(_mean(r["fit_s"]) for r in mine),
+            "predict_s": sum(_mean(r["predict_s"]) for r in mine),
+            "peak_rss_mb": max((r["peak_rss_mb"] for r in mine), default=float("nan")),
+            "growth_mb": max((r["peak_rss_mb"] - r["rss_before_mb"] for r in mine),
+                             default=float("nan")),
+            "datasets": len(mine),
+            "failures": sum(max(_failures(r), 0) for r in rows if r["model"] == model)
+            + sum(1 for r in rows if r["model"] == model and "error" in r),
+        }
+    return out
+
+
+def detail(rows: list[dict]) -> list[str]:
+    lines = ["| dataset | model | accuracy per split | mean fit s | mean predict s | "
+             "peak RSS MB | RSS growth MB |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['dataset']} | {r['model']} | failed: {r['error']} | | | | |")
+            continue
+        accs = ", ".join(f"{a:.3f}" for a in r["accuracy"])
+        lines.append(f"| {r['dataset']} | {r['model']} | {accs} | {_mean(r['fit_s']):.2f} | "
+                     f"{_mean(r['predict_s']):.2f} | {r['peak_rss_mb']:.0f} | "
+                     f"{r['peak_rss_mb'] - r['rss_before_mb']:.0f} |")
+    return lines
+
+
+def plot(totals: dict[str, dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for model, s in totals.items():
+        if np.isfinite(s["accuracy"]) and s["fit_s"] > 0:
+            ax.scatter(s["fit_s"], s["accuracy"], s=50)
+            ax.annotate(model, (s["fit_s"], s["accuracy"]), fontsize=8,
+                        xytext=(4, 4), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel("total fit time over the seven datasets, s (one CPU thread)")
+    ax.set_ylabel("mean test accuracy over the seven datasets")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def report(rows: list[dict], args: argparse.Namespace, wall_s: float, png: Path,
+           n_runs: int) -> str:
+    totals = summary(rows)
+    n_splits = 1 + args.resamples
+    partial = (f"- **partial: {len(rows)} of {n_runs} (dataset, model) runs so far**"
+               if len(rows) < n_runs else f"- all {n_runs} (dataset, model) runs")
+    lines = ["# Classification: WarpClassifier beside sktime's classifiers", "",
+             machine_header(),
+             f"- command: `python benchmarks/classification.py {' '.join(args.argv)}`".rstrip(),
+             f"- {n_splits} split(s) per dataset: the official train/test split"
+             + (f" and {args.resamples} stratified resamples (same train size); deep "
+                f"peers: {1 + args.deep_resamples} split(s)" if args.resamples else ""),
+             f"- deep models' epoch budget: {args.epochs} (InceptionTime, ResNet with batch "
+             "16, LSTM-FCN, and `WarpClassifier(n_epochs=...)`); `WarpClassifier "
+             "(defaults)` runs its default 100 epochs",
+             "- one torch thread, one numba thread; each (dataset, model) in its own "
+             "forked process; seed 0",
+             f"- wall time of the run: {wall_s / 60:.1f} min", partial, "",
+             "## Mean test accuracy over splits", ""] + table(rows) + [
+             "", "## Per model over the seven datasets", "",
+             "| model | mean accuracy | datasets | total fit s | total predict s | "
+             "max peak RSS MB | max RSS growth MB | failed fits |",
+             "|---|---|---|---|---|---|---|---|"]
+    for model, s in totals.items():
+        lines.append(f"| {model} | {s['accuracy']:.3f} | {s['datasets']} | {s['fit_s']:.1f} | "
+                     f"{s['predict_s']:.1f} | {s['peak_rss_mb']:.0f} | "
+                     f"{s['growth_mb']:.0f} | {s['failures']} |")
+    lines += ["", f"![accuracy against fit time]({png.name})", "",
+              "Fit and predict seconds are sktime `evaluate`'s per-split times, averaged "
+              "over splits and summed over datasets. Peak RSS is the worker process's "
+              "maximum resident set (interpreter and libraries included); growth is over "
+              "the RSS after loading the data.", "", "## Every run", ""] + detail(rows)
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--resamples", type=int, default=None)
+    parser.add_argument("--deep-resamples", type=int, default=0,
+                        help="resamples for InceptionTime, ResNet and LSTM-FCN")
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    args = parser.parse_args()
+    args.argv = sys.argv[1:]
+    args.epochs = args.epochs if args.epochs is not None else (2 if args.quick else 5)
+    args.resamples = (args.resamples if args.resamples is not None
+                      else (0 if args.quick else 1))
+    preload()
+    start, rows = time.perf_counter(), []
+    runs = [(dataset, model) for dataset in args.datasets for model in args.models]
+    for dataset, model in runs:
+        rows.append(run_in_subprocess(dataset, model, args))
+        r = rows[-1]
+        status = r.get("error") or (f"acc {_mean(r['accuracy']):.3f} fit "
+                                    f"{_mean(r['fit_s']):.1f}s wall {r['wall_s']:.0f}s")
+        print(f"{dataset:16} {model:30} {status}", flush=True)
+        text = write(rows, args, time.perf_counter() - start, len(runs))  # after each run
+    print(text)
+
+
+def write(rows: list[dict], args: argparse.Namespace, wall_s: float, n_runs: int) -> str:
+    suffix = "_quick" if args.quick else ""
+    results = ROOT / "benchmarks" / "results"
+    png = results / f"classification{suffix}.png"
+    plot(summary(rows), png)
+    text = report(rows, args, wall_s, png, n_runs)
+    (results / f"classification{suffix}.md").write_text(text)
+    (results / f"classification{suffix}.json").write_text(json.dumps(rows, indent=1))
+    return text
+
+
+if __name__ == "__main__":
+    main()

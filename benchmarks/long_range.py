@@ -1,0 +1,183 @@
+"""Long-range task: WarpClassifier at T=16,384 beside InceptionTime, time and memory.
+
+The class of each series is set by one short bump in the first 5% of a
+16,384-step, 6-channel noise sequence (``skwarp.datasets.make_long_range_events``;
+200 training series, 100 test series from another seed). Each model trains in
+its own subprocess with the same epoch budget and torch thread count, so its
+peak resident memory (``ru_maxrss``, interpreter, libraries and data included)
+is its own.
+
+    python benchmarks/long_range.py            # T=16,384: both at 2 epochs, WARP at 10
+    python benchmarks/long_range.py --quick    # T=2,048: both at 1 epoch, WARP at 3
+
+InceptionTime trains with batch 8, WarpClassifier's default batch size: with
+sktime's default of 64 its activations at T=16,384 would need about 25 GB.
+On 2 CPU cores one InceptionTime epoch at T=16,384 takes minutes, so the equal
+budget is small; WarpClassifier also runs at a longer budget.
+
+Writes benchmarks/results/long_range.md (long_range_quick.md with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # this checkout's skwarp
+from _report import machine_header  # noqa: E402
+
+N_TRAIN, N_TEST, N_CHANNELS = 200, 100, 6
+MEMORY_BUDGET_MB = 4096
+MODELS = ("WarpClassifier", "InceptionTimeClassifierTorch")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+BATCH_SIZE = 8
+
+
+def build(model: str, epochs: int, threads: int, seed: int, transition_lr: float | None):
+    if model == "WarpClassifier":
+        from skwarp import WarpClassifier
+
+        extra = {} if transition_lr is None else {"transition_lr": transition_lr}
+        return WarpClassifier(n_epochs=epochs, batch_size=BATCH_SIZE, n_threads=threads,
+                              random_state=seed, **extra)
+    from sktime.classification.deep_learning import InceptionTimeClassifierTorch
+
+    return InceptionTimeClassifierTorch(num_epochs=epochs, batch_size=BATCH_SIZE,
+                                        random_state=seed)
+
+
+def worker(model: str, n_timepoints: int, epochs: int, threads: int, seed: int,
+           transition_lr: float | None) -> dict:
+    """Fit and score one model; runs in a fresh process."""
+    import warnings
+
+    import torch
+    import torch._dynamo  # noqa: F401  (torch's optimizers import it on first use: untimed)
+
+    from skwarp.datasets import make_long_range_events
+
+    torch.set_num_threads(threads)
+    X, y = make_long_range_events(N_TRAIN, n_timepoints, N_CHANNELS, random_state=seed)
+    X_test, y_test = make_long_range_events(N_TEST, n_timepoints, N_CHANNELS,
+                                            random_state=seed + 1000)
+    before_fit = peak_rss_mb()
+    clf = build(model, epochs, threads, seed, transition_lr)
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        clf.fit(X, y)
+    fit_s = time.perf_counter() - start
+    diverged = any("diverged" in str(w.message) for w in caught)
+    start = time.perf_counter()
+    accuracy = float(np.mean(clf.predict(X_test) == y_test))
+    predict_s = time.perf_counter() - start
+    return {"model": model, "epochs": epochs, "accuracy": accuracy, "fit_s": fit_s,
+            "predict_s": predict_s, "diverged": diverged,
+            "epochs_run": getattr(clf, "n_epochs_", epochs),
+            "params": "" if transition_lr is None or model != "WarpClassifier"
+            else f"transition_lr={transition_lr:g}",
+            "rss_before_fit_mb": before_fit, "peak_rss_mb": peak_rss_mb(),
+            "threads": torch.get_num_threads()}
+
+
+def run_in_subprocess(model: str, epochs: int, args: argparse.Namespace) -> dict:
+    command = [sys.executable, __file__, "--worker", model, "--timepoints",
+               str(args.timepoints), "--epochs", str(epochs), "--threads",
+               str(args.threads), "--seed", str(args.seed)]
+    if args.transition_lr is not None:
+        command += ["--transition-lr", str(args.transition_lr)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        return {"model": model, "epochs": epochs, "error": tail}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def report(rows: list[dict], args: argparse.Namespace) -> str:
+    lines = [f"# Long-range task: T = {args.timepoints:,} steps, {N_CHANNELS} channels",
+             "", machine_header(),
+             f"- {N_TRAIN} training and {N_TEST} test series "
+             "(`skwarp.datasets.make_long_range_events`, class set by a 64-step bump in "
+             "the first 5% of the series)",
+             f"- equal budget: {args.epochs} epochs for both, batch {BATCH_SIZE}, "
+             f"{args.threads} torch threads, seed {args.seed}; WarpClassifier also at "
+             f"{args.warp_epochs} epochs; each run in its own process",
+             f"- command: `python benchmarks/long_range.py {' '.join(args.argv)}`".rstrip(),
+             "- peak RSS: the process's maximum resident set (interpreter, torch, data "
+             "and training); 'before fit' is after imports and data generation",
+             "- epochs (run): the budget and the epochs actually run; 'diverged': "
+             "WarpClassifier stopped on a non-finite loss and kept its best weights",
+             "", "| model | epochs (run) | test accuracy | fit s | predict s | peak RSS MB | "
+             f"RSS before fit MB | within {MEMORY_BUDGET_MB} MB |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        if "error" in row:
+            lines.append(f"| {row['model']} | {row['epochs']} | failed: {row['error']} "
+                         "| | | | | |")
+            continue
+        within = "yes" if row["peak_rss_mb"] <= MEMORY_BUDGET_MB else "no"
+        name = f"{row['model']} {row.get('params', '')}".strip()
+        run = f"{row['epochs']} ({row.get('epochs_run', row['epochs'])}"
+        run += ", diverged)" if row.get("diverged") else ")"
+        lines.append(f"| {name} | {run} | {row['accuracy']:.3f} | "
+                     f"{row['fit_s']:.1f} | "
+                     f"{row['predict_s']:.1f} | {row['peak_rss_mb']:.0f} | "
+                     f"{row['rss_before_fit_mb']:.0f} | {within} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--epochs", type=int, default=None, help="equal budget")
+    parser.add_argument("--warp-epochs", type=int, default=None)
+    parser.add_argument("--timepoints", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--transition-lr", type=float, default=None,
+                        help="WarpClassifier's transition_lr (default: its default)")
+    parser.add_argument("--tag", default="", help="suffix of the results file name")
+    parser.add_argument("--worker", choices=MODELS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.argv = sys.argv[1:]
+    if args.epochs is None:
+        args.epochs = 1 if args.quick else 2
+    if args.warp_epochs is None:
+        args.warp_epochs = 3 if args.quick else 10
+    if args.timepoints is None:
+        args.timepoints = 2048 if args.quick else 16_384
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.timepoints, args.epochs, args.threads,
+                                args.seed, args.transition_lr)))
+        return
+    runs = [(model, args.epochs) for model in args.models]
+    if "WarpClassifier" in args.models and args.warp_epochs != args.epochs:
+        runs.insert(0, ("WarpClassifier", args.warp_epochs))
+    rows = []
+    for model, epochs in runs:
+        rows.append(run_in_subprocess(model, epochs, args))
+        print(rows[-1], flush=True)
+    text = report(rows, args)
+    print(text)
+    name = f"long_range{'_quick' if args.quick else ''}{'_' + args.tag if args.tag else ''}.md"
+    out = Path(__file__).parent / "results" / name
+    out.write_text(text)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
