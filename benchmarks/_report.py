@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+from pathlib import Path
 
 import torch
 
@@ -33,3 +34,13 @@ def machine_header() -> str:
     except ImportError:
         pass
     return "\n".join(lines)
+
+
+def write_report(stem: str, lines: list[str], quick: bool = False) -> Path:
+    """Write ``lines`` to ``benchmarks/results/<stem>.md`` (``<stem>_quick.md``
+    for a quick run, which git ignores) and say where."""
+    out = Path(__file__).parent / "results" / f"{stem}{'_quick' if quick else ''}.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {out}")
+    return out

@@ -20,7 +20,7 @@ from sktime.datasets import load_basic_motions, load_gunpoint
 from skwarp import WarpClassifier
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import machine_header  # noqa: E402
+from _report import machine_header, write_report  # noqa: E402
 
 VARIANTS = {
     "defaults": {},
@@ -64,9 +64,7 @@ def main() -> None:
         per_seed = ", ".join(f"{s:.3f}" for s in scores)
         lines.append(f"| {dataset} | {name} | {np.mean(scores):.3f} | {per_seed} | "
                      f"{seconds:.1f} |")
-    out = Path(__file__).parent / "results" / f"defaults{'_quick' if args.quick else ''}.md"
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    write_report("defaults", lines, args.quick)
 
 
 if __name__ == "__main__":

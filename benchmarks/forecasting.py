@@ -36,7 +36,7 @@ from skwarp.datasets import MSD_TEST_RANGES, make_mass_spring_damper
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _baselines import matching_rnn, n_params, train_rnn  # noqa: E402
-from _report import machine_header  # noqa: E402
+from _report import machine_header, write_report  # noqa: E402
 
 CONTEXT, LENGTH = 100, 256
 
@@ -137,10 +137,7 @@ def main() -> None:
              "0.25), its parallel mode and the GRU always see the truth. The paper "
              "reports (x1e-2) GRU 1.43, LSTM 1.46, WARP 0.94 on its MSD split.", "",
              *msd]
-    out = Path(__file__).parent / "results" / \
-        f"forecasting{'_quick' if args.quick else ''}.md"
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    write_report("forecasting", lines, args.quick)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from sktime.datasets import load_basic_motions
 from skwarp import WarpClassifier
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import machine_header  # noqa: E402
+from _report import machine_header, write_report  # noqa: E402
 
 GRID = {"root_width": [8, 16], "lr": [1e-3, 1e-2]}
 CONFIGS = [(2, 1), (2, -1), (1, 1)]  # (n_jobs, n_threads)
@@ -93,10 +93,7 @@ def main() -> None:
             f"{np.median(times):.1f} | {', '.join(f'{t:.1f}' for t in times)} | "
             f"{np.median(fits[(n_jobs, n_threads)]):.2f} | "
             f"{np.median(times) / reference:.2f} |")
-    out = Path(__file__).parent / "results" / \
-        f"oversubscription{'_quick' if args.quick else ''}.md"
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    write_report("oversubscription", lines, args.quick)
 
 
 if __name__ == "__main__":

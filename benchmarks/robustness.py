@@ -24,7 +24,7 @@ import skwarp._estimator as estimator_module
 from skwarp._robustness import bad_input_cases, run_case, sweep_run, sweep_settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import machine_header  # noqa: E402
+from _report import machine_header, write_report  # noqa: E402
 
 
 def _cell(text: str) -> str:
@@ -120,10 +120,7 @@ def main() -> None:
             f"{setting['transition_lr']:.1e} | {run.n_predictions} | {run.n_non_finite} | "
             f"{run.n_non_finite_losses} ({off.n_non_finite_losses}) | "
             f"{_cell(run.error) or '-'} | {run.seconds:.2f} |")
-    out = Path(__file__).parent / "results" / \
-        f"robustness{'_quick' if args.quick else ''}.md"
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    write_report("robustness", lines, args.quick)
 
 
 if __name__ == "__main__":
