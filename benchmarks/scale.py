@@ -133,7 +133,7 @@ def _dataset(name: str, quick: bool):
     return X, y, X_test, y_test, {"n_epochs": 2 if quick else LONG_RANGE_EPOCHS}
 
 
-LONG_RANGE_EPOCHS = 20
+LONG_RANGE_EPOCHS = 10
 CASES = {"solver": solver_case, "train": train_case, "accuracy": accuracy_case}
 
 
