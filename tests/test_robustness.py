@@ -298,6 +298,9 @@ def test_transition_guard_caps_structured_transitions(kind):
     before = capped.clone()
     TransitionGuard(cap=2 * float(norm))(network)  # under the cap: untouched
     assert torch.equal(network.transition.matrix(), before)
+    with torch.no_grad():  # a diverged step: left to the training loop's fallback
+        next(network.transition.parameters()).view(-1)[0] = float("nan")
+    TransitionGuard(cap=1.05)(network)
 
 
 def test_non_finite_network_outputs_raise_a_value_error():

@@ -64,7 +64,10 @@ class TransitionGuard:
         if not isinstance(transition, Transition):
             return
         if not isinstance(transition, DenseTransition):
-            transition.cap_norm_(self.cap)  # exact and cheap for every structure
+            # a non-finite transition is the training loop's to handle (it
+            # restores finite weights); an SVD of it would raise
+            if all(bool(torch.isfinite(p).all()) for p in transition.parameters()):
+                transition.cap_norm_(self.cap)  # exact and cheap for every structure
             return
         A = transition.A
         if self._previous is not None and self._previous.shape == A.shape:
