@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _measure import max_rss_bytes, peak_rss_growth, run_case  # noqa: E402
+from _measure import max_rss_bytes, run_case, time_and_peak  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 STRUCTURES = ("dense", "diagonal", "complex", "blockdiag", "lowrank")
@@ -57,16 +57,12 @@ def solver_case(structure: str, n_state: int, n_steps: int, task: str, method: s
             out = transition.states(B, v, h0, method=method)
         out.square().mean().backward()
 
-    # memory in its own run: the sampling thread would slow down small cases
-    _, peak = peak_rss_growth(run)
-    seconds = []
-    for _ in range(3):  # slow cases are not repeated
-        start = time.perf_counter()
-        run()
-        seconds.append(time.perf_counter() - start)
-        if sum(seconds) > 3:
-            break
-    return {"seconds": min(seconds), "peak_mb": peak / MB}
+    def drop_grads():
+        for t in (B, h0, *transition.parameters()):
+            t.grad = None
+
+    seconds, peak = time_and_peak(run, reset=drop_grads)
+    return {"seconds": seconds, "peak_mb": peak / MB}
 
 
 def train_case(structure: str, n_series: int, n_channels: int, n_steps: int,

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _measure import peak_rss_growth, run_case  # noqa: E402
+from _measure import run_case, time_and_peak  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 N_SERIES, N_CHANNELS = 8, 6
@@ -53,20 +53,23 @@ def _measure(task: str, method: str, n_steps: int, n_state: int, backward: bool,
         if device == "cuda":
             torch.cuda.synchronize()
 
-    peak, times = 0, []
-    for _ in range(repeats):
-        if device == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-            base = torch.cuda.memory_allocated()
-            seconds, _ = time.perf_counter(), run()
-            times.append(time.perf_counter() - seconds)
-            peak = max(peak, torch.cuda.max_memory_allocated() - base)
-        else:
-            seconds, growth = peak_rss_growth(run)
-            times.append(seconds)
-            peak = max(peak, growth)
+    def drop_grads():
         for t in (A, B, h0):
             t.grad = None
+
+    if device != "cuda":
+        seconds, peak = time_and_peak(run, repeats=repeats, budget=float("inf"),
+                                      reset=drop_grads)
+        return {"seconds": seconds, "peak_mb": peak / 2**20}
+    peak, times = 0, []
+    for _ in range(repeats):
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+        peak = max(peak, torch.cuda.max_memory_allocated() - base)
+        drop_grads()
     return {"seconds": min(times), "peak_mb": peak / 2**20}
 
 
@@ -127,7 +130,8 @@ def _write(rows, args) -> None:
         "Task `final`: the last state only (classification); `all`: every state.",
         "Speed-up and memory ratio are the loop's time / peak over the solver's "
         "(higher is better). Peak memory is the growth of the resident set "
-        "(CPU) or of torch's allocator (CUDA) over the call, inputs excluded.", "",
+        "(CPU; sampled in a first call of its own, then timed without the sampler) or "
+        "of torch's allocator (CUDA) over the call, inputs excluded.", "",
         "| task | T | D | pass | solver | seconds | speed-up vs loop | peak MB | "
         "memory ratio vs loop |",
         "|---|---|---|---|---|---|---|---|---|",
