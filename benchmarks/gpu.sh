@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Everything the lent GPU machine runs, in one call of the device tool:
+# the CUDA tests first, then the solver, training-step and fit timings.
+# sktime travels as wheels in .whl/ (see /work/.library/device/README.md);
+# each part has its own time limit so that the whole fits one call.
+#   run: bash benchmarks/gpu.sh        (results and logs land in $OUT)
+set -uo pipefail
+export PYTHONUNBUFFERED=1
+OUT=${OUT:-/tmp/gpu_out}
+mkdir -p "$OUT"
+if [ -d .whl ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+    --upgrade --target /tmp/site .whl/*.whl || exit 1
+  export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH=$PWD:${PYTHONPATH:-}
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
+python3 -c "import torch, sktime, sklearn, numpy, pandas; print('torch', torch.__version__, \
+'sktime', sktime.__version__, 'sklearn', sklearn.__version__, 'numpy', numpy.__version__, \
+'pandas', pandas.__version__, 'cores', __import__('os').cpu_count())" | tee -a "$OUT/gpu.txt"
+start=$SECONDS
+part() {  # part SECONDS NAME COMMAND...: run with a limit, log to $OUT/NAME.log
+  local limit=$1 name=$2; shift 2
+  echo "== $name (limit ${limit}s, at $((SECONDS - start))s)"
+  timeout "$limit" "$@" > "$OUT/$name.log" 2>&1
+  echo "== $name exit $? after $((SECONDS - start))s"; tail -n 25 "$OUT/$name.log"
+}
+part 150 test_cuda python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py
+part 150 scan python3 benchmarks/scan.py --device cuda --states 64 512 2048
+part 120 step python3 benchmarks/step.py --devices cuda cpu --repeats 3 --budget 4
+part 150 gpu_fit python3 benchmarks/gpu_fit.py --cpu-datasets BasicMotions GunPoint JapaneseVowels
+cp benchmarks/results/scan_cuda.md benchmarks/results/step_cuda_cpu.md \
+   benchmarks/results/gpu_fit.md "$OUT/" 2>/dev/null
+ls "$OUT"

@@ -1,0 +1,79 @@
+"""WarpClassifier at its defaults on CUDA beside the same machine's CPU.
+
+Fits on the official train split of sktime's datasets and scores on the test
+split, once per (dataset, device), in one process; the CPU runs get all the
+host's cores (``n_threads``). sktime's torch deep classifiers have no device
+setting (they run on the CPU), so this compares WarpClassifier with itself.
+
+    python benchmarks/gpu_fit.py                                   # needs CUDA
+    python benchmarks/gpu_fit.py --cpu-datasets BasicMotions GunPoint
+
+Writes benchmarks/results/gpu_fit.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
+from _report import machine_header, write_report  # noqa: E402
+
+DATASETS = ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPowerDemand",
+            "OSULeaf", "ACSF1")
+
+
+def fit_once(dataset: str, device: str, n_threads: int) -> dict:
+    from skwarp import WarpClassifier
+    from skwarp.datasets import load_ts
+
+    X, y = load_ts(dataset, split="train")
+    X_test, y_test = load_ts(dataset, split="test")
+    clf = WarpClassifier(random_state=0, device=device, n_threads=n_threads)
+    start = time.perf_counter()
+    clf.fit(X, y)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    accuracy = float(np.mean(clf.predict(X_test) == y_test))
+    return {"fit": fit_seconds, "predict": time.perf_counter() - start,
+            "accuracy": accuracy, "D": clf.network_.n_params}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--cpu-datasets", nargs="*", default=[], choices=DATASETS,
+                        help="datasets also fitted on the CPU")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+
+    rows = []
+    for dataset in args.datasets:
+        devices = ["cuda"] + (["cpu"] if dataset in args.cpu_datasets else [])
+        for device in devices:
+            r = fit_once(dataset, device, args.threads if device == "cpu" else 1)
+            rows.append((dataset, device, r))
+            print(f"{dataset:17} {device:4} fit {r['fit']:7.1f} s  predict "
+                  f"{r['predict']:5.2f} s  accuracy {r['accuracy']:.3f}", flush=True)
+
+    lines = ["# WarpClassifier defaults on CUDA beside the host CPU", "", machine_header(),
+             f"- command: `python {' '.join(sys.argv)}`",
+             f"- `WarpClassifier(random_state=0)`, official split; CPU fits use "
+             f"{args.threads} torch threads", "",
+             "| dataset | D | device | fit s | predict s | test accuracy | CPU fit / CUDA fit |",
+             "|---|---|---|---|---|---|---|"]
+    for dataset, device, r in rows:
+        cuda = next(x[2] for x in rows if x[0] == dataset and x[1] == "cuda")
+        ratio = f"{r['fit'] / cuda['fit']:.1f}x" if device == "cpu" else ""
+        lines.append(f"| {dataset} | {r['D']} | {device} | {r['fit']:.1f} | "
+                     f"{r['predict']:.2f} | {r['accuracy']:.3f} | {ratio} |")
+    write_report("gpu_fit", lines)
+
+
+if __name__ == "__main__":
+    main()
