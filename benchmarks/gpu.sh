@@ -25,10 +25,10 @@ part() {  # part SECONDS NAME COMMAND...: run with a limit, log to $OUT/NAME.log
   timeout "$limit" "$@" > "$OUT/$name.log" 2>&1
   echo "== $name exit $? after $((SECONDS - start))s"; tail -n 25 "$OUT/$name.log"
 }
-part 150 test_cuda python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py
-part 150 scan python3 benchmarks/scan.py --device cuda --states 64 512 2048
-part 120 step python3 benchmarks/step.py --devices cuda cpu --repeats 3 --budget 4
-part 150 gpu_fit python3 benchmarks/gpu_fit.py --cpu-datasets BasicMotions GunPoint JapaneseVowels
+part 110 test_cuda python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py
+part 120 scan python3 benchmarks/scan.py --device cuda
+part 100 step python3 benchmarks/step.py --devices cuda cpu --repeats 3 --budget 4
+part 130 gpu_fit python3 benchmarks/gpu_fit.py --cpu-datasets BasicMotions JapaneseVowels
 cp benchmarks/results/scan_cuda.md benchmarks/results/step_cuda_cpu.md \
    benchmarks/results/gpu_fit.md "$OUT/" 2>/dev/null
 ls "$OUT"
