@@ -4,6 +4,7 @@
 # sktime travels as wheels in .whl/ (see /work/.library/device/README.md);
 # each part has its own time limit so that the whole fits one call.
 #   run: bash benchmarks/gpu.sh        (results and logs land in $OUT)
+#        PARTS="step gpu_fit" bash benchmarks/gpu.sh    (some parts only)
 set -uo pipefail
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu_out}
@@ -19,8 +20,10 @@ python3 -c "import torch, sktime, sklearn, numpy, pandas; print('torch', torch._
 'sktime', sktime.__version__, 'sklearn', sklearn.__version__, 'numpy', numpy.__version__, \
 'pandas', pandas.__version__, 'cores', __import__('os').cpu_count())" | tee -a "$OUT/gpu.txt"
 start=$SECONDS
+PARTS=${PARTS:-"test_cuda scan step gpu_fit"}
 part() {  # part SECONDS NAME COMMAND...: run with a limit, log to $OUT/NAME.log
   local limit=$1 name=$2; shift 2
+  [[ " $PARTS " == *" $name "* ]] || return 0
   echo "== $name (limit ${limit}s, at $((SECONDS - start))s)"
   timeout "$limit" "$@" > "$OUT/$name.log" 2>&1
   echo "== $name exit $? after $((SECONDS - start))s"; tail -n 25 "$OUT/$name.log"
@@ -28,7 +31,7 @@ part() {  # part SECONDS NAME COMMAND...: run with a limit, log to $OUT/NAME.log
 part 110 test_cuda python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py
 part 120 scan python3 benchmarks/scan.py --device cuda
 part 100 step python3 benchmarks/step.py --devices cuda cpu --repeats 3 --budget 4
-part 130 gpu_fit python3 benchmarks/gpu_fit.py --cpu-datasets BasicMotions JapaneseVowels
+part 240 gpu_fit python3 benchmarks/gpu_fit.py --cpu-datasets BasicMotions JapaneseVowels
 cp benchmarks/results/scan_cuda.md benchmarks/results/step_cuda_cpu.md \
    benchmarks/results/gpu_fit.md "$OUT/" 2>/dev/null
 ls "$OUT"

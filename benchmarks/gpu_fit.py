@@ -60,7 +60,10 @@ def main() -> None:
             rows.append((dataset, device, r))
             print(f"{dataset:17} {device:4} fit {r['fit']:7.1f} s  predict "
                   f"{r['predict']:5.2f} s  accuracy {r['accuracy']:.3f}", flush=True)
+            _write(rows, args)  # after every fit: a run cut short keeps its rows
 
+
+def _write(rows, args) -> None:
     lines = ["# WarpClassifier defaults on CUDA beside the host CPU", "", machine_header(),
              f"- command: `python {' '.join(sys.argv)}`",
              f"- `WarpClassifier(random_state=0)`, official split; CPU fits use "

@@ -131,3 +131,17 @@ def test_unknown_method_is_rejected():
         final_state(A, B, x, h0, method="fft")
     with pytest.raises(ValueError, match="method must be one of"):
         linear_scan(A, x @ B.T, h0, method="kernel")
+
+
+def test_auto_final_state_prefers_the_loop_only_where_it_is_cheaper():
+    from skwarp.core.operators import as_operator
+    from skwarp.core.scan import _choose_final_state_method
+
+    dense = as_operator(torch.eye(452))
+    # a CPU runs the short loop (N*S below D*log2(S)), a GPU pays launches per step
+    assert _choose_final_state_method(dense, 8, 100, "cpu") == "sequential"
+    assert _choose_final_state_method(dense, 8, 100, "cuda") == "kernel"
+    assert _choose_final_state_method(dense, 8, 16384, "cpu") == "kernel"
+    # a huge dense A: squaring it costs more than the launches of a short loop
+    assert _choose_final_state_method(as_operator(torch.eye(4096)), 8, 64, "cuda") \
+        == "sequential"

@@ -29,6 +29,10 @@ DEFAULT_CHUNK = 64
 # per-row cost of one step (D^2 for a dense D = 128) below which the parallel
 # scan beats the loop on a CPU
 PARALLEL_SCAN_MAX_STEP_COST_ON_CPU = 128**2
+# On a GPU each loop step is a handful of kernel launches (forward and
+# backward), each costing about what 2^27 multiply-adds take on the card: a
+# short loop is bound by launches, not arithmetic (benchmarks/results/scan_cuda.md).
+GPU_STEP_OVERHEAD = 2**27
 
 
 def _check_method(method: str, allowed: tuple[str, ...]) -> None:
@@ -240,7 +244,8 @@ def final_state(
     method : {"auto", "sequential", "parallel", "kernel"}
         "auto" picks the kernel path, which never materialises ``B v`` nor the
         trajectory, unless the sequence is so short that the loop is cheaper
-        than the kernel's ``log2(S)`` squarings of ``A``.
+        than the kernel's ``log2(S)`` squarings of ``A`` (on a GPU, where a
+        loop step costs its kernel launches, only for very short sequences).
     chunk : int
         Chunk length of the kernel path, rounded down to a power of two
         (memory ``chunk * D * d``).
@@ -254,7 +259,7 @@ def final_state(
     if lengths is not None:
         lengths = check_lengths(lengths, v.shape[1], v.device, minimum=0)
     if method == "auto":
-        method = _choose_final_state_method(A, v.shape[0], v.shape[1])
+        method = _choose_final_state_method(A, v.shape[0], v.shape[1], v.device.type)
     if method == "kernel":
         return final_state_kernel(A, B, v, h0, lengths, chunk)
     if method == "sequential":
@@ -265,12 +270,16 @@ def final_state(
     return _gather_last(states, h0, lengths)
 
 
-def _choose_final_state_method(A: LinearOperator, n_series: int, n_steps: int) -> str:
+def _choose_final_state_method(A: LinearOperator, n_series: int, n_steps: int,
+                               device_type: str = "cpu") -> str:
     # loop: n_steps applications of A to n_series rows; kernel: about
-    # log2(n_steps) squarings. For a dense A this is N*S >= D*log2(S), the
-    # break-even read off benchmarks/results/scan.md.
+    # log2(n_steps) squarings. For a dense A on a CPU this is N*S >= D*log2(S),
+    # the break-even read off benchmarks/results/scan.md; on a GPU every loop
+    # step also pays its launches.
     squarings = max(n_steps, 1).bit_length()
     loop_cost = n_series * n_steps * A.apply_cost
+    if device_type != "cpu":
+        loop_cost += n_steps * GPU_STEP_OVERHEAD
     return "kernel" if loop_cost >= squarings * A.square_cost else "sequential"
 
 
