@@ -122,7 +122,8 @@ def _write(rows, args) -> None:
              f"- d={N_CHANNELS} channels, {N_CLASSES} classes; the root width is chosen "
              "so that D (the state size: the root network's weights) is nearest the "
              "JAX shape's; batches are random walks", "",
-             "`auto` is the estimators' solver (the chunked-kernel final state); "
+             "`auto` is the estimators' solver (the chunked-kernel final state, or "
+             "the loop where that is cheaper: short series on a CPU); "
              "`sequential` is the plain loop. Seconds: median over up to "
              f"{args.repeats} steps after a warm-up step. JAX: the authors' code, "
              "one step on the 2-core development CPU; the ratio is JAX seconds over "
