@@ -236,13 +236,21 @@ def _failures(row: dict) -> int:
     return int(np.sum(~np.isfinite(np.asarray(row["accuracy"], dtype=float))))
 
 
+def _models(rows: list[dict]) -> list[str]:
+    """The models this run holds, in MODELS order."""
+    return [m for m in MODELS if any(r["model"] == m for r in rows)]
+
+
 def table(rows: list[dict]) -> list[str]:
     by_key = {(r["dataset"], r["model"]): r for r in rows}
-    lines = ["| dataset | " + " | ".join(MODELS) + " | published HC2 / InceptionTime / "
-             "ROCKET / MiniRocket |", "|---" * (len(MODELS) + 2) + "|"]
+    models = _models(rows)
+    lines = ["| dataset | " + " | ".join(models) + " | published HC2 / InceptionTime / "
+             "ROCKET / MiniRocket |", "|---" * (len(models) + 2) + "|"]
     for dataset in DATASETS:
+        if not any(r["dataset"] == dataset for r in rows):
+            continue
         cells = []
-        for model in MODELS:
+        for model in models:
             row = by_key.get((dataset, model))
             if row is None or "error" in row:
                 cells.append("failed" if row else "")
@@ -257,7 +265,7 @@ def summary(rows: list[dict]) -> dict[str, dict]:
     """Per model: mean accuracy over the datasets, total fit/predict seconds
     (mean over splits, summed over datasets), largest peak RSS, failures."""
     out = {}
-    for model in MODELS:
+    for model in _models(rows):
         mine = [r for r in rows if r["model"] == model and "error" not in r]
         out[model] = {
             "accuracy": _mean([_mean(r["accuracy"]) for r in mine]),
