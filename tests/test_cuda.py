@@ -9,6 +9,7 @@ These run only where CUDA is available (the lent GPU machine; CI has none):
 import numpy as np
 import pytest
 import torch
+from test_transitions import _reference_states as _loop_states  # the float64 loop
 
 from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS, final_state, linear_scan
 from skwarp.core.transitions import TRANSITIONS, make_transition
@@ -28,14 +29,6 @@ def _problem(n_steps: int, n_state: int, seed: int):
     v = torch.randn(N_SERIES, n_steps, N_CHANNELS, generator=g, dtype=torch.float64)
     h0 = torch.randn(N_SERIES, n_state, generator=g, dtype=torch.float64)
     return A, B, v, h0
-
-
-def _loop_states(A, B, v, h0):
-    h, states = h0, []
-    for s in range(v.shape[1]):
-        h = h @ A.T + v[:, s] @ B.T
-        states.append(h)
-    return torch.stack(states, 1)
 
 
 def _relative_error(got: torch.Tensor, expected: torch.Tensor) -> float:
