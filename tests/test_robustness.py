@@ -252,6 +252,23 @@ def test_restored_weights_that_are_not_finite_fall_back_to_the_initial_ones(monk
     assert np.isfinite(clf.predict_proba(X)).all()
 
 
+def test_transition_guard_bounds_the_whole_change_so_cancelling_steps_are_free():
+    network = torch.nn.Module()
+    network.transition = DenseTransition(20)
+    A = network.transition.A
+    guard = TransitionGuard(cap=1.05)
+    guard(network)  # first call: measured (norm 1)
+    step = torch.full((20, 20), 0.002)  # Frobenius norm 0.04 each way
+    with torch.no_grad():
+        for sign in (1, -1) * 5:  # ten steps that sum to nothing
+            A.add_(sign * step)
+            guard(network)
+    # summed step by step the bound would pass the cap (1 + 10 * 0.04); as one
+    # change it never leaves 1 + 0.04
+    assert guard.n_measurements == 1
+    assert torch.allclose(A.detach(), torch.eye(20))
+
+
 def test_transition_guard_caps_a_dense_transition():
     g = torch.Generator().manual_seed(0)
     network = torch.nn.Module()
