@@ -69,6 +69,18 @@ class WarpEstimatorMixin:
             "root_precision": self.root_precision,
             "compile_root": check_bool("compile_root", self.compile_root),
         }
+        if hasattr(self, "embedding"):  # WarpClassifier only, for now
+            kwargs.update(
+                embedding=self.embedding,
+                embedding_width=check_int("embedding_width", self.embedding_width, minimum=1),
+                embedding_layers=check_int("embedding_layers", self.embedding_layers,
+                                           minimum=1),
+                embedding_kernel=check_int("embedding_kernel", self.embedding_kernel,
+                                           minimum=1),
+                causal_embedding=check_bool("causal_embedding", self.causal_embedding),
+                embedding_dilated=check_bool("embedding_dilated", self.embedding_dilated),
+                embedding_norm=check_bool("embedding_norm", self.embedding_norm),
+                drive=self.drive)
         with seeded_torch(seed):
             return WarpNetwork(n_channels, n_outputs, **kwargs, **extra)
 

@@ -161,6 +161,10 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
                  initial_state="mlp", init_layers=2, time_channel=False, state_clip=None,
                  transition="dense", transition_rank=8, transition_block=16,
                  root_precision="float32", compile_root=False,
+                 embedding=None, embedding_width=32, embedding_layers=2,
+                 embedding_kernel=9, causal_embedding=False, embedding_dilated=False,
+                 embedding_norm=False,
+                 drive="difference",
                  decoding="last", solver="auto", n_epochs=100, batch_size=8, lr=1e-3,
                  transition_lr=1e-4, input_noise=0.2, optimizer="adamw", weight_decay=0.0,
                  grad_clip=1.0,
@@ -180,6 +184,14 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         self.transition_block = transition_block
         self.root_precision = root_precision
         self.compile_root = compile_root
+        self.embedding = embedding
+        self.embedding_width = embedding_width
+        self.embedding_layers = embedding_layers
+        self.embedding_kernel = embedding_kernel
+        self.causal_embedding = causal_embedding
+        self.embedding_dilated = embedding_dilated
+        self.embedding_norm = embedding_norm
+        self.drive = drive
         self.decoding = decoding
         self.solver = solver
         self.n_epochs = n_epochs

@@ -13,6 +13,7 @@ name            ``A``                          parameters             init
 ``complex``     rotation-scaling of pairs      ``D``                  ``I``
 ``blockdiag``   ``D / b`` blocks ``b x b``     ``D b``                ``I``
 ``lowrank``     ``I + U V^T``, rank ``r``      ``2 D r``              ``I``
+``lru``         stable complex pairs           ``D``                  many decays
 ==============  =============================  =====================  ==========
 
 Each is an ``nn.Module`` whose :meth:`Transition.operator` gives the
@@ -39,7 +40,11 @@ from skwarp.core.operators import (
 )
 from skwarp.core.scan import final_state, linear_scan, valid_mask
 
-TRANSITIONS = ("dense", "diagonal", "complex", "blockdiag", "lowrank")
+TRANSITIONS = ("dense", "diagonal", "complex", "blockdiag", "lowrank", "lru")
+# eigenvalue moduli of the "lru" start: memory time scales -1/log(r) log-uniform
+# between these (about 10 and 10,000 steps)
+LRU_RADIUS = (0.9, 0.9999)
+LRU_MAX_PHASE = 0.3
 
 
 class Transition(nn.Module):
@@ -228,6 +233,67 @@ class LowRankTransition(Transition):
         return h0.unsqueeze(1) + s_sums @ self.U.T + v.cumsum(1) @ B.T
 
 
+class LRUTransition(Transition):
+    """Complex-diagonal ``A`` that is stable by construction, started with
+    memory at many time scales (as in the LRU of Orvieto et al., 2023).
+
+    Consecutive weight pairs evolve as complex numbers multiplied by
+    ``lambda_k = exp(-exp(nu_k) + i exp(phi_k))``: the modulus
+    ``exp(-exp(nu))`` stays in (0, 1) for any parameters, so no guard is
+    needed. At the start the time scales ``-1 / log|lambda|`` are spread
+    log-uniformly over ``radius`` and the phases uniformly over
+    ``[0, max_phase]``. With odd ``D`` the last weight decays as a real
+    ``exp(-exp(nu_tail))``. :meth:`drive_scale` gives the
+    ``1 - |lambda|`` that makes each state a moving average of its drive
+    (used to scale ``B``).
+    """
+
+    def __init__(self, n_state: int, radius: tuple[float, float] = LRU_RADIUS,
+                 max_phase: float = LRU_MAX_PHASE,
+                 generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        low, high = radius
+        if not 0 < low <= high < 1:
+            raise ValueError(f"radius must satisfy 0 < low <= high < 1, got {radius}")
+        if max_phase < 0:
+            raise ValueError(f"max_phase must be >= 0, got {max_phase}")
+        self.n_state = n_state
+        n_pairs = n_state // 2
+
+        def log_rates(n: int) -> Tensor:  # nu = log(-log r), time scales log-uniform
+            u = torch.rand(n, generator=generator)
+            log_scale = math.log(-1 / math.log(low)) + u * (
+                math.log(-1 / math.log(high)) - math.log(-1 / math.log(low)))
+            return -log_scale
+
+        self.nu = nn.Parameter(log_rates(n_pairs))
+        phase = torch.rand(n_pairs, generator=generator) * max_phase
+        self.log_phase = nn.Parameter(torch.log(phase.clamp(min=1e-4)))
+        _tail(self, log_rates(n_state - 2 * n_pairs))
+
+    def _modulus(self) -> tuple[Tensor, Tensor]:
+        return torch.exp(-torch.exp(self.nu)), torch.exp(-torch.exp(self.tail))
+
+    def operator(self) -> ComplexDiagonalOperator:
+        modulus, tail = self._modulus()
+        angle = torch.exp(self.log_phase)
+        return ComplexDiagonalOperator(modulus * torch.cos(angle), modulus * torch.sin(angle),
+                                       tail)
+
+    def drive_gain(self) -> Tensor:
+        """``1 - |lambda|`` per state entry, shape (D,): the gain that makes a
+        state the exponential moving average of a constant drive."""
+        modulus, tail = self._modulus()
+        return 1 - torch.cat((modulus.repeat_interleave(2), tail))
+
+    @torch.no_grad()
+    def cap_norm_(self, cap: float) -> None:
+        if cap < 1:  # the modulus is below 1 by construction; tighter caps bind
+            self.nu.clamp_(min=math.log(-math.log(cap)))
+            if self.tail.numel():
+                self.tail.clamp_(min=math.log(-math.log(cap)))
+
+
 def make_transition(kind: str, n_state: int, *, rank: int = 8,
                     block_size: int = 16) -> Transition:
     """The transition called ``kind`` (one of :data:`TRANSITIONS`) for a state of
@@ -243,4 +309,6 @@ def make_transition(kind: str, n_state: int, *, rank: int = 8,
         return BlockDiagonalTransition(n_state, block_size)
     if kind == "lowrank":
         return LowRankTransition(n_state, rank)
+    if kind == "lru":
+        return LRUTransition(n_state)
     raise ValueError(f"transition must be one of {TRANSITIONS}, got {kind!r}")

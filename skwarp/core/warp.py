@@ -12,6 +12,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from skwarp.core.embedding import ConvEmbedding
 from skwarp.core.physics import PhysicsPrior, check_physics
 from skwarp.core.root import RootNetwork, time_features
 from skwarp.core.scan import (
@@ -22,9 +23,11 @@ from skwarp.core.scan import (
     scan_sequential,
     valid_mask,
 )
-from skwarp.core.transitions import Transition, make_transition
+from skwarp.core.transitions import LRUTransition, Transition, make_transition
 
 INITIAL_STATES = ("mlp", "learned")
+EMBEDDINGS = (None, "conv")
+DRIVES = ("difference", "value")
 ROOT_PRECISIONS = ("float32", "bfloat16")
 
 
@@ -108,6 +111,17 @@ class WarpNetwork(nn.Module):
     compile_root : bool
         Evaluate the root network through ``torch.compile`` (compiled on
         first use; never pickled).
+    embedding : {None, "conv"}
+        ``"conv"`` passes the series through a learned
+        :class:`skwarp.core.embedding.ConvEmbedding` (``embedding_width``
+        channels, ``embedding_layers`` layers of kernel ``embedding_kernel``,
+        causal when ``causal_embedding``, dilated by ``2^l`` in layer ``l``
+        when ``embedding_dilated``, batch-normalised when ``embedding_norm``)
+        before the recurrence; ``phi`` still
+        sees the raw first observation.
+    drive : {"difference", "value"}
+        What drives the recurrence at step ``t``: the difference of the
+        (embedded) inputs ``e_t - e_{t-1}`` (the paper), or ``e_t`` itself.
     physics : skwarp.core.PhysicsPrior or None
         A known model the root network parametrises (WARP-Phys). The root then
         has ``physics.n_parameters + n_outputs - physics.n_outputs`` outputs:
@@ -127,8 +141,17 @@ class WarpNetwork(nn.Module):
                  time_scale: float | None = None, transition: str = "dense",
                  transition_rank: int = 8, transition_block: int = 16,
                  root_precision: str = "float32", compile_root: bool = False,
+                 embedding: str | None = None, embedding_width: int = 32,
+                 embedding_layers: int = 2, embedding_kernel: int = 9,
+                 causal_embedding: bool = False, embedding_dilated: bool = False,
+                 embedding_norm: bool = False,
+                 drive: str = "difference",
                  physics: PhysicsPrior | None = None) -> None:
         super().__init__()
+        if embedding not in EMBEDDINGS:
+            raise ValueError(f"embedding must be one of {EMBEDDINGS}, got {embedding!r}")
+        if drive not in DRIVES:
+            raise ValueError(f"drive must be one of {DRIVES}, got {drive!r}")
         if initial_state not in INITIAL_STATES:
             raise ValueError(f"initial_state must be one of {INITIAL_STATES}, "
                              f"got {initial_state!r}")
@@ -153,10 +176,29 @@ class WarpNetwork(nn.Module):
             self.initial_state = InitialStateMLP(n_channels, theta_init, init_layers)
         else:
             self.initial_state = LearnedInitialState(theta_init)
-        n_drive = n_channels + int(time_channel)
+        self.drive = drive
+        self.embedding = None if embedding is None else ConvEmbedding(
+            n_channels, embedding_width, embedding_layers, embedding_kernel,
+            causal_embedding, embedding_dilated, embedding_norm)
+        n_features = n_channels if self.embedding is None else self.embedding.n_outputs
+        n_drive = n_features + int(time_channel)
         self.transition: Transition = make_transition(
             transition, n_params, rank=transition_rank, block_size=transition_block)
-        self.B = nn.Parameter(torch.zeros(n_params, n_drive))
+        if isinstance(self.transition, LRUTransition):
+            # a decaying start needs a drive from the first step; its size is
+            # set per state by the transition (see _B)
+            self.B = nn.Parameter(torch.randn(n_params, n_drive) / n_drive ** 0.5)
+        else:  # the paper: A = I and B = 0, so theta starts at phi(x_0)
+            self.B = nn.Parameter(torch.zeros(n_params, n_drive))
+
+    def drive_matrix(self) -> Tensor:
+        """The ``B`` the recurrence uses (D, d'). For a decaying ("lru")
+        transition it is ``diag(1 - |lambda|) B``: each state is then a moving
+        average of its drive whatever its time scale, while the parameter
+        ``B`` keeps a scale that the optimiser's steps suit."""
+        if isinstance(self.transition, LRUTransition):
+            return self.transition.drive_gain().unsqueeze(1) * self.B
+        return self.B
 
     @property
     def n_params(self) -> int:
@@ -184,14 +226,17 @@ class WarpNetwork(nn.Module):
         return torch.where(last > 0, steps / last.clamp(min=1), torch.ones_like(steps))
 
     def _drive(self, x: Tensor, lengths: Tensor | None) -> Tensor:
-        """Input differences ``x_t - x_{t-1}``, t >= 1, shape (N, T-1, d').
+        """The drive at steps t >= 1, shape (N, T-1, d'): differences
+        ``e_t - e_{t-1}`` or values ``e_t`` of the (embedded) inputs ``e``.
 
-        Differences past a series' end are zero, so padding (even inf or NaN)
+        Drives past a series' end are zero, so padding (even inf or NaN)
         reaches neither the states nor the gradients.
         """
+        if self.embedding is not None:
+            x = self.embedding(x, lengths)
         if self.time_channel:
             x = torch.cat((x, self._tau(x.shape[1], lengths, x).unsqueeze(-1)), dim=-1)
-        drive = x[:, 1:] - x[:, :-1]
+        drive = x[:, 1:] - x[:, :-1] if self.drive == "difference" else x[:, 1:]
         if lengths is None:
             return drive
         valid = valid_mask(lengths - 1, drive.shape[1]).unsqueeze(-1)
@@ -218,9 +263,9 @@ class WarpNetwork(nn.Module):
         drive = self._drive(x, lengths)
         drive_lengths = self._drive_lengths(lengths)
         if self.state_clip is not None:
-            return final_state_sequential(self.transition.operator(), self.B, drive,
+            return final_state_sequential(self.transition.operator(), self.drive_matrix(), drive,
                                           theta0, drive_lengths, clip=self.state_clip)
-        return self.transition.final_state(self.B, drive, theta0, drive_lengths,
+        return self.transition.final_state(self.drive_matrix(), drive, theta0, drive_lengths,
                                            method=method)
 
     def states(self, x: Tensor, lengths: Tensor | None = None,
@@ -235,10 +280,10 @@ class WarpNetwork(nn.Module):
         if drive.shape[1] == 0:
             return theta0.unsqueeze(1)
         if self.state_clip is not None:
-            rest = scan_sequential(self.transition.operator(), drive @ self.B.T, theta0,
+            rest = scan_sequential(self.transition.operator(), drive @ self.drive_matrix().T, theta0,
                                    clip=self.state_clip)
         else:
-            rest = self.transition.states(self.B, drive, theta0, method=method)
+            rest = self.transition.states(self.drive_matrix(), drive, theta0, method=method)
         trajectory = torch.cat((theta0.unsqueeze(1), rest), dim=1)
         if lengths is not None:  # freeze after the last step (A would keep acting)
             index = torch.minimum(torch.arange(x.shape[1], device=x.device),
@@ -309,13 +354,16 @@ class WarpNetwork(nn.Module):
     # -- recurrent (autoregressive) mode ------------------------------------ #
     def _step(self, theta: Tensor, x_prev: Tensor, x_next: Tensor, t_prev: int) -> Tensor:
         """``theta_{t+1}`` from ``theta_t`` and the inputs at ``t`` and ``t+1``."""
-        drive = x_next - x_prev
+        if self.embedding is not None:
+            raise ValueError("recurrent (autoregressive) mode does not support an input "
+                             "embedding")
+        drive = x_next - x_prev if self.drive == "difference" else x_next
         if self.time_channel:
             if self.time_scale is None:
                 raise ValueError("recurrent mode with time_channel needs time_scale")
             dtau = torch.full_like(drive[:, :1], 1.0 / self.time_scale)
             drive = torch.cat((drive, dtau), dim=-1)
-        theta = self.transition.step(theta) + drive @ self.B.T
+        theta = self.transition.step(theta) + drive @ self.drive_matrix().T
         return theta if self.state_clip is None else theta.clamp(-self.state_clip,
                                                                  self.state_clip)
 

@@ -1,0 +1,162 @@
+"""Accuracy research for WarpClassifier: variants x datasets x seeds.
+
+Two modes, so that defaults are chosen on training data only:
+
+* ``--mode select``: each seed splits the official *training* set
+  (stratified, 2/3 fit, 1/3 validation) and scores on the validation third;
+* ``--mode test``: fit on the official training split, score on the official
+  test split (what the results are reported on).
+
+Variants are parameter dicts applied on top of a base configuration
+(``--base defaults`` uses WarpClassifier's defaults, ``--base paper`` the
+paper's preset). Each (dataset, variant, seed) fit runs with one torch thread;
+``--jobs`` fits run at a time.
+
+    python benchmarks/ablation.py --mode test --jobs 2            # ablation.md
+    python benchmarks/ablation.py --mode select --variants defaults "drive=difference"
+    python benchmarks/ablation.py --quick                          # smoke run
+
+Writes benchmarks/results/ablation[_<tag>].md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+from joblib import Parallel, delayed  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # this checkout's skwarp
+from _report import machine_header, write_report  # noqa: E402
+
+DATASETS = ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPowerDemand",
+            "OSULeaf", "ACSF1")
+# each ingredient of the defaults, removed (or swapped) one at a time
+VARIANTS: dict[str, dict] = {
+    "defaults": {},
+    "paper preset": {"preset": "paper"},
+    "no embedding": {"embedding": None},
+    "drive=difference (the paper)": {"drive": "difference"},
+    "transition=dense (identity start)": {"transition": "dense", "transition_lr": 1e-4},
+    "transition=diagonal (identity start)": {"transition": "diagonal"},
+    "input_noise=0": {"input_noise": 0.0},
+    "embedding_layers=1": {"embedding_layers": 1},
+    "embedding_layers=3": {"embedding_layers": 3},
+    "embedding_width=64": {"embedding_width": 64},
+    "root_width=64": {"root_width": 64},
+    "n_epochs=50": {"n_epochs": 50},
+    "n_epochs=200": {"n_epochs": 200},
+    "batch_size=16": {"batch_size": 16},
+}
+
+
+def load(dataset: str):
+    from skwarp.datasets import load_ts
+
+    X_train, y_train = load_ts(dataset, split="train")
+    X_test, y_test = load_ts(dataset, split="test")
+    return X_train, np.asarray(y_train), X_test, np.asarray(y_test)
+
+
+def _take(X, index):
+    return [X[i] for i in index] if isinstance(X, list) else X[index]
+
+
+def run_one(dataset: str, params: dict, seed: int, mode: str) -> dict:
+    """One fit: accuracy and fit seconds."""
+    import torch
+    from sklearn.model_selection import train_test_split
+
+    from skwarp import WarpClassifier
+
+    torch.set_num_threads(1)
+    X_train, y_train, X_test, y_test = load(dataset)
+    if mode == "select":
+        fit_idx, val_idx = train_test_split(np.arange(len(y_train)), test_size=1 / 3,
+                                            random_state=seed, stratify=y_train)
+        X_fit, y_fit = _take(X_train, fit_idx), y_train[fit_idx]
+        X_eval, y_eval = _take(X_train, val_idx), y_train[val_idx]
+    else:
+        X_fit, y_fit, X_eval, y_eval = X_train, y_train, X_test, y_test
+    params = dict(params)
+    clf = WarpClassifier(random_state=seed, **params)
+    start = time.perf_counter()
+    clf.fit(X_fit, y_fit)
+    fit_s = time.perf_counter() - start
+    return {"dataset": dataset, "seed": seed, "accuracy": float(clf.score(X_eval, y_eval)),
+            "fit_s": fit_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=("select", "test"), default="test")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=JSON",
+                        help="extra variants given inline, e.g. 'w64={\"root_width\": 64}'")
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--tag", default="")
+    parser.add_argument("--quick", action="store_true", help="2 epochs, 1 seed, 2 sets")
+    args = parser.parse_args()
+    variants = {name: VARIANTS[name] for name in args.variants if name in VARIANTS}
+    for item in args.set:
+        name, _, spec = item.partition("=")
+        variants[name] = json.loads(spec)
+    if args.quick:
+        args.seeds, args.datasets = 1, ["BasicMotions", "ItalyPowerDemand"]
+        variants = {name: {**p, "n_epochs": 2} for name, p in list(variants.items())[:2]}
+    tasks = [(name, dataset, seed) for dataset in args.datasets for name in variants
+             for seed in range(args.seeds)]
+    start = time.perf_counter()
+    results = Parallel(n_jobs=args.jobs, verbose=0)(
+        delayed(run_one)(dataset, variants[name], seed, args.mode)
+        for name, dataset, seed in tasks)
+    rows = [{"variant": name, **result} for (name, _, _), result in zip(tasks, results,
+                                                                        strict=True)]
+    wall = time.perf_counter() - start
+    lines = report(rows, variants, args, wall)
+    print("\n".join(lines))
+    stem = "ablation" + (f"_{args.tag}" if args.tag else "")
+    path = write_report(stem, lines, args.quick)
+    path.with_suffix(".json").write_text(json.dumps(
+        {"mode": args.mode, "variants": variants, "rows": rows}, indent=1))
+
+
+def report(rows: list[dict], variants: dict, args, wall: float) -> list[str]:
+    split = ("validation third of the official training split (stratified, per seed)"
+             if args.mode == "select" else "official test split")
+    lines = ["# WarpClassifier ablation", "", machine_header(),
+             f"- command: `python {' '.join(sys.argv)}`",
+             f"- scored on: {split}; seeds 0-{args.seeds - 1}; one torch thread per fit, "
+             f"{args.jobs} at a time; wall {wall / 60:.1f} min", "",
+             "Mean accuracy over seeds (spread max - min in brackets); the last columns "
+             "are the mean over datasets and the total mean fit seconds per seed.", "",
+             "| variant | " + " | ".join(args.datasets) + " | mean | fit s |",
+             "|---" * (len(args.datasets) + 3) + "|"]
+    for name in variants:
+        cells, means, fit = [], [], 0.0
+        for dataset in args.datasets:
+            acc = [r["accuracy"] for r in rows if r["variant"] == name
+                   and r["dataset"] == dataset]
+            fit += float(np.mean([r["fit_s"] for r in rows if r["variant"] == name
+                                  and r["dataset"] == dataset]))
+            means.append(np.mean(acc))
+            cells.append(f"{np.mean(acc):.3f} ({max(acc) - min(acc):.2f})")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {np.mean(means):.3f} | "
+                     f"{fit:.0f} |")
+    lines += ["", "Parameters of each variant (on top of the defaults):", ""]
+    lines += [f"- {name}: `{json.dumps(p)}`" for name, p in variants.items()]
+    return lines
+
+
+if __name__ == "__main__":
+    main()

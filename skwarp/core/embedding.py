@@ -1,0 +1,101 @@
+"""Learned input embeddings applied before WARP's linear recurrence.
+
+The recurrence is linear in its drive, so on its own the final state sees a
+series only through linear functionals of it. A small convolutional stack in
+front of it gives the drive local, nonlinear features ("this shape occurs
+here"); the linear recurrence then pools them over time. Plain torch, no
+sklearn or sktime.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from skwarp.core.scan import valid_mask
+
+
+class MaskedBatchNorm1d(nn.BatchNorm1d):
+    """BatchNorm over channels of (N, C, T) whose training statistics use only
+    the valid steps ``keep`` (N, 1, T) of each series, so padding never moves
+    them; in eval mode it is plain BatchNorm with the running statistics."""
+
+    def forward(self, h: Tensor, keep: Tensor | None = None) -> Tensor:
+        if not self.training or keep is None:
+            return super().forward(h)
+        weight = keep.to(h.dtype)
+        count = weight.sum().clamp(min=2)
+        mean = (h * weight).sum((0, 2)) / count
+        var = ((h - mean[:, None]).square() * weight).sum((0, 2)) / count
+        with torch.no_grad():
+            momentum = self.momentum
+            self.running_mean.lerp_(mean, momentum)
+            self.running_var.lerp_(var * count / (count - 1), momentum)
+            self.num_batches_tracked += 1
+        scale = self.weight / torch.sqrt(var + self.eps)
+        return (h - mean[:, None]) * scale[:, None] + self.bias[:, None]
+
+
+class ConvEmbedding(nn.Module):
+    """``n_layers`` of Conv1d + ReLU, mapping (N, T, d) to (N, T, width).
+
+    Parameters
+    ----------
+    n_channels : int
+        Input channels ``d``.
+    width : int
+        Output channels of every layer.
+    n_layers : int
+        Convolution layers (>= 1).
+    kernel_size : int
+        Kernel length of every layer.
+    causal : bool
+        Pad on the left only, so the feature at step ``t`` depends on steps
+        ``<= t`` (what a forecaster needs); otherwise the kernel is centred.
+    dilated : bool
+        Dilate layer ``l`` (from 0) by ``2^l``, so the receptive field grows
+        exponentially with depth (``1 + (k - 1)(2^L - 1)`` steps).
+    norm : bool
+        Batch-normalise every layer before its ReLU (statistics over valid
+        steps only).
+
+    Steps past a series' length are zeroed before every layer, so a series
+    embeds the same alone as inside a padded batch.
+    """
+
+    def __init__(self, n_channels: int, width: int = 32, n_layers: int = 2,
+                 kernel_size: int = 9, causal: bool = False, dilated: bool = False,
+                 norm: bool = False) -> None:
+        super().__init__()
+        if n_layers < 1 or width < 1 or kernel_size < 1:
+            raise ValueError("width, n_layers and kernel_size must be >= 1")
+        self.causal, self.kernel_size = causal, kernel_size
+        sizes = [n_channels] + [width] * n_layers
+        self.dilations = [2**layer if dilated else 1 for layer in range(n_layers)]
+        self.convs = nn.ModuleList(
+            nn.Conv1d(n_in, n_out, kernel_size, dilation=dilation)
+            for n_in, n_out, dilation in zip(sizes[:-1], sizes[1:], self.dilations,
+                                             strict=True))
+        self.norms = nn.ModuleList(MaskedBatchNorm1d(width) for _ in range(n_layers)) \
+            if norm else None
+        self.n_outputs = width
+
+    def _pad(self, h: Tensor, dilation: int) -> Tensor:
+        total = (self.kernel_size - 1) * dilation
+        left = total if self.causal else total // 2
+        return nn.functional.pad(h, (left, total - left))
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        keep = None if lengths is None else valid_mask(lengths, x.shape[1]).unsqueeze(1)
+        h = x.transpose(1, 2)
+        for layer, conv in enumerate(self.convs):
+            h = conv(self._pad(self._mask(h, keep), self.dilations[layer]))
+            if self.norms is not None:
+                h = self.norms[layer](h, keep)
+            h = torch.relu(h)
+        return self._mask(h, keep).transpose(1, 2)
+
+    @staticmethod
+    def _mask(h: Tensor, keep: Tensor | None) -> Tensor:
+        # where, not a product: padding may hold anything, NaN included
+        return h if keep is None else torch.where(keep, h, torch.zeros_like(h))
