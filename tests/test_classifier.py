@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _helpers import TINY_CLASSIFIER
 from sklearn.base import clone
 from sklearn.model_selection import (
     GridSearchCV,
@@ -20,8 +21,7 @@ from sktime.utils.estimator_checks import check_estimator
 
 from skwarp import WarpClassifier
 
-FAST = {"n_epochs": 3, "root_width": 8, "n_frequencies": 1, "init_layers": 1,
-        "device": "cpu", "random_state": 0}
+FAST = {**TINY_CLASSIFIER, "n_epochs": 3, "root_width": 8}
 
 
 @pytest.fixture(scope="module")

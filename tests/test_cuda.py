@@ -9,7 +9,7 @@ These run only where CUDA is available (the lent GPU machine; CI has none):
 import numpy as np
 import pytest
 import torch
-from test_transitions import _reference_states as _loop_states  # the float64 loop
+from _helpers import reference_states as _loop_states  # the float64 loop
 
 from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS, final_state, linear_scan
 from skwarp.core.transitions import TRANSITIONS, make_transition

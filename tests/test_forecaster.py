@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _helpers import TINY_FORECASTER
 from sktime.datasets import load_airline
 from sktime.forecasting.base import ForecastingHorizon
 from sktime.forecasting.model_evaluation import evaluate
@@ -20,9 +21,8 @@ from sktime.utils.estimator_checks import check_estimator
 
 from skwarp import WarpForecaster
 
-FAST = {"context_length": 6, "horizon_length": 4, "n_epochs": 3, "root_width": 8,
-        "n_frequencies": 1, "init_layers": 1, "n_samples": 20, "device": "cpu",
-        "random_state": 0}
+FAST = {**TINY_FORECASTER, "context_length": 6, "horizon_length": 4, "n_epochs": 3,
+        "root_width": 8, "n_samples": 20}
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ gradients), for every solver each structure can use."""
 
 import pytest
 import torch
+from _helpers import reference_states
 
 from skwarp.core.operators import DenseOperator
 from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS
@@ -35,14 +36,6 @@ def _problem(n_steps: int, n_state: int, seed: int = 0):
     return B, v, h0
 
 
-def _reference_states(A, B, v, h0):
-    h, states = h0, []
-    for s in range(v.shape[1]):
-        h = h @ A.T + v[:, s] @ B.T
-        states.append(h)
-    return torch.stack(states, 1)
-
-
 def _check_grads(got, expected, inputs):
     weights = torch.linspace(-1, 1, got.numel(), dtype=got.dtype).reshape(got.shape)
     g_got = torch.autograd.grad((got * weights).sum(), inputs, retain_graph=True,
@@ -71,7 +64,7 @@ def test_final_state_matches_reference(kind, n_state, n_steps, method):
     transition = _transition(kind, n_state)
     B, v, h0 = _problem(n_steps, n_state)
     params = list(transition.parameters())
-    expected = _reference_states(transition.matrix(), B, v, h0)[:, -1]
+    expected = reference_states(transition.matrix(), B, v, h0)[:, -1]
     got = transition.final_state(B, v, h0, method=method)
     torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
     _check_grads(got, expected, params + [B, v, h0])
@@ -83,7 +76,7 @@ def test_final_state_unequal_lengths(kind, method):
     transition = _transition(kind, 10, seed=1)
     B, v, h0 = _problem(23, 10, seed=1)
     lengths = torch.tensor([23, 0, 9])
-    states = _reference_states(transition.matrix(), B, v, h0)
+    states = reference_states(transition.matrix(), B, v, h0)
     expected = torch.stack([states[0, 22], h0[1], states[2, 8]])
     got = transition.final_state(B, v, h0, lengths, method=method)
     torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
@@ -96,7 +89,7 @@ def test_final_state_unequal_lengths(kind, method):
 def test_states_match_reference(kind, n_steps, method):
     transition = _transition(kind, 9, seed=2)
     B, v, h0 = _problem(n_steps, 9, seed=2)
-    expected = _reference_states(transition.matrix(), B, v, h0)
+    expected = reference_states(transition.matrix(), B, v, h0)
     got = transition.states(B, v, h0, method=method)
     torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
     _check_grads(got, expected, list(transition.parameters()) + [B, v, h0])
