@@ -34,6 +34,33 @@ def test_root_network_rejects_wrong_theta_size_and_activation():
         RootNetwork(1, 1, activation="swish-ish")
 
 
+def test_root_network_is_a_module_without_parameters():
+    import pickle
+
+    root = RootNetwork(3, 2, width=5, depth=2)
+    assert isinstance(root, nn.Module)
+    assert list(root.parameters()) == [] and root.state_dict() == {}
+    net = WarpNetwork(2, 3, root_width=4)
+    assert dict(net.named_children())["root"] is net.root
+    assert not any(key.startswith("root.") for key in net.state_dict())
+    theta, inputs = torch.randn(4, root.n_params), torch.randn(4, 3)
+    loaded = pickle.loads(pickle.dumps(root))
+    assert isinstance(loaded, nn.Module) and loaded.n_params == root.n_params
+    torch.testing.assert_close(loaded(theta, inputs), root(theta, inputs))
+
+
+def test_root_network_pickled_before_it_was_a_module_loads():
+    root = RootNetwork(3, 2, width=5, depth=1, activation="tanh")
+    plain = {key: value for key, value in root.__dict__.items()
+             if key in ("n_inputs", "n_outputs", "width", "depth", "activation",
+                        "layer_shapes", "n_params")}
+    old = RootNetwork.__new__(RootNetwork)
+    old.__setstate__(plain)
+    theta, inputs = torch.randn(4, root.n_params), torch.randn(4, 3)
+    torch.testing.assert_close(old(theta, inputs), root(theta, inputs))
+    assert list(old.parameters()) == []
+
+
 def test_time_features():
     tau = torch.tensor([0.0, 0.5, 1.0])
     feats = time_features(tau, 2)
