@@ -51,7 +51,13 @@ def test_every_structure_preserves_itself_under_squaring():
     for kind in TRANSITIONS:
         for n_state in (7, 8):
             op = _transition(kind, n_state).operator()
-            torch.testing.assert_close(op.square().matrix(), op.matrix() @ op.matrix())
+            squared = op.square()
+            # the structure, not only the value: a dense square would cost D^2
+            assert type(squared) is type(op)
+            assert squared.apply_cost == op.apply_cost
+            torch.testing.assert_close(squared.matrix(), op.matrix() @ op.matrix())
+            torch.testing.assert_close(squared.square().matrix(),
+                                       torch.linalg.matrix_power(op.matrix(), 4))
             h = torch.randn(5, n_state, dtype=torch.float64)
             torch.testing.assert_close(op.apply(h), h @ op.matrix().T)
 
