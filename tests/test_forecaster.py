@@ -1,6 +1,5 @@
 """WarpForecaster: sktime contract, tools, accuracy on airline, update, bad input."""
 
-import time
 import warnings
 
 import numpy as np
@@ -74,24 +73,20 @@ def test_uncertainty_grows_with_the_horizon(airline):
     assert (np.diff(quantiles.to_numpy(), axis=1) >= 0).all()
 
 
-def test_update_without_params_is_gradient_free_fast_and_changes_the_forecast():
+def test_update_without_params_keeps_the_weights_and_changes_the_forecast():
+    """(Its cost against fit is measured in benchmarks/update.py, not asserted.)"""
     index = pd.period_range("1900-01", periods=1132, freq="M")
     t = np.arange(1132)
     y = pd.Series(100 + 10 * np.sin(2 * np.pi * t / 12) + 0.2 * t, index=index)
-    start = time.perf_counter()
-    forecaster = WarpForecaster(**{**FAST, "n_epochs": 30}).fit(y[:132])
-    fit_seconds = time.perf_counter() - start
+    forecaster = WarpForecaster(**FAST).fit(y[:132])
     before = {k: v.clone() for k, v in forecaster.network_.state_dict().items()}
     forecast_before = forecaster.predict(fh=[1, 2, 3])
-    start = time.perf_counter()
     forecaster.update(y[132:], update_params=False)
-    update_seconds = time.perf_counter() - start
     after = forecaster.network_.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     forecast_after = forecaster.predict(fh=[1, 2, 3])
     assert forecast_after.index[0] == index[-1] + 1
     assert not np.allclose(forecast_before.to_numpy(), forecast_after.to_numpy())
-    assert update_seconds < 0.02 * fit_seconds
 
 
 def test_update_with_params_fine_tunes(airline):
