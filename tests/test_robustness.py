@@ -1,6 +1,7 @@
 """Reliability of both estimators: bad input, missing values, numerical
 stability, determinism, persistence and parallelism."""
 
+import copy
 import io
 import os
 import pickle
@@ -450,12 +451,33 @@ class _TensorRecorder(pickle.Pickler):
         return NotImplemented
 
 
+class _OnAnotherDevice(torch.Tensor):
+    """A CPU tensor that says it is on a GPU, and moves to the CPU when asked:
+    lets a machine without CUDA check that pickling moves tensors off the GPU."""
+
+    @property
+    def device(self):
+        return torch.device("cuda", 0)
+
+    def cpu(self, *args, **kwargs):
+        return self.as_subclass(torch.Tensor)
+
+    def __deepcopy__(self, memo):
+        return self.as_subclass(torch.Tensor).clone().as_subclass(_OnAnotherDevice)
+
+
 @pytest.mark.parametrize("which", [0, 1], ids=["classifier", "forecaster"])
 def test_every_pickled_tensor_is_on_the_cpu(fitted, which):
+    model = copy.deepcopy(fitted[which])
+    # a buffer of the network and a fitted tensor attribute "on the GPU"
+    model.network_.register_buffer("moved", torch.ones(3).as_subclass(_OnAnotherDevice))
+    model.extra_tensor_ = torch.ones(2).as_subclass(_OnAnotherDevice)
+    assert model.network_.moved.device.type == "cuda"
     recorder = _TensorRecorder(io.BytesIO())
-    recorder.dump(fitted[which])
-    assert len(recorder.tensors) >= 4  # A, B and the MLPs' weights at least
+    recorder.dump(model)
+    assert len(recorder.tensors) >= 6  # A, B, the MLPs' weights, the two above
     assert {t.device.type for t in recorder.tensors} == {"cpu"}
+    assert model.network_.moved.device.type == "cuda"  # the model itself untouched
 
 
 _LOAD_WITHOUT_CUDA = """
