@@ -130,13 +130,18 @@ def test_same_random_state_same_forecast(airline):
 def test_forecasting_grid_search_and_evaluate(airline):
     y_train, _ = airline
     cv = ExpandingWindowSplitter(initial_window=96, step_length=12, fh=[1, 2, 3])
-    grid = ForecastingGridSearchCV(WarpForecaster(**FAST), cv=cv,
+    grid = ForecastingGridSearchCV(WarpForecaster(**FAST), cv=cv, error_score="raise",
                                    param_grid={"root_width": [4, 8]})
     grid.fit(y_train)
-    assert grid.best_params_["root_width"] in (4, 8)
-    results = evaluate(WarpForecaster(**FAST), cv=cv, y=y_train)
+    scores = grid.cv_results_.filter(like="mean_test").iloc[:, 0].to_numpy()
+    assert grid.best_params_ in list(grid.cv_results_["params"])
+    assert grid.best_params_ == grid.cv_results_["params"][int(np.argmin(scores))]
+    # MAPE: the mean of the training window is 0.33 off on these folds, a
+    # last-value repeat 0.064, these 3-epoch fits about 0.06
+    assert scores.min() < 0.15
+    results = evaluate(WarpForecaster(**FAST), cv=cv, y=y_train, error_score="raise")
     assert len(results) == 3
-    assert np.isfinite(results.filter(like="test_").to_numpy(dtype=float)).all()
+    assert results.filter(like="test_").iloc[:, 0].mean() < 0.15
 
 
 def test_forecasting_benchmark(tmp_path):
