@@ -6,8 +6,9 @@ guard, side by side.
     python benchmarks/robustness.py --quick    # all cases; sweep 50 runs x 1 epoch
 
 The cases and the sweep are the ones the test suite runs
-(skwarp/_robustness.py). Budget: tiny models (root_width 4, one torch thread),
-1 epoch per case, 1 or 5 per sweep run; lengths up to 16,384.
+(tests/_cases.py and tests/_sweep.py, imported from there by path).
+Budget: tiny models (root_width 4, one torch thread), 1 epoch per case, 1 or 5
+per sweep run; lengths up to 16,384.
 Writes benchmarks/results/robustness.md (or robustness_quick.md).
 """
 
@@ -21,10 +22,12 @@ from pathlib import Path
 import numpy as np
 
 import skwarp._estimator as estimator_module
-from skwarp._robustness import bad_input_cases, run_case, sweep_run, sweep_settings
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from _cases import bad_input_cases, run_case  # noqa: E402
 from _report import machine_header, write_report  # noqa: E402
+from _sweep import sweep_run, sweep_settings  # noqa: E402
 
 
 def _cell(text: str) -> str:

@@ -22,7 +22,6 @@ import time
 import numpy as np
 import torch
 
-from skwarp._training import seeded_torch
 from skwarp.core import PhysicsPrior, WarpNetwork
 from skwarp.datasets import make_linear_regression_tasks
 
@@ -83,7 +82,8 @@ def main() -> None:
                                                      random_state=1)
     X, y, Xt, yt = (torch.tensor(a, dtype=torch.float32) for a in (X, y, X_test, y_test))
 
-    with seeded_torch(0):
+    with torch.random.fork_rng(devices=[]):  # seeded here, global RNG left as it was
+        torch.manual_seed(0)
         warp = WarpNetwork(2, 1, root_width=16, n_frequencies=1, time_scale=N_PAIRS - 1,
                            physics=PhysicsPrior(linear_readout, n_parameters=2, n_outputs=1))
         hidden = 8

@@ -9,6 +9,8 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
+from skwarp.exceptions import NonFiniteOutputError  # noqa: F401 - imported from here too
+
 
 def check_int(name: str, value, minimum: int) -> int:
     """An integer (not a bool) of at least ``minimum``."""
@@ -44,14 +46,6 @@ def check_bool(name: str, value) -> bool:
     if not isinstance(value, (bool, numbers.Integral)) or value not in (0, 1):
         raise ValueError(f"{name} must be True or False, got {value!r}")
     return bool(value)
-
-
-class NonFiniteOutputError(ValueError, FloatingPointError):
-    """The fitted network produced NaN or inf for some input.
-
-    A ``ValueError`` (the input lies too far outside what the model was fitted
-    on) and a ``FloatingPointError`` (what overflowed).
-    """
 
 
 def check_labels(y):

@@ -1,7 +1,8 @@
 """Seeded generators of synthetic series (numpy; sktime data containers).
 
-``make_mass_spring_damper`` follows the WARP paper's MSD task (and MSD-Zero
-with ``random_initial_state=True``), ``shared/WARP.md`` section 5;
+``make_mass_spring_damper`` follows the MSD task of the WARP paper's
+dynamical-system reconstruction experiments (and MSD-Zero with
+``random_initial_state=True``);
 ``make_lotka_volterra`` and ``make_sine`` are the other dynamical-system
 reconstruction tasks; ``make_linear_regression_tasks`` builds in-context
 learning sequences for the core :class:`skwarp.core.WarpNetwork`.

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _helpers import TINY_CLASSIFIER
 from sklearn.base import clone
 from sklearn.model_selection import (
     GridSearchCV,
@@ -20,8 +21,7 @@ from sktime.utils.estimator_checks import check_estimator
 
 from skwarp import WarpClassifier
 
-FAST = {"n_epochs": 3, "root_width": 8, "n_frequencies": 1, "init_layers": 1,
-        "device": "cpu", "random_state": 0}
+FAST = {**TINY_CLASSIFIER, "n_epochs": 3, "root_width": 8}
 
 
 @pytest.fixture(scope="module")
@@ -106,30 +106,82 @@ def test_padded_and_unequal_inputs_agree_per_series():
     np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
 
 
-def test_grid_search_cv_with_two_jobs(motions):
-    X, y, _, _ = motions
-    grid = GridSearchCV(WarpClassifier(**FAST),
-                        {"root_width": [4, 8], "lr": [1e-3, 1e-2]}, cv=3, n_jobs=2)
-    grid.fit(X, y)
-    assert len(grid.cv_results_["params"]) == 4
-    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
-    assert grid.best_estimator_.predict(X).shape == (len(y),)
+def _separable(n_series=24, n_steps=30, seed=0):
+    """Two classes a working classifier tells apart: a ramp in channel 0 or not."""
+    rng = np.random.default_rng(seed)
+    y = np.tile(["flat", "ramp"], n_series // 2)
+    X = rng.normal(0, 0.1, (n_series, 2, n_steps))
+    X[y == "ramp", 0] += 2 * np.linspace(0, 1, n_steps)
+    return X, y
+
+
+EASY = {**FAST, "n_epochs": 15, "lr": 1e-2}
+
+
+class ThreadRecordingClassifier(WarpClassifier):
+    """Records torch's intra-op thread count while training."""
+
+    def _loss(self, network, batch):
+        self.threads_in_fit_ = torch.get_num_threads()
+        return super()._loss(network, batch)
+
+
+def _threads_in_fit(estimator, X, y):
+    """A 'score' that reports, from the worker, the thread count of the fit."""
+    return estimator.threads_in_fit_
+
+
+def test_grid_search_cv_with_two_jobs_trains_on_one_thread():
+    X, y = _separable()
+    grid = {"root_width": [4, 8], "lr": [3e-3, 1e-2]}
+    params = {k: v for k, v in EASY.items() if k != "n_threads"}
+    search = GridSearchCV(ThreadRecordingClassifier(**params), grid, cv=3, n_jobs=2,
+                          scoring={"accuracy": "accuracy", "threads": _threads_in_fit},
+                          refit="accuracy", error_score="raise").fit(X, y)
+    results = search.cv_results_
+    assert len(results["params"]) == 4
+    assert search.best_params_ in results["params"]
+    assert search.best_score_ >= 0.9  # chance is 0.5
+    # the 12 fits in the worker processes trained on one thread, the default
+    assert [results[f"split{i}_test_threads"].tolist() for i in range(3)] == [[1] * 4] * 3
+    best = search.best_estimator_
+    assert best.get_params()["n_threads"] == 1 and best.threads_in_fit_ == 1
+    assert list(best.classes_) == ["flat", "ramp"]
+    assert set(best.predict(X)) <= set(best.classes_) and best.score(X, y) >= 0.9
 
 
 def test_randomized_search(motions):
-    X, y, _, _ = motions
-    search = RandomizedSearchCV(WarpClassifier(**FAST), {"n_frequencies": [0, 1, 2]},
-                                n_iter=2, cv=2, random_state=0).fit(X, y)
+    X, y = _separable()
+    space = {"n_frequencies": [0, 1, 2], "root_width": [4, 8]}
+    search = RandomizedSearchCV(WarpClassifier(**EASY), space, n_iter=2, cv=2,
+                                random_state=0, error_score="raise").fit(X, y)
     assert len(search.cv_results_["params"]) == 2
+    assert search.best_params_ in search.cv_results_["params"]
+    assert search.best_score_ >= 0.9
 
 
-def test_cross_val_score_and_cross_validate(motions):
-    X, y, _, _ = motions
-    scores = cross_val_score(WarpClassifier(**FAST), X, y, cv=3)
-    assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
-    result = cross_validate(WarpClassifier(**FAST), X, y, cv=2, return_estimator=True)
-    assert len(result["estimator"]) == 2
-    assert all(hasattr(est, "network_") for est in result["estimator"])
+def test_cross_val_score_and_cross_validate():
+    X, y = _separable()
+    scores = cross_val_score(WarpClassifier(**EASY), X, y, cv=3, error_score="raise")
+    assert scores.shape == (3,) and scores.min() >= 0.75  # chance is 0.5
+    result = cross_validate(WarpClassifier(**EASY), X, y, cv=2, return_estimator=True,
+                            error_score="raise")
+    assert len(result["estimator"]) == 2 and result["test_score"].min() >= 0.75
+    first, second = result["estimator"]
+    assert not np.array_equal(first.predict_proba(X), second.predict_proba(X))
+
+
+@pytest.mark.parametrize("solver", ["sequential", "parallel", "kernel"])
+def test_every_solver_fits_the_same_model_as_auto(solver):
+    X, y = _separable(seed=1)
+    params = {**FAST, "decoding": "last", "n_epochs": 5, "lr": 1e-2}
+    auto = WarpClassifier(**params, solver="auto").fit(X, y)
+    other = WarpClassifier(**params, solver=solver).fit(X, y)
+    for name, value in auto.network_.state_dict().items():
+        torch.testing.assert_close(other.network_.state_dict()[name], value, rtol=1e-4,
+                                   atol=1e-5)
+    np.testing.assert_allclose(other.predict_proba(X), auto.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(other.predict(X), auto.predict(X))
 
 
 def _every_other_step(X):

@@ -34,12 +34,66 @@ def test_root_network_rejects_wrong_theta_size_and_activation():
         RootNetwork(1, 1, activation="swish-ish")
 
 
-def test_time_features():
-    tau = torch.tensor([0.0, 0.5, 1.0])
-    feats = time_features(tau, 2)
-    assert feats.shape == (3, 5)
-    torch.testing.assert_close(feats[:, 0], tau)
-    torch.testing.assert_close(feats[1, 2], torch.sin(torch.tensor(torch.pi)))
+def test_root_network_is_a_module_without_parameters():
+    import pickle
+
+    root = RootNetwork(3, 2, width=5, depth=2)
+    assert isinstance(root, nn.Module)
+    assert list(root.parameters()) == [] and root.state_dict() == {}
+    net = WarpNetwork(2, 3, root_width=4)
+    assert dict(net.named_children())["root"] is net.root
+    assert not any(key.startswith("root.") for key in net.state_dict())
+    theta, inputs = torch.randn(4, root.n_params), torch.randn(4, 3)
+    loaded = pickle.loads(pickle.dumps(root))
+    assert isinstance(loaded, nn.Module) and loaded.n_params == root.n_params
+    torch.testing.assert_close(loaded(theta, inputs), root(theta, inputs))
+
+
+def test_root_network_pickled_before_it_was_a_module_loads():
+    root = RootNetwork(3, 2, width=5, depth=1, activation="tanh")
+    plain = {key: value for key, value in root.__dict__.items()
+             if key in ("n_inputs", "n_outputs", "width", "depth", "activation",
+                        "layer_shapes", "n_params")}
+    old = RootNetwork.__new__(RootNetwork)
+    old.__setstate__(plain)
+    theta, inputs = torch.randn(4, root.n_params), torch.randn(4, 3)
+    torch.testing.assert_close(old(theta, inputs), root(theta, inputs))
+    assert list(old.parameters()) == []
+
+
+def test_time_features_against_hand_computed_values():
+    """[tau, sin(pi tau), sin(2 pi tau), cos(pi tau), cos(2 pi tau)]."""
+    r2, r3 = 2**0.5 / 2, 3**0.5 / 2
+    tau = torch.tensor([1 / 6, 0.25, 0.5], dtype=torch.float64)
+    expected = torch.tensor([[1 / 6, 0.5, r3, r3, 0.5],    # pi/6 and pi/3
+                             [0.25, r2, 1.0, r2, 0.0],     # pi/4 and pi/2
+                             [0.5, 1.0, 0.0, 0.0, -1.0]],  # pi/2 and pi
+                            dtype=torch.float64)
+    torch.testing.assert_close(time_features(tau, 2), expected)
+    torch.testing.assert_close(time_features(tau, 0), tau[:, None])
+    batched = time_features(tau.expand(4, 3), 1)
+    assert batched.shape == (4, 3, 3)
+    torch.testing.assert_close(batched[2], expected[:, [0, 1, 3]])
+
+
+def test_tau_is_step_over_length_minus_one_and_one_for_a_single_step():
+    net = WarpNetwork(2, 3, root_width=4)
+    like = torch.zeros(3, 5, 2)
+    expected = torch.tensor([[0, 1 / 4, 2 / 4, 3 / 4, 1],   # L = 5
+                             [0, 1 / 2, 1, 3 / 2, 2],       # L = 3 (past its end: padding)
+                             [1, 1, 1, 1, 1]])              # L = 1 sits at tau = 1
+    torch.testing.assert_close(net._tau(5, torch.tensor([5, 3, 1]), like), expected)
+    torch.testing.assert_close(net._tau(5, None, like), expected[[0, 0, 0]])
+    scaled = WarpNetwork(2, 3, root_width=4, time_scale=8.0)
+    torch.testing.assert_close(scaled._tau(5, None, like),
+                               (torch.arange(5) / 8).expand(3, 5))
+
+
+def _features(tau, n_frequencies):
+    """time_features written out independently of the library."""
+    columns = [tau] + [torch.sin(2**k * torch.pi * tau) for k in range(n_frequencies)] \
+        + [torch.cos(2**k * torch.pi * tau) for k in range(n_frequencies)]
+    return torch.stack(columns, dim=-1)
 
 
 def _network(**kwargs):
@@ -62,7 +116,7 @@ def test_warp_matches_its_definition(kwargs, method):
     x = torch.randn(2, 9, 3, dtype=torch.float64)
     inputs = x
     if kwargs.get("time_channel"):
-        tau = torch.linspace(0, 1, 9, dtype=torch.float64).expand(2, 9).unsqueeze(-1)
+        tau = (torch.arange(9, dtype=torch.float64) / 8).expand(2, 9).unsqueeze(-1)
         inputs = torch.cat((x, tau), dim=-1)
     theta = net.initial_state(x[:, 0])
     expected = [theta]
@@ -73,9 +127,8 @@ def test_warp_matches_its_definition(kwargs, method):
     scan_method = "parallel" if method == "kernel" else method
     torch.testing.assert_close(net.states(x, method=scan_method), expected)
     torch.testing.assert_close(net.final_state(x, method=method), expected[:, -1])
-    tau = torch.linspace(0, 1, 9, dtype=torch.float64).expand(2, 9)
-    torch.testing.assert_close(net.forward_all(x), net.root(
-        expected, time_features(tau, 2)))
+    tau = (torch.arange(9, dtype=torch.float64) / 8).expand(2, 9)  # t / (L - 1)
+    torch.testing.assert_close(net.forward_all(x), net.root(expected, _features(tau, 2)))
     torch.testing.assert_close(net(x), net.forward_all(x)[:, -1])
 
 

@@ -9,7 +9,8 @@ These run only where CUDA is available (the lent GPU machine; CI has none):
 import numpy as np
 import pytest
 import torch
-from test_transitions import _reference_states as _loop_states  # the float64 loop
+from _helpers import identity_reference
+from _helpers import reference_states as _loop_states  # the float64 loop
 
 from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS, final_state, linear_scan
 from skwarp.core.transitions import TRANSITIONS, make_transition
@@ -80,14 +81,23 @@ def test_every_structure_on_cuda_matches_cpu(kind):
     assert _relative_error(gpu.states(B, v, h0), expected) < 1e-10
 
 
-def test_identity_transition_stays_finite_on_cuda_at_long_length():
-    A = torch.eye(64, device=CUDA, requires_grad=True)
-    v = torch.randn(2, 16384, 64, device=CUDA)
-    h0 = torch.zeros(2, 64, device=CUDA)
-    out = final_state(A, torch.eye(64, device=CUDA), v, h0, method="kernel")
-    out.sum().backward()
-    torch.testing.assert_close(out, v.sum(1), rtol=1e-4, atol=1e-2)
-    assert torch.isfinite(A.grad).all()
+def test_identity_transition_on_cuda_at_long_length_matches_float64_reference():
+    """float32 on the GPU at A = I, T = 16,384: values and gradients (A, B, v,
+    h0) against the float64 loop in closed form (_helpers.identity_reference;
+    the loop itself takes minutes at this length). On a CPU the same float32
+    kernel is within 3e-7 (relative) of it; 1e-5 leaves room for the GPU's
+    summation order."""
+    g = torch.Generator().manual_seed(0)
+    B = torch.randn(64, 8, generator=g) / 8
+    v = torch.randn(2, 16384, 8, generator=g)
+    h0 = torch.randn(2, 64, generator=g)
+    on_gpu = [t.to(CUDA).requires_grad_() for t in (torch.eye(64), B, v, h0)]
+    out = final_state(*on_gpu, method="kernel")
+    weights = torch.linspace(-1, 1, out.numel()).view_as(out)
+    value, expected = identity_reference(B, v, h0, weights)
+    assert _relative_error(out, value) < 1e-5
+    for got, exp in zip(_grads(out, on_gpu, weights), expected, strict=True):
+        assert _relative_error(got, exp) < 1e-5
 
 
 def _panel(n_series: int = 24, n_steps: int = 40, seed: int = 0):
@@ -125,15 +135,59 @@ def test_classifier_on_cuda_is_reproducible_and_pickles():
     np.testing.assert_array_equal(loaded.predict_proba(X), first.predict_proba(X))
 
 
-def test_forecaster_fits_on_cuda():
+def test_forecaster_fits_on_cuda_and_agrees_with_cpu():
     import pandas as pd
 
     from skwarp import WarpForecaster
 
     y = pd.Series(np.sin(np.arange(120) / 6) + 0.01 * np.arange(120))
-    forecaster = WarpForecaster(context_length=24, n_epochs=20, device="cuda",
-                                random_state=0).fit(y, fh=[1, 2, 3])
-    pred = forecaster.predict()
-    assert pred.shape == (3,) and np.isfinite(pred.to_numpy()).all()
+    params = {"context_length": 24, "n_epochs": 20, "random_state": 0}
+    gpu = WarpForecaster(device="cuda", **params).fit(y, fh=[1, 2, 3])
+    cpu = WarpForecaster(device="cpu", **params).fit(y, fh=[1, 2, 3])
+    pred = gpu.predict().to_numpy()
     truth = np.sin(np.arange(120, 123) / 6) + 0.01 * np.arange(120, 123)
-    assert np.abs(pred.to_numpy() - truth).max() < 0.5
+    # repeating the last value is 0.19 off; the CPU fit 0.027 (2-core CPU)
+    assert np.abs(y.iloc[-1] - truth).max() > 0.15
+    assert pred.shape == (3,) and np.abs(pred - truth).max() < 0.1
+    np.testing.assert_allclose(pred, cpu.predict().to_numpy(), atol=0.05)
+
+
+_LOAD_WITHOUT_CUDA = """
+import pickle, sys, torch
+assert not torch.cuda.is_available()
+model, X = pickle.load(sys.stdin.buffer)
+if X is None:
+    print(model.predict(fh=[1, 2, 3]).to_numpy().tobytes().hex())
+else:
+    print(model.predict_proba(X).tobytes().hex())
+"""
+
+
+@pytest.mark.parametrize("which", ["classifier", "forecaster"])
+def test_fitted_on_cuda_loads_and_predicts_where_cuda_is_hidden(which):
+    """Fit on the GPU, pickle, load and predict in a process that sees no GPU."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    from skwarp import WarpClassifier, WarpForecaster
+
+    if which == "classifier":
+        X, y = _panel()
+        model = WarpClassifier(n_epochs=3, root_width=8, random_state=0, device="cuda")
+        expected = model.fit(X, y).predict_proba(X)
+    else:
+        X, y = None, pd.Series(np.sin(np.arange(120) / 6))
+        model = WarpForecaster(context_length=12, n_epochs=3, random_state=0, device="cuda")
+        expected = model.fit(y).predict(fh=[1, 2, 3]).to_numpy()
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run([sys.executable, "-c", _LOAD_WITHOUT_CUDA],
+                            input=pickle.dumps((model, X)), env=env, capture_output=True,
+                            timeout=300, check=True)
+    loaded = np.frombuffer(bytes.fromhex(result.stdout.decode().strip()))
+    np.testing.assert_allclose(loaded.reshape(expected.shape), expected, atol=1e-5, rtol=0)

@@ -5,6 +5,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import TINY_CLASSIFIER, TINY_FORECASTER
 from distributed import Client, LocalCluster, get_task_stream
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_validate
@@ -14,8 +15,7 @@ from sktime.split import ExpandingWindowSplitter
 
 from skwarp import WarpClassifier, WarpForecaster
 
-FAST = {"n_epochs": 2, "root_width": 4, "n_frequencies": 1, "init_layers": 1,
-        "device": "cpu", "random_state": 0}
+FAST = {**TINY_CLASSIFIER, "n_epochs": 2}
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_cross_validate_on_dask_matches_local(client, motions):
 
 def test_sktime_evaluate_on_dask_matches_local(client):
     y = load_airline()
-    forecaster = WarpForecaster(context_length=6, horizon_length=3, n_samples=10, **FAST)
+    forecaster = WarpForecaster(**{**TINY_FORECASTER, "n_epochs": 2, "context_length": 6})
     cv = ExpandingWindowSplitter(initial_window=96, step_length=12, fh=[1, 2, 3])
     # sktime's own dask backend sends the folds to the active distributed client
     distributed, n_tasks = _on_cluster(client, lambda: evaluate(forecaster, cv, y,

@@ -1,12 +1,12 @@
 """WarpForecaster: sktime contract, tools, accuracy on airline, update, bad input."""
 
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _helpers import TINY_FORECASTER
 from sktime.datasets import load_airline
 from sktime.forecasting.base import ForecastingHorizon
 from sktime.forecasting.model_evaluation import evaluate
@@ -20,9 +20,8 @@ from sktime.utils.estimator_checks import check_estimator
 
 from skwarp import WarpForecaster
 
-FAST = {"context_length": 6, "horizon_length": 4, "n_epochs": 3, "root_width": 8,
-        "n_frequencies": 1, "init_layers": 1, "n_samples": 20, "device": "cpu",
-        "random_state": 0}
+FAST = {**TINY_FORECASTER, "context_length": 6, "horizon_length": 4, "n_epochs": 3,
+        "root_width": 8, "n_samples": 20}
 
 
 @pytest.fixture(scope="module")
@@ -74,24 +73,20 @@ def test_uncertainty_grows_with_the_horizon(airline):
     assert (np.diff(quantiles.to_numpy(), axis=1) >= 0).all()
 
 
-def test_update_without_params_is_gradient_free_fast_and_changes_the_forecast():
+def test_update_without_params_keeps_the_weights_and_changes_the_forecast():
+    """(Its cost against fit is measured in benchmarks/update.py, not asserted.)"""
     index = pd.period_range("1900-01", periods=1132, freq="M")
     t = np.arange(1132)
     y = pd.Series(100 + 10 * np.sin(2 * np.pi * t / 12) + 0.2 * t, index=index)
-    start = time.perf_counter()
-    forecaster = WarpForecaster(**{**FAST, "n_epochs": 30}).fit(y[:132])
-    fit_seconds = time.perf_counter() - start
+    forecaster = WarpForecaster(**FAST).fit(y[:132])
     before = {k: v.clone() for k, v in forecaster.network_.state_dict().items()}
     forecast_before = forecaster.predict(fh=[1, 2, 3])
-    start = time.perf_counter()
     forecaster.update(y[132:], update_params=False)
-    update_seconds = time.perf_counter() - start
     after = forecaster.network_.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     forecast_after = forecaster.predict(fh=[1, 2, 3])
     assert forecast_after.index[0] == index[-1] + 1
     assert not np.allclose(forecast_before.to_numpy(), forecast_after.to_numpy())
-    assert update_seconds < 0.02 * fit_seconds
 
 
 def test_update_with_params_fine_tunes(airline):
@@ -135,13 +130,18 @@ def test_same_random_state_same_forecast(airline):
 def test_forecasting_grid_search_and_evaluate(airline):
     y_train, _ = airline
     cv = ExpandingWindowSplitter(initial_window=96, step_length=12, fh=[1, 2, 3])
-    grid = ForecastingGridSearchCV(WarpForecaster(**FAST), cv=cv,
+    grid = ForecastingGridSearchCV(WarpForecaster(**FAST), cv=cv, error_score="raise",
                                    param_grid={"root_width": [4, 8]})
     grid.fit(y_train)
-    assert grid.best_params_["root_width"] in (4, 8)
-    results = evaluate(WarpForecaster(**FAST), cv=cv, y=y_train)
+    scores = grid.cv_results_.filter(like="mean_test").iloc[:, 0].to_numpy()
+    assert grid.best_params_ in list(grid.cv_results_["params"])
+    assert grid.best_params_ == grid.cv_results_["params"][int(np.argmin(scores))]
+    # MAPE: the mean of the training window is 0.33 off on these folds, a
+    # last-value repeat 0.064, these 3-epoch fits about 0.06
+    assert scores.min() < 0.15
+    results = evaluate(WarpForecaster(**FAST), cv=cv, y=y_train, error_score="raise")
     assert len(results) == 3
-    assert np.isfinite(results.filter(like="test_").to_numpy(dtype=float)).all()
+    assert results.filter(like="test_").iloc[:, 0].mean() < 0.15
 
 
 def test_forecasting_benchmark(tmp_path):

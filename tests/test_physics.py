@@ -16,7 +16,6 @@ from skwarp.core import (
     PhysicsPrior,
     Sine,
     WarpNetwork,
-    time_features,
 )
 from skwarp.core.physics import positive
 from skwarp.datasets import make_mass_spring_damper, make_sine
@@ -68,8 +67,9 @@ def test_network_decodes_through_the_prior():
     outputs = net.forward_all(x)
     assert outputs.shape == (3, 10, 4)
     theta = net.states(x)
-    tau = net._tau(10, None, theta)
-    raw = net.root(theta, time_features(tau, 1))
+    tau = (torch.arange(10, dtype=torch.float64) / 9.0).expand(3, 10)  # time_scale 9
+    features = torch.stack([tau, torch.sin(torch.pi * tau), torch.cos(torch.pi * tau)], -1)
+    raw = net.root(theta, features)
     torch.testing.assert_close(outputs[..., :2], prior(raw[..., :3], tau, x))
     torch.testing.assert_close(outputs[..., 2:], raw[..., 3:])
     torch.testing.assert_close(net(x), outputs[:, -1])

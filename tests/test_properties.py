@@ -5,12 +5,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import TINY_CLASSIFIER, TINY_FORECASTER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skwarp import WarpClassifier, WarpForecaster
 from skwarp._preprocessing import hold_last, panel_to_padded
-from skwarp._robustness import TINY_CLASSIFIER, TINY_FORECASTER
 from skwarp._validation import check_labels
 
 # each example fits a tiny model: keep the count small and the deadline off

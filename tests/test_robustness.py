@@ -1,6 +1,7 @@
 """Reliability of both estimators: bad input, missing values, numerical
 stability, determinism, persistence and parallelism."""
 
+import copy
 import io
 import os
 import pickle
@@ -14,23 +15,22 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _cases import (
+    CLASSIFIER_PANEL_MTYPES,
+    FORECASTER_PANEL_MTYPES,
+    FORECASTER_SERIES_MTYPES,
+    Case,
+    bad_input_cases,
+    run_case,
+)
+from _helpers import TINY_CLASSIFIER, TINY_FORECASTER
+from _sweep import signal, stability_sweep, sweep_run
 from sklearn.model_selection import cross_validate
 
 import skwarp
 import skwarp._estimator as estimator_module
 from skwarp import WarpClassifier, WarpForecaster
 from skwarp._preprocessing import ChannelScaler, hold_last, panel_to_padded
-from skwarp._robustness import (
-    CLASSIFIER_PANEL_MTYPES,
-    FORECASTER_PANEL_MTYPES,
-    FORECASTER_SERIES_MTYPES,
-    TINY_CLASSIFIER,
-    TINY_FORECASTER,
-    bad_input_cases,
-    run_case,
-    stability_sweep,
-    sweep_run,
-)
 from skwarp._validation import NonFiniteOutputError, check_labels
 from skwarp.core.stability import TransitionGuard, transition_cap
 from skwarp.core.transitions import DenseTransition, make_transition
@@ -94,8 +94,6 @@ def test_every_admitted_sktime_mtype_has_a_case():
 
 
 def test_run_case_reports_a_wrong_error_as_a_failure():
-    from skwarp._robustness import Case
-
     def raises():
         raise ValueError("something else")
 
@@ -239,9 +237,7 @@ def test_restored_weights_that_are_not_finite_fall_back_to_the_initial_ones(monk
     the training data: training restores the initial weights, with a warning."""
     monkeypatch.setattr(estimator_module, "MAX_TRANSITION_GAIN", np.inf)
     rng = np.random.default_rng(STRESS["seed"])
-    from skwarp._robustness import _signal
-
-    X = ((_signal("random walk", 4, STRESS["length"], rng) + STRESS["offset"])
+    X = ((signal("random walk", 4, STRESS["length"], rng) + STRESS["offset"])
          * STRESS["scale"])[:, None, :]
     params = {**TINY_CLASSIFIER, "n_epochs": 3, "lr": STRESS["lr"], "scaling": "minmax",
               "transition_lr": STRESS["transition_lr"], "random_state": STRESS["seed"]}
@@ -382,16 +378,16 @@ from skwarp import WarpClassifier, WarpForecaster
 rng = np.random.default_rng(0)
 X = rng.standard_normal((12, 2, 30)).cumsum(axis=2)
 y = np.array(["a", "b", "c"] * 4)
-clf = WarpClassifier(n_epochs=3, root_width=4, n_frequencies=1, init_layers=1,
-                     device="cpu", random_state=7, validation_fraction=0.25)
+clf = WarpClassifier(**{classifier!r})
 t = np.arange(60)
 series = pd.Series(10 + np.sin(2 * np.pi * t / 12) + 0.1 * np.cos(t), name="y")
-forecaster = WarpForecaster(context_length=4, horizon_length=3, n_epochs=2, root_width=4,
-                            n_frequencies=1, init_layers=1, n_samples=10, device="cpu",
-                            random_state=7, training_mode="recurrent")
+forecaster = WarpForecaster(**{forecaster!r})
 print(clf.fit(X, y).predict_proba(X).tobytes().hex())
 print(forecaster.fit(series).predict_interval(fh=[1, 2]).to_numpy().tobytes().hex())
-"""
+""".format(classifier={**TINY_CLASSIFIER, "n_epochs": 3, "random_state": 7,
+                       "validation_fraction": 0.25},
+           forecaster={**TINY_FORECASTER, "n_epochs": 2, "random_state": 7,
+                       "training_mode": "recurrent"})
 
 
 def _in_fresh_process(hash_seed: str) -> list[str]:
@@ -455,12 +451,33 @@ class _TensorRecorder(pickle.Pickler):
         return NotImplemented
 
 
+class _OnAnotherDevice(torch.Tensor):
+    """A CPU tensor that says it is on a GPU, and moves to the CPU when asked:
+    lets a machine without CUDA check that pickling moves tensors off the GPU."""
+
+    @property
+    def device(self):
+        return torch.device("cuda", 0)
+
+    def cpu(self, *args, **kwargs):
+        return self.as_subclass(torch.Tensor)
+
+    def __deepcopy__(self, memo):
+        return self.as_subclass(torch.Tensor).clone().as_subclass(_OnAnotherDevice)
+
+
 @pytest.mark.parametrize("which", [0, 1], ids=["classifier", "forecaster"])
 def test_every_pickled_tensor_is_on_the_cpu(fitted, which):
+    model = copy.deepcopy(fitted[which])
+    # a buffer of the network and a fitted tensor attribute "on the GPU"
+    model.network_.register_buffer("moved", torch.ones(3).as_subclass(_OnAnotherDevice))
+    model.extra_tensor_ = torch.ones(2).as_subclass(_OnAnotherDevice)
+    assert model.network_.moved.device.type == "cuda"
     recorder = _TensorRecorder(io.BytesIO())
-    recorder.dump(fitted[which])
-    assert len(recorder.tensors) >= 4  # A, B and the MLPs' weights at least
+    recorder.dump(model)
+    assert len(recorder.tensors) >= 6  # A, B, the MLPs' weights, the two above
     assert {t.device.type for t in recorder.tensors} == {"cpu"}
+    assert model.network_.moved.device.type == "cuda"  # the model itself untouched
 
 
 _LOAD_WITHOUT_CUDA = """

@@ -3,6 +3,7 @@ gradients), for every solver each structure can use."""
 
 import pytest
 import torch
+from _helpers import reference_states
 
 from skwarp.core.operators import DenseOperator
 from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS
@@ -35,14 +36,6 @@ def _problem(n_steps: int, n_state: int, seed: int = 0):
     return B, v, h0
 
 
-def _reference_states(A, B, v, h0):
-    h, states = h0, []
-    for s in range(v.shape[1]):
-        h = h @ A.T + v[:, s] @ B.T
-        states.append(h)
-    return torch.stack(states, 1)
-
-
 def _check_grads(got, expected, inputs):
     weights = torch.linspace(-1, 1, got.numel(), dtype=got.dtype).reshape(got.shape)
     g_got = torch.autograd.grad((got * weights).sum(), inputs, retain_graph=True,
@@ -58,7 +51,13 @@ def test_every_structure_preserves_itself_under_squaring():
     for kind in TRANSITIONS:
         for n_state in (7, 8):
             op = _transition(kind, n_state).operator()
-            torch.testing.assert_close(op.square().matrix(), op.matrix() @ op.matrix())
+            squared = op.square()
+            # the structure, not only the value: a dense square would cost D^2
+            assert type(squared) is type(op)
+            assert squared.apply_cost == op.apply_cost
+            torch.testing.assert_close(squared.matrix(), op.matrix() @ op.matrix())
+            torch.testing.assert_close(squared.square().matrix(),
+                                       torch.linalg.matrix_power(op.matrix(), 4))
             h = torch.randn(5, n_state, dtype=torch.float64)
             torch.testing.assert_close(op.apply(h), h @ op.matrix().T)
 
@@ -71,7 +70,7 @@ def test_final_state_matches_reference(kind, n_state, n_steps, method):
     transition = _transition(kind, n_state)
     B, v, h0 = _problem(n_steps, n_state)
     params = list(transition.parameters())
-    expected = _reference_states(transition.matrix(), B, v, h0)[:, -1]
+    expected = reference_states(transition.matrix(), B, v, h0)[:, -1]
     got = transition.final_state(B, v, h0, method=method)
     torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
     _check_grads(got, expected, params + [B, v, h0])
@@ -83,7 +82,7 @@ def test_final_state_unequal_lengths(kind, method):
     transition = _transition(kind, 10, seed=1)
     B, v, h0 = _problem(23, 10, seed=1)
     lengths = torch.tensor([23, 0, 9])
-    states = _reference_states(transition.matrix(), B, v, h0)
+    states = reference_states(transition.matrix(), B, v, h0)
     expected = torch.stack([states[0, 22], h0[1], states[2, 8]])
     got = transition.final_state(B, v, h0, lengths, method=method)
     torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
@@ -96,22 +95,29 @@ def test_final_state_unequal_lengths(kind, method):
 def test_states_match_reference(kind, n_steps, method):
     transition = _transition(kind, 9, seed=2)
     B, v, h0 = _problem(n_steps, 9, seed=2)
-    expected = _reference_states(transition.matrix(), B, v, h0)
+    expected = reference_states(transition.matrix(), B, v, h0)
     got = transition.states(B, v, h0, method=method)
     torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
     _check_grads(got, expected, list(transition.parameters()) + [B, v, h0])
 
 
 @pytest.mark.parametrize("kind", TRANSITIONS)
-def test_long_sequence_at_identity_stays_finite(kind):
-    """T = 4096 at the initial A = I (radius exactly 1): finite, exact gradients."""
+def test_long_sequence_at_identity_matches_reference(kind):
+    """T = 4096 at the initial A = I (radius exactly 1): values and gradients
+    (transition parameters, B, v, h0) equal the float64 loop's."""
     transition = make_transition(kind, 16, rank=2, block_size=4).double()
     B, v, h0 = _problem(4096, 16, seed=3)
+    inputs = list(transition.parameters()) + [B, v, h0]
     got = transition.final_state(B, v, h0, method="kernel")
-    expected = h0 + v.sum(1) @ B.T
-    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
-    grads = torch.autograd.grad(got.square().sum(), list(transition.parameters()))
-    assert all(torch.isfinite(g).all() for g in grads)
+    torch.testing.assert_close(got, h0 + v.sum(1) @ B.T, rtol=1e-9, atol=1e-9)
+    expected = reference_states(transition.matrix(), B, v, h0)[:, -1]
+    g_got = torch.autograd.grad(got.square().sum(), inputs)
+    g_exp = torch.autograd.grad(expected.square().sum(), inputs)
+    # B, v and h0 move the output (a low-rank A = I + U V^T with U = V = 0 has
+    # zero gradients at the identity, in the loop as in the solver)
+    assert all(g.abs().max() > 0 for g in g_exp[-3:])
+    for a, b in zip(g_got, g_exp, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9 * max(1.0, b.abs().max().item()))
 
 
 @pytest.mark.parametrize("kind", TRANSITIONS)

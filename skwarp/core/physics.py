@@ -3,8 +3,8 @@
 With a prior, the root network no longer outputs the prediction itself: it
 outputs the parameters of a known model (e.g. mass, stiffness and damping),
 and the prior turns them, the normalised time ``tau`` and the current
-observation ``x`` into the prediction of the next observation (WARP-Phys,
-``shared/WARP.md`` section 4).
+observation ``x`` into the prediction of the next observation (WARP-Phys in
+the WARP paper).
 
 A prior is a :class:`PhysicsPrior`: subclass it and write ``forward``, or wrap
 a function ``fn(params, tau, x) -> prediction``::

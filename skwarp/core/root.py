@@ -1,7 +1,8 @@
 """The root network: an MLP evaluated from flat parameter vectors.
 
 WARP's hidden state is the weight vector ``theta`` of this MLP. The network
-holds no parameters of its own: :meth:`RootNetwork.forward` takes ``theta`` of
+is a ``torch.nn.Module`` (a submodule of :class:`~skwarp.core.WarpNetwork`)
+that holds no parameters of its own: :meth:`RootNetwork.forward` takes ``theta`` of
 shape ``(..., D)`` and inputs of shape ``(..., n_inputs)`` and evaluates one
 MLP per leading index with batched matrix products.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 ACTIVATIONS = {
     "relu": torch.relu,
@@ -36,8 +37,8 @@ def time_features(tau: Tensor, n_frequencies: int) -> Tensor:
     return torch.cat((tau, torch.sin(angles), torch.cos(angles)), dim=-1)
 
 
-class RootNetwork:
-    """MLP layout over a flat parameter vector.
+class RootNetwork(nn.Module):
+    """MLP layout over a flat parameter vector (a module without parameters).
 
     Parameters
     ----------
@@ -63,6 +64,7 @@ class RootNetwork:
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, "
                              f"got {activation!r}")
+        super().__init__()
         self.n_inputs, self.n_outputs = n_inputs, n_outputs
         self.width, self.depth, self.activation = width, depth, activation
         sizes = [n_inputs] + [width] * depth + [n_outputs]
@@ -101,4 +103,12 @@ class RootNetwork:
                 h = act(h)
         return h
 
-    __call__ = forward
+    def extra_repr(self) -> str:
+        return (f"n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, width={self.width}, "
+                f"depth={self.depth}, activation={self.activation!r}")
+
+    def __setstate__(self, state: dict) -> None:
+        # a RootNetwork pickled before it was a module has no module internals
+        if "_modules" not in state:
+            nn.Module.__init__(self)
+        super().__setstate__(state)

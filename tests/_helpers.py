@@ -1,0 +1,45 @@
+"""Shared by the test modules (not a test module itself): the tiny estimator
+configurations and the float64 sequential reference of the recurrence."""
+
+from __future__ import annotations
+
+import torch
+
+# The smallest models that still exercise every code path: one epoch, root
+# width 4. Tests that need more training override single entries.
+TINY_CLASSIFIER = {"n_epochs": 1, "root_width": 4, "n_frequencies": 1, "init_layers": 1,
+                   "device": "cpu", "random_state": 0}
+TINY_FORECASTER = {"context_length": 4, "horizon_length": 3, "n_epochs": 1, "root_width": 4,
+                   "n_frequencies": 1, "init_layers": 1, "n_samples": 10, "device": "cpu",
+                   "random_state": 0}
+
+
+def reference_states(A: torch.Tensor, B: torch.Tensor, v: torch.Tensor,
+                     h0: torch.Tensor) -> torch.Tensor:
+    """``h_s = A h_{s-1} + B v_s`` step by step from ``h0``: states (N, S, D).
+
+    A plain loop over time in the inputs' dtype (float64 in the tests), the
+    reference every solver is compared with, values and gradients."""
+    h, states = h0, []
+    for s in range(v.shape[1]):
+        h = h @ A.T + v[:, s] @ B.T
+        states.append(h)
+    return torch.stack(states, 1)
+
+
+def identity_reference(B: torch.Tensor, v: torch.Tensor, h0: torch.Tensor,
+                       weights: torch.Tensor):
+    """The float64 loop :func:`reference_states` at ``A = I`` in closed form, for
+    lengths where the loop is too slow: the final state ``h_S = h0 + B sum_s
+    v_s`` and the gradients of ``sum(weights * h_S)`` with respect to
+    ``(A, B, v, h0)``. ``A^m`` moves by ``m E`` along ``E`` at ``A = I``, so the
+    gradient for ``A`` weighs ``h0`` by ``S`` and step ``s``'s input by
+    ``S - s``."""
+    B, v, h0, weights = (t.detach().double().cpu() for t in (B, v, h0, weights))
+    n_steps = v.shape[1]
+    value = h0 + v.sum(1) @ B.T
+    lag = torch.arange(n_steps - 1, -1, -1, dtype=torch.float64)  # S - s, s = 1..S
+    grad_A = weights.T @ (n_steps * h0 + (lag[:, None] * v).sum(1) @ B.T)
+    grad_B = weights.T @ v.sum(1)
+    grad_v = (weights @ B)[:, None, :].expand_as(v)
+    return value, (grad_A, grad_B, grad_v, weights)
