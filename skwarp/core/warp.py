@@ -263,8 +263,8 @@ class WarpNetwork(nn.Module):
         drive = self._drive(x, lengths)
         drive_lengths = self._drive_lengths(lengths)
         if self.state_clip is not None:
-            return final_state_sequential(self.transition.operator(), self.drive_matrix(), drive,
-                                          theta0, drive_lengths, clip=self.state_clip)
+            return final_state_sequential(self.transition.operator(), self.drive_matrix(),
+                                          drive, theta0, drive_lengths, clip=self.state_clip)
         return self.transition.final_state(self.drive_matrix(), drive, theta0, drive_lengths,
                                            method=method)
 
@@ -280,7 +280,8 @@ class WarpNetwork(nn.Module):
         if drive.shape[1] == 0:
             return theta0.unsqueeze(1)
         if self.state_clip is not None:
-            rest = scan_sequential(self.transition.operator(), drive @ self.drive_matrix().T, theta0,
+            rest = scan_sequential(self.transition.operator(),
+                                   drive @ self.drive_matrix().T, theta0,
                                    clip=self.state_clip)
         else:
             rest = self.transition.states(self.drive_matrix(), drive, theta0, method=method)
