@@ -80,7 +80,8 @@ class WarpEstimatorMixin:
                 causal_embedding=check_bool("causal_embedding", self.causal_embedding),
                 embedding_dilated=check_bool("embedding_dilated", self.embedding_dilated),
                 embedding_norm=check_bool("embedding_norm", self.embedding_norm),
-                drive=self.drive)
+                drive=self.drive, transition_radius=self.transition_radius,
+                transition_phase=check_real("transition_phase", self.transition_phase))
         with seeded_torch(seed):
             return WarpNetwork(n_channels, n_outputs, **kwargs, **extra)
 
@@ -121,8 +122,10 @@ class WarpEstimatorMixin:
         """Build and train the network on scaled, padded ``values``; sets
         ``network_``, ``history_``, ``n_epochs_`` and ``n_channels_``."""
         self.n_channels_ = values.shape[2]
-        network = self._build_network(self.n_channels_, n_outputs, seeds.init,
-                                      **(network_kwargs or {}))
+        extra = dict(network_kwargs or {})
+        if getattr(self, "transition", None) == "lru":
+            extra.setdefault("reference_length", int(lengths[train_idx].max()))
+        network = self._build_network(self.n_channels_, n_outputs, seeds.init, **extra)
         self.history_ = self._run_training(network, values, lengths, targets, train_idx,
                                            val_idx, self._training_config(), seeds.training)
         self.n_epochs_ = len(self.history_["train_loss"])

@@ -160,6 +160,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     def __init__(self, root_width=32, root_depth=1, activation="relu", n_frequencies=4,
                  initial_state="mlp", init_layers=2, time_channel=False, state_clip=None,
                  transition="dense", transition_rank=8, transition_block=16,
+                 transition_radius=(0.9, 0.9999), transition_phase=0.3,
                  root_precision="float32", compile_root=False,
                  embedding=None, embedding_width=32, embedding_layers=2,
                  embedding_kernel=9, causal_embedding=False, embedding_dilated=False,
@@ -182,6 +183,8 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         self.transition = transition
         self.transition_rank = transition_rank
         self.transition_block = transition_block
+        self.transition_radius = transition_radius
+        self.transition_phase = transition_phase
         self.root_precision = root_precision
         self.compile_root = compile_root
         self.embedding = embedding

@@ -243,9 +243,8 @@ class LRUTransition(Transition):
     needed. At the start the time scales ``-1 / log|lambda|`` are spread
     log-uniformly over ``radius`` and the phases uniformly over
     ``[0, max_phase]``. With odd ``D`` the last weight decays as a real
-    ``exp(-exp(nu_tail))``. :meth:`drive_scale` gives the
-    ``1 - |lambda|`` that makes each state a moving average of its drive
-    (used to scale ``B``).
+    ``exp(-exp(nu_tail))``. :meth:`drive_gain` gives the gain that
+    makes each state a moving average of its drive (used to scale ``B``).
     """
 
     def __init__(self, n_state: int, radius: tuple[float, float] = LRU_RADIUS,
@@ -280,11 +279,16 @@ class LRUTransition(Transition):
         return ComplexDiagonalOperator(modulus * torch.cos(angle), modulus * torch.sin(angle),
                                        tail)
 
-    def drive_gain(self) -> Tensor:
-        """``1 - |lambda|`` per state entry, shape (D,): the gain that makes a
-        state the exponential moving average of a constant drive."""
+    def drive_gain(self, n_steps: int | None = None) -> Tensor:
+        """Per state entry (D,): ``(1 - r) / (1 - r^n_steps)`` with ``r = |lambda|``
+        (``1 - r`` without ``n_steps``), the gain that makes a state driven by a
+        constant for ``n_steps`` steps equal that constant, so slow and fast
+        states start on one scale."""
         modulus, tail = self._modulus()
-        return 1 - torch.cat((modulus.repeat_interleave(2), tail))
+        r = torch.cat((modulus.repeat_interleave(2), tail))
+        if n_steps is None:
+            return 1 - r
+        return (1 - r) / (1 - r.pow(n_steps))
 
     @torch.no_grad()
     def cap_norm_(self, cap: float) -> None:
@@ -294,11 +298,13 @@ class LRUTransition(Transition):
                 self.tail.clamp_(min=math.log(-math.log(cap)))
 
 
-def make_transition(kind: str, n_state: int, *, rank: int = 8,
-                    block_size: int = 16) -> Transition:
+def make_transition(kind: str, n_state: int, *, rank: int = 8, block_size: int = 16,
+                    radius: tuple[float, float] = LRU_RADIUS,
+                    max_phase: float = LRU_MAX_PHASE) -> Transition:
     """The transition called ``kind`` (one of :data:`TRANSITIONS`) for a state of
     size ``n_state``; ``rank`` is used by ``lowrank``, ``block_size`` by
-    ``blockdiag``."""
+    ``blockdiag``, ``radius`` (the range of eigenvalue moduli at the start) and
+    ``max_phase`` (of their angles) by ``lru``."""
     if kind == "dense":
         return DenseTransition(n_state)
     if kind == "diagonal":
@@ -310,5 +316,5 @@ def make_transition(kind: str, n_state: int, *, rank: int = 8,
     if kind == "lowrank":
         return LowRankTransition(n_state, rank)
     if kind == "lru":
-        return LRUTransition(n_state)
+        return LRUTransition(n_state, radius, max_phase)
     raise ValueError(f"transition must be one of {TRANSITIONS}, got {kind!r}")

@@ -23,7 +23,13 @@ from skwarp.core.scan import (
     scan_sequential,
     valid_mask,
 )
-from skwarp.core.transitions import LRUTransition, Transition, make_transition
+from skwarp.core.transitions import (
+    LRU_MAX_PHASE,
+    LRU_RADIUS,
+    LRUTransition,
+    Transition,
+    make_transition,
+)
 
 INITIAL_STATES = ("mlp", "learned")
 EMBEDDINGS = (None, "conv")
@@ -104,6 +110,17 @@ class WarpNetwork(nn.Module):
         Rank ``r`` of ``A - I`` for ``transition="lowrank"``.
     transition_block : int
         Block size for ``transition="blockdiag"``.
+    transition_radius : (float, float)
+        Range of the eigenvalue moduli of ``transition="lru"`` at the start
+        (memory time scales ``-1 / log r`` spread log-uniformly between them).
+    transition_phase : float
+        Largest eigenvalue angle (radians per step) of ``transition="lru"`` at
+        the start; angles are uniform in ``[0, transition_phase]``.
+    reference_length : int or None
+        Series length (e.g. the longest training series) over which an
+        ``"lru"`` state averages a constant drive to that constant: ``B`` is
+        used as ``diag((1 - r) / (1 - r^L)) B``, so states with memory longer
+        than the series are not drowned by faster ones. ``None``: ``1 - r``.
     root_precision : {"float32", "bfloat16"}
         "bfloat16" evaluates the root network under bf16 autocast (its
         outputs are returned in float32); ``phi`` and the recurrence always
@@ -140,6 +157,9 @@ class WarpNetwork(nn.Module):
                  time_channel: bool = False, state_clip: float | None = None,
                  time_scale: float | None = None, transition: str = "dense",
                  transition_rank: int = 8, transition_block: int = 16,
+                 transition_radius: tuple[float, float] = LRU_RADIUS,
+                 transition_phase: float = LRU_MAX_PHASE,
+                 reference_length: int | None = None,
                  root_precision: str = "float32", compile_root: bool = False,
                  embedding: str | None = None, embedding_width: int = 32,
                  embedding_layers: int = 2, embedding_kernel: int = 9,
@@ -176,14 +196,15 @@ class WarpNetwork(nn.Module):
             self.initial_state = InitialStateMLP(n_channels, theta_init, init_layers)
         else:
             self.initial_state = LearnedInitialState(theta_init)
-        self.drive = drive
+        self.drive, self.reference_length = drive, reference_length
         self.embedding = None if embedding is None else ConvEmbedding(
             n_channels, embedding_width, embedding_layers, embedding_kernel,
             causal_embedding, embedding_dilated, embedding_norm)
         n_features = n_channels if self.embedding is None else self.embedding.n_outputs
         n_drive = n_features + int(time_channel)
         self.transition: Transition = make_transition(
-            transition, n_params, rank=transition_rank, block_size=transition_block)
+            transition, n_params, rank=transition_rank, block_size=transition_block,
+            radius=tuple(transition_radius), max_phase=transition_phase)
         if isinstance(self.transition, LRUTransition):
             # a decaying start needs a drive from the first step; its size is
             # set per state by the transition (see _B)
@@ -193,11 +214,13 @@ class WarpNetwork(nn.Module):
 
     def drive_matrix(self) -> Tensor:
         """The ``B`` the recurrence uses (D, d'). For a decaying ("lru")
-        transition it is ``diag(1 - |lambda|) B``: each state is then a moving
-        average of its drive whatever its time scale, while the parameter
-        ``B`` keeps a scale that the optimiser's steps suit."""
+        transition it is ``diag(gain) B`` (see ``reference_length``): each
+        state is then a moving average of its drive whatever its time scale,
+        while the parameter ``B`` keeps a scale that the optimiser's steps
+        suit."""
         if isinstance(self.transition, LRUTransition):
-            return self.transition.drive_gain().unsqueeze(1) * self.B
+            gain = self.transition.drive_gain(self.reference_length)
+            return gain.unsqueeze(1) * self.B
         return self.B
 
     @property
