@@ -8,8 +8,8 @@ Two modes, so that defaults are chosen on training data only:
   test split (what the results are reported on).
 
 Variants are parameter dicts applied on top of a base configuration
-(``--base defaults`` uses WarpClassifier's defaults, ``--base paper`` the
-paper's preset). Each (dataset, variant, seed) fit runs with one torch thread;
+(WarpClassifier's defaults; ``{"preset": "paper"}`` starts from
+``PAPER_PARAMS`` instead). Each (dataset, variant, seed) fit runs with one torch thread;
 ``--jobs`` fits run at a time.
 
     python benchmarks/ablation.py --mode test --jobs 2            # ablation.md
@@ -42,19 +42,16 @@ DATASETS = ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPow
 # each ingredient of the defaults, removed (or swapped) one at a time
 VARIANTS: dict[str, dict] = {
     "defaults": {},
-    "paper preset": {"preset": "paper"},
-    "no embedding": {"embedding": None},
-    "drive=difference (the paper)": {"drive": "difference"},
-    "transition=dense (identity start)": {"transition": "dense", "transition_lr": 1e-4},
-    "transition=diagonal (identity start)": {"transition": "diagonal"},
-    "input_noise=0": {"input_noise": 0.0},
-    "embedding_layers=1": {"embedding_layers": 1},
-    "embedding_layers=3": {"embedding_layers": 3},
-    "embedding_width=64": {"embedding_width": 64},
-    "root_width=64": {"root_width": 64},
-    "n_epochs=50": {"n_epochs": 50},
-    "n_epochs=200": {"n_epochs": 200},
-    "batch_size=16": {"batch_size": 16},
+    "paper (PAPER_PARAMS)": {"preset": "paper"},
+    "no embedding (drive with the series)": {"embedding": None},
+    "drive=difference (the paper's drive)": {"drive": "difference"},
+    "transition=dense from the identity, B=0 (transition_lr 1e-4)":
+        {"transition": "dense", "transition_lr": 1e-4},
+    "transition_phase=0.3 (oscillating start)": {"transition_phase": 0.3},
+    "transition_radius=(0.9, 0.9999) (faster memory)": {"transition_radius": [0.9, 0.9999]},
+    "embedding_norm=False": {"embedding_norm": False},
+    "input_noise=0.2": {"input_noise": 0.2},
+    "causal_embedding=True": {"causal_embedding": True},
 }
 
 
@@ -86,7 +83,11 @@ def run_one(dataset: str, params: dict, seed: int, mode: str) -> dict:
         X_eval, y_eval = _take(X_train, val_idx), y_train[val_idx]
     else:
         X_fit, y_fit, X_eval, y_eval = X_train, y_train, X_test, y_test
+    from skwarp import PAPER_PARAMS
+
     params = dict(params)
+    if params.pop("preset", None) == "paper":
+        params = {**PAPER_PARAMS, **params}
     clf = WarpClassifier(random_state=seed, **params)
     start = time.perf_counter()
     clf.fit(X_fit, y_fit)

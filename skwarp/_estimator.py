@@ -39,6 +39,18 @@ MAX_TRANSITION_GAIN = 1e3
 STATE_FORMAT = 1
 
 
+def _check_radius(radius) -> tuple[float, float]:
+    """``transition_radius``: two numbers with ``0 < low <= high < 1``."""
+    try:
+        low, high = (float(r) for r in radius)
+    except (TypeError, ValueError):
+        raise ValueError("transition_radius must be a pair of numbers (low, high), "
+                         f"got {radius!r}") from None
+    if not 0 < low <= high < 1:
+        raise ValueError(f"transition_radius must satisfy 0 < low <= high < 1, got {radius!r}")
+    return low, high
+
+
 class WarpEstimatorMixin:
     """Shared ``fit``/``predict`` machinery; see the module docstring."""
 
@@ -80,7 +92,7 @@ class WarpEstimatorMixin:
                 causal_embedding=check_bool("causal_embedding", self.causal_embedding),
                 embedding_dilated=check_bool("embedding_dilated", self.embedding_dilated),
                 embedding_norm=check_bool("embedding_norm", self.embedding_norm),
-                drive=self.drive, transition_radius=self.transition_radius,
+                drive=self.drive, transition_radius=_check_radius(self.transition_radius),
                 transition_phase=check_real("transition_phase", self.transition_phase))
         with seeded_torch(seed):
             return WarpNetwork(n_channels, n_outputs, **kwargs, **extra)

@@ -14,16 +14,29 @@ from skwarp._validation import check_choice, check_labels
 from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS, valid_mask
 
 DECODINGS = ("last", "mean")
+# The paper's model: dense A from the identity, B from zero, input differences
+# as the drive, no embedding; with the training recipe skwarp used for it
+# (transition_lr 1e-4, input noise 0.2). ``WarpClassifier(**PAPER_PARAMS)``.
+PAPER_PARAMS = {"transition": "dense", "transition_lr": 1e-4, "embedding": None,
+                "drive": "difference", "input_noise": 0.2}
 
 
 class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     """Time series classifier based on WARP, a weight-space linear RNN.
 
     Each series drives the linear recurrence ``theta_t = A theta_{t-1} +
-    B (x_t - x_{t-1})`` over the weights ``theta`` of a small root MLP, started
-    from ``theta_0 = phi(x_0)``; the class logits are that MLP's output at the
-    end of the series. The recurrence is solved in parallel (log depth), on
-    CPU or GPU.
+    B v_t`` over the weights ``theta`` of a small root MLP, started from
+    ``theta_0 = phi(x_0)``; the class logits are that MLP's output at the end
+    of the series. The recurrence is solved in parallel (log depth), on CPU or
+    GPU, and only its final state is computed.
+
+    The defaults are WARP with three additions chosen on training splits
+    (see the project README): a small learned convolutional embedding ``e``
+    of the series, which drives the recurrence with its values ``v_t = e_t``,
+    and a diagonal complex ``A`` that is stable by construction and starts as
+    a bank of slow decays (memory from about 100 to 100,000 steps). The
+    paper's configuration (dense ``A`` from the identity, ``B`` from zero,
+    ``v_t = x_t - x_{t-1}``, no embedding) is ``WarpClassifier(**PAPER_PARAMS)``.
 
     Parameters
     ----------
@@ -44,25 +57,57 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     state_clip : float or None, default=None
         Clip the state to ``[-state_clip, state_clip]`` after every step
         (forces a sequential solve).
-    transition : {"dense", "diagonal", "complex", "blockdiag", "lowrank"}, default="dense"
-        Structure of the transition matrix ``A``, all started at the identity:
-        dense (the paper, ``D^2`` parameters), diagonal, complex (rotation-
-        scaling of weight pairs), blockdiag (blocks of ``transition_block``) or
-        lowrank (``I + U V^T`` of rank ``transition_rank``). The structured
-        ones cost ``O(D)`` to ``O(D b)`` per step instead of ``O(D^2)``, which
-        lets the root network grow to ``D`` in the tens of thousands
-        (benchmarks/results/scale.md).
+    transition : {"lru", "dense", "diagonal", "complex", "blockdiag", "lowrank"}, \
+default="lru"
+        Structure of the transition matrix ``A``. "lru": complex pairs with
+        eigenvalues ``exp(-exp(nu) + i exp(phi))``, whose modulus is below 1
+        for any parameters, started with the moduli in ``transition_radius``
+        and angles in ``[0, transition_phase]``; ``B`` starts random and is
+        used as ``diag((1 - r) / (1 - r^L)) B`` (``L`` the longest training
+        series), so that every state is a moving average of its drive. The
+        others start at the identity with ``B = 0`` (the paper): dense
+        (``D^2`` parameters), diagonal, complex (rotation-scaling of weight
+        pairs), blockdiag (blocks of ``transition_block``) or lowrank
+        (``I + U V^T`` of rank ``transition_rank``).
     transition_rank : int, default=8
         Rank of ``A - I`` for ``transition="lowrank"``.
     transition_block : int, default=16
         Block size for ``transition="blockdiag"``.
+    transition_radius : (float, float), default=(0.99, 0.99999)
+        Range of the starting eigenvalue moduli ``r`` of ``transition="lru"``;
+        the memory time scales ``-1 / log r`` (here about 100 to 100,000
+        steps) are spread log-uniformly between them.
+    transition_phase : float, default=0.0
+        Largest starting eigenvalue angle (radians per step) of
+        ``transition="lru"``. At 0 every state starts as a decaying average
+        (angles can still be learned); oscillating starts made the states
+        position-sensitive and lost accuracy on shape data.
     root_precision : {"float32", "bfloat16"}, default="float32"
         "bfloat16" evaluates the root network under bf16 autocast, mainly for
-        GPUs; ``phi`` and the linear recurrence stay in float32
-        (benchmarks/results/scale.md).
+        GPUs; ``phi`` and the linear recurrence stay in float32.
     compile_root : bool, default=False
         Evaluate the root network through ``torch.compile`` (needs a working
         compiler toolchain; the first batches are slow while it compiles).
+    embedding : {"conv", None}, default="conv"
+        "conv": the (scaled) series passes through ``embedding_layers`` layers
+        of Conv1d (``embedding_width`` channels, kernel ``embedding_kernel``)
+        and ReLU before the recurrence; ``phi`` still sees the raw first
+        observation. None: the recurrence sees the series itself (the paper).
+    embedding_width : int, default=32
+    embedding_layers : int, default=3
+    embedding_kernel : int, default=9
+    causal_embedding : bool, default=False
+        Pad the convolutions on the left only, so step ``t`` sees steps
+        ``<= t``; by default the kernels are centred.
+    embedding_dilated : bool, default=False
+        Dilate embedding layer ``l`` by ``2^l``.
+    embedding_norm : bool, default=True
+        Batch-normalise each embedding layer (statistics over the valid
+        steps of a batch in training, running statistics in prediction).
+    drive : {"value", "difference"}, default="value"
+        What drives the recurrence: the embedded values ``e_t`` or their
+        differences ``e_t - e_{t-1}`` (the paper; with ``A`` near the
+        identity the differences telescope to ``e_T - e_0``).
     decoding : {"last", "mean"}, default="last"
         Classify from the root network's output at the last step (the paper),
         or from its mean over all steps.
@@ -73,19 +118,16 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         Training epochs (upper bound with early stopping).
     batch_size : int, default=8
     lr : float, default=1e-3
-        Learning rate of every parameter except the transition matrix ``A``.
-    transition_lr : float, default=1e-4
-        Learning rate of ``A``; ``A``'s powers amplify its updates, so it needs
-        a smaller rate than the rest. 1e-4 lets ``A`` move off its identity
-        start: over the seven sktime datasets it lifted mean test accuracy
-        from 0.63 (1e-5) to 0.72; 3e-4 was worse
-        (benchmarks/results/transition_sweep*.md).
-    input_noise : float, default=0.2
+        Learning rate of every parameter except those of the transition ``A``.
+    transition_lr : float, default=1e-3
+        Learning rate of the parameters of ``A``. A dense ``A`` near the
+        identity needs a smaller one (its powers amplify updates):
+        ``PAPER_PARAMS`` uses 1e-4.
+    input_noise : float, default=0.0
         Gaussian noise added to the (scaled) training inputs, per channel
-        ``input_noise`` times the std of the step differences that drive the
-        recurrence; 0 turns it off. The main regulariser: on BasicMotions it
-        lifted mean test accuracy from 0.845 to 0.955
-        (benchmarks/results/defaults.md).
+        ``input_noise`` times the std of the step differences; 0 turns it
+        off. It regularised the paper's configuration (``PAPER_PARAMS`` uses
+        0.2) but cost accuracy with the embedding.
     optimizer : {"adamw", "adam", "sgd"}, default="adamw"
     weight_decay : float, default=0.0
         Weight decay of every parameter except ``A`` (decoupled with "adamw",
@@ -159,15 +201,14 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
 
     def __init__(self, root_width=32, root_depth=1, activation="relu", n_frequencies=4,
                  initial_state="mlp", init_layers=2, time_channel=False, state_clip=None,
-                 transition="dense", transition_rank=8, transition_block=16,
-                 transition_radius=(0.9, 0.9999), transition_phase=0.3,
+                 transition="lru", transition_rank=8, transition_block=16,
+                 transition_radius=(0.99, 0.99999), transition_phase=0.0,
                  root_precision="float32", compile_root=False,
-                 embedding=None, embedding_width=32, embedding_layers=2,
+                 embedding="conv", embedding_width=32, embedding_layers=3,
                  embedding_kernel=9, causal_embedding=False, embedding_dilated=False,
-                 embedding_norm=False,
-                 drive="difference",
+                 embedding_norm=True, drive="value",
                  decoding="last", solver="auto", n_epochs=100, batch_size=8, lr=1e-3,
-                 transition_lr=1e-4, input_noise=0.2, optimizer="adamw", weight_decay=0.0,
+                 transition_lr=1e-3, input_noise=0.0, optimizer="adamw", weight_decay=0.0,
                  grad_clip=1.0,
                  lr_schedule="cosine", validation_fraction=0.0, patience=20,
                  scaling="standard", device="auto", n_threads=1, random_state=None,

@@ -42,9 +42,9 @@ from skwarp.core.scan import final_state, linear_scan, valid_mask
 
 TRANSITIONS = ("dense", "diagonal", "complex", "blockdiag", "lowrank", "lru")
 # eigenvalue moduli of the "lru" start: memory time scales -1/log(r) log-uniform
-# between these (about 10 and 10,000 steps)
-LRU_RADIUS = (0.9, 0.9999)
-LRU_MAX_PHASE = 0.3
+# between these (about 100 and 100,000 steps); angles start in [0, LRU_MAX_PHASE]
+LRU_RADIUS = (0.99, 0.99999)
+LRU_MAX_PHASE = 0.0
 
 
 class Transition(nn.Module):
