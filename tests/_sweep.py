@@ -116,7 +116,8 @@ def _training(setting: dict, n_epochs: int) -> dict:
 def _sweep_classifier(values: np.ndarray, setting: dict, n_epochs: int, record: dict):
     X = values[:, None, :]
     y = np.array([0, 1] * (len(X) // 2))
-    clf = WarpClassifier(**{**TINY_CLASSIFIER, **_training(setting, n_epochs)}).fit(X, y)
+    clf = WarpClassifier(**{**TINY_CLASSIFIER, **setting.get("params", {}),
+                            **_training(setting, n_epochs)}).fit(X, y)
     record["losses"] = clf.history_["train_loss"]
     record["predictions"] = clf.predict_proba(X)
 

@@ -19,7 +19,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sktime.datasets import load_basic_motions, load_japanese_vowels
 from sktime.utils.estimator_checks import check_estimator
 
-from skwarp import WarpClassifier
+from skwarp import PAPER_PARAMS, WarpClassifier
 
 FAST = {**TINY_CLASSIFIER, "n_epochs": 3, "root_width": 8}
 
@@ -174,7 +174,11 @@ def test_cross_val_score_and_cross_validate():
 @pytest.mark.parametrize("solver", ["sequential", "parallel", "kernel"])
 def test_every_solver_fits_the_same_model_as_auto(solver):
     X, y = _separable(seed=1)
-    params = {**FAST, "decoding": "last", "n_epochs": 5, "lr": 1e-2}
+    # the paper preset: its dense A is where the solvers differ most (loop,
+    # odd-even scan, chunked kernel); the LRU's solvers are checked against the
+    # float64 loop in test_transitions. With the default embedding, float
+    # rounding differences grow through BatchNorm over 5 epochs at lr 1e-2.
+    params = {**FAST, **PAPER_PARAMS, "decoding": "last", "n_epochs": 5, "lr": 1e-2}
     auto = WarpClassifier(**params, solver="auto").fit(X, y)
     other = WarpClassifier(**params, solver=solver).fit(X, y)
     for name, value in auto.network_.state_dict().items():

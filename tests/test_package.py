@@ -12,15 +12,10 @@ PACKAGE = Path(skwarp.__file__).resolve().parent
 SOURCES = sorted(PACKAGE.rglob("*.py"))
 # a path into the repository around the package (not installed with it)
 OUTSIDE = re.compile(r"\b(benchmarks|shared|tests|examples)/|\bWARP\.md\b")
-# being rewritten on another branch; their citations go there
-BEING_REWRITTEN = {"classification.py", "core/warp.py"}
 
 
 def _param(path: Path):
-    name = path.relative_to(PACKAGE).as_posix()
-    marks = [pytest.mark.xfail(reason="rewritten on another branch")] \
-        if name in BEING_REWRITTEN else []
-    return pytest.param(path, id=name, marks=marks)
+    return pytest.param(path, id=path.relative_to(PACKAGE).as_posix())
 
 
 @pytest.mark.parametrize("path", [_param(p) for p in SOURCES])

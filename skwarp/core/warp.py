@@ -1,8 +1,10 @@
 """The WARP module: a linear recurrence over the weights of a root network.
 
-``theta_0 = phi(x_0)`` and ``theta_t = A theta_{t-1} + B (x_t - x_{t-1})``;
-the output at step ``t`` is ``root(time_features(tau_t); theta_t)``. See
-``shared/WARP.md`` section 1. Plain torch: no sklearn or sktime here.
+``theta_0 = phi(x_0)`` and ``theta_t = A theta_{t-1} + B v_t``, where the drive
+``v_t`` is ``x_t - x_{t-1}`` (the paper) or, optionally, the values or
+differences of a learned embedding of ``x``; the output at step ``t`` is
+``root(time_features(tau_t); theta_t)`` (Nzoyem et al., "Weight-Space Linear
+Recurrent Neural Networks", ICLR 2026). Plain torch: no sklearn or sktime here.
 """
 
 from __future__ import annotations
