@@ -360,12 +360,12 @@ def test_input_noise_regularises_training_only(motions):
 
 
 @pytest.mark.slow
-def test_default_parameters_reach_093_on_basic_motions(motions):
-    """Mean over three seeds (defaults.md: 0.955 over five, 0.925 to 0.975)."""
+def test_default_parameters_reach_095_on_basic_motions(motions):
+    """Mean over random_state 0-4 (ablation_defaults.md: 1.000 for seeds 0-1)."""
     X, y, X_test, y_test = motions
     scores = [WarpClassifier(random_state=seed).fit(X, y).score(X_test, y_test)
-              for seed in range(3)]
-    assert np.mean(scores) >= 0.93, scores
+              for seed in range(5)]
+    assert np.mean(scores) >= 0.95, scores
 
 
 def test_fit_restores_the_torch_thread_count(motions):
