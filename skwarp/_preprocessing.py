@@ -139,8 +139,6 @@ class ChannelScaler:
     """
 
     def __init__(self, method: str | None = "standard") -> None:
-        if method not in SCALINGS:
-            raise ValueError(f"scaling must be one of {SCALINGS}, got {method!r}")
         self.method = method
 
     def fit(self, values: np.ndarray, lengths: np.ndarray, name: str = "X") -> ChannelScaler:
@@ -183,3 +181,27 @@ class ChannelScaler:
             raise ValueError(f"{name} reaches {largest:.3g} after scaling (limit "
                              f"{MAX_SCALED:.0e}); {advice}")
         return scaled.astype(np.float32)
+
+
+def sliding_windows(values: np.ndarray, lengths: np.ndarray, window: int,
+                    validation_fraction: float = 0.0
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Every window of ``window`` consecutive steps of each series.
+
+    The last ``validation_fraction`` of each series' windows are validation
+    windows. Returns the windows (n_windows, window, d), the indices of the
+    training and (or None) validation windows, and how many leading steps of
+    each series the training windows cover (what scaling may be learned on).
+    """
+    windows, is_val, covered = [], [], []
+    for series, length in zip(values, lengths, strict=True):
+        view = np.lib.stride_tricks.sliding_window_view(series[:length], window, axis=0)
+        n_val = int(round(validation_fraction * len(view)))
+        windows.append(view.transpose(0, 2, 1))  # (n_windows, window, d)
+        is_val.append(np.arange(len(view)) >= len(view) - n_val)
+        covered.append(0 if n_val == len(view) else len(view) - n_val - 1 + window)
+    is_val = np.concatenate(is_val)
+    if is_val.all():
+        raise ValueError("validation_fraction leaves no training window")
+    val_idx = np.flatnonzero(is_val) if is_val.any() else None
+    return np.concatenate(windows), np.flatnonzero(~is_val), val_idx, np.array(covered)

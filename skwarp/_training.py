@@ -9,13 +9,12 @@ import secrets
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from skwarp._validation import check_choice, check_int, check_real
 from skwarp.core.scan import valid_mask
 
 OPTIMIZERS = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -24,37 +23,60 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 def resolve_device(device: str) -> torch.device:
-    """``"auto"`` is CUDA when available, else CPU."""
-    check_choice("device", device, DEVICES)
+    """``"auto"`` is CUDA when available, else CPU (``device`` is one of
+    ``DEVICES``, checked with the other hyper-parameters)."""
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError('device="cuda" was asked for but CUDA is not available')
     return torch.device(device)
 
 
 @dataclass(frozen=True)
 class Seeds:
-    """Independent seeds for weight initialisation, shuffling/noise and splits."""
+    """One independent seed per random stream of a fit, all from ``random_state``.
+
+    ``init``: weights; ``shuffle``, ``noise``, ``forcing``: mini-batch order,
+    input noise and teacher-forcing coin flips in ``fit``; ``split``: the
+    validation split; ``forecast``: Monte Carlo rollouts; ``update_*``: the
+    same three streams for fine-tuning in ``update``.
+    """
 
     init: int
-    training: int
+    shuffle: int
     split: int
+    noise: int
+    forcing: int
+    forecast: int
+    update_shuffle: int
+    update_noise: int
+    update_forcing: int
 
     @classmethod
     def from_random_state(cls, random_state) -> Seeds:
-        """Derive the seeds from ``random_state`` without touching any global RNG."""
+        """Derive the seeds from ``random_state`` (None, an int or a numpy
+        RandomState, which gives one draw) without touching any global RNG."""
         if random_state is None:
             entropy = secrets.randbits(64)
         elif isinstance(random_state, np.random.RandomState):
             entropy = int(random_state.randint(2**31 - 1))
-        elif isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
-            entropy = int(random_state)
         else:
-            raise TypeError(f"random_state must be None, an int or a numpy RandomState, "
-                            f"got {type(random_state).__name__}")
-        init, training, split = np.random.SeedSequence(entropy).generate_state(3)
-        return cls(int(init), int(training), int(split))
+            entropy = int(random_state)
+        words = np.random.SeedSequence(entropy).generate_state(len(fields(cls)))
+        return cls(*(int(w) for w in words))
+
+    def for_update(self) -> Seeds:
+        """The seeds with ``update``'s streams in place of ``fit``'s."""
+        return replace(self, shuffle=self.update_shuffle, noise=self.update_noise,
+                       forcing=self.update_forcing)
+
+    def __setstate__(self, state: dict) -> None:
+        # pickles before the named streams held (init, training, split) only:
+        # the new streams are derived from them
+        if "training" in state:
+            old = (state["init"], state.pop("training"), state["split"])
+            words = np.random.SeedSequence(old).generate_state(len(fields(self)))
+            state = {**dict(zip((f.name for f in fields(self)), (int(w) for w in words),
+                                strict=True)), **state, "shuffle": old[1]}
+        object.__setattr__(self, "__dict__", state)
 
 
 @contextmanager
@@ -82,8 +104,6 @@ def torch_threads(n_threads: int):
     share it. WARP's matrix products are small; on 2 cores one thread trained
     BasicMotions 30x faster than two when the other core was busy.
     """
-    if n_threads != -1:
-        check_int("n_threads", n_threads, minimum=1)
     previous = torch.get_num_threads()
     torch.set_num_threads(_available_cores() if n_threads == -1 else int(n_threads))
     try:
@@ -94,7 +114,7 @@ def torch_threads(n_threads: int):
 
 @dataclass
 class TrainingConfig:
-    """Optimisation settings, validated once."""
+    """Optimisation settings (checked with the other hyper-parameters)."""
 
     n_epochs: int
     batch_size: int
@@ -106,15 +126,6 @@ class TrainingConfig:
     lr_schedule: str
     patience: int
     verbose: bool
-
-    def __post_init__(self) -> None:
-        for name in ("n_epochs", "batch_size", "patience"):
-            check_int(name, getattr(self, name), minimum=1)
-        for name in ("lr", "transition_lr", "weight_decay"):
-            check_real(name, getattr(self, name), minimum=0.0)
-        check_real("grad_clip", self.grad_clip, minimum=0.0, strict=True, allow_none=True)
-        check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
 
 
 @dataclass
@@ -169,7 +180,7 @@ def make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Op
 
 
 def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
-                  validation: Batch | None, config: TrainingConfig, seed: int,
+                  validation: Batch | None, config: TrainingConfig, seeds: Seeds,
                   noise_std: Tensor | None = None,
                   guard: Callable[[nn.Module], None] | None = None) -> dict[str, list[float]]:
     """Mini-batch training with early stopping; returns the per-epoch history.
@@ -182,16 +193,17 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     diverged), with a warning. The final weights are run once on the training
     data; if their loss is not finite, the initial weights are restored, also
     with a warning. ``noise_std`` (n_channels,) adds Gaussian noise
-    of that std to every training input, never to validation inputs. ``seed``
-    drives shuffling (CPU generator) and noise (a generator on the data's
-    device, so CPU and GPU runs draw different noise). ``guard(network)`` runs
+    of that std to every training input, never to validation inputs.
+    ``seeds.shuffle`` drives shuffling (CPU generator) and ``seeds.noise`` the
+    noise (a generator on the data's device, so CPU and GPU runs draw
+    different noise). ``guard(network)`` runs
     after every optimizer step (e.g. a :class:`skwarp.core.stability.TransitionGuard`).
     """
     optimizer = make_optimizer(network, config)
     n_batches = -(-len(train) // config.batch_size)
     schedule = _make_schedule(optimizer, config, n_batches)
-    shuffler = torch.Generator().manual_seed(seed)
-    noise = None if noise_std is None else _Noise(noise_std, seed + 1)
+    shuffler = torch.Generator().manual_seed(seeds.shuffle)
+    noise = None if noise_std is None else _Noise(noise_std, seeds.noise)
     history: dict[str, list[float]] = {"train_loss": [], "train_score": []}
     if validation is not None:
         history.update(val_loss=[], val_score=[])

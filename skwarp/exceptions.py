@@ -10,7 +10,7 @@ for invalid input and hyper-parameters, with messages that name the problem.
 
 from __future__ import annotations
 
-__all__ = ["InSampleHorizonError", "NonFiniteOutputError"]  # noqa: F822 - see __getattr__
+__all__ = ["InSampleHorizonError", "NonFiniteOutputError"]
 
 
 class NonFiniteOutputError(ValueError, FloatingPointError):
@@ -21,16 +21,9 @@ class NonFiniteOutputError(ValueError, FloatingPointError):
     """
 
 
-def __getattr__(name: str):
-    # InSampleHorizonError is still defined in skwarp.forecasting (which
-    # imports this package's validation, and so this module): fetched lazily
-    # to avoid the import cycle, the same class object either way.
-    if name == "InSampleHorizonError":
-        from skwarp.forecasting import InSampleHorizonError
+class InSampleHorizonError(ValueError, NotImplementedError):
+    """An in-sample forecasting horizon: WarpForecaster forecasts the future only.
 
-        return InSampleHorizonError
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), "InSampleHorizonError"])
+    A ``ValueError`` for users, and the ``NotImplementedError`` sktime raises
+    for forecasters without in-sample capability.
+    """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from contextlib import contextmanager
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -12,30 +12,74 @@ import torch
 from sktime.forecasting.base import BaseForecaster
 from torch import Tensor
 
-from skwarp._estimator import WarpEstimatorMixin
-from skwarp._preprocessing import ChannelScaler, panel_to_padded
-from skwarp._training import Batch, Seeds, torch_threads
-from skwarp._validation import (
-    NonFiniteOutputError,
-    check_bool,
-    check_choice,
-    check_int,
-    check_real,
+from skwarp._estimator import TrainingSamples, WarpEstimatorMixin
+from skwarp._frames import (
+    forecast_frame,
+    future_exogenous,
+    n_columns,
+    targets_and_exogenous,
 )
+from skwarp._params import (
+    SHARED_PARAMS,
+    Param,
+    boolean,
+    choice_param,
+    document_parameters,
+    integer,
+    real,
+)
+from skwarp._preprocessing import panel_to_padded, sliding_windows
+from skwarp._training import Batch, LossFn, Seeds, torch_threads
 from skwarp.core.heads import gaussian_head, gaussian_nll
+from skwarp.core.physics import PhysicsPrior
+from skwarp.exceptions import InSampleHorizonError, NonFiniteOutputError
 
 TRAINING_MODES = ("parallel", "recurrent")
-
-
-class InSampleHorizonError(ValueError, NotImplementedError):
-    """An in-sample forecasting horizon: WarpForecaster forecasts the future only.
-
-    A ``ValueError`` for users, and the ``NotImplementedError`` sktime raises
-    for forecasters without in-sample capability.
-    """
 LOSSES = ("nll", "mse")
 
 
+def _check_physics(name: str, value) -> None:
+    if value is not None and not isinstance(value, PhysicsPrior):
+        raise TypeError(f"{name} must be None or a skwarp.core.PhysicsPrior, "
+                        f"got {type(value).__name__}")
+
+
+FORECASTER_PARAMS = {
+    "context_length": Param("int", integer(1),
+                            "Observations the state is built from before forecasting."),
+    "horizon_length": Param("int", integer(1), "Steps after the context in each training window."),
+    "training_mode": choice_param(TRAINING_MODES, (
+        "\"parallel\": every input is the truth and all states come from one parallel "
+        "scan. \"recurrent\": after the context the model is fed its own predictions, "
+        "except with probability ``p_forcing``.")),
+    "p_forcing": Param("float", real(below=1.0 + 1e-12),
+                       "Teacher-forcing probability of the recurrent mode."),
+    "reparametrise": Param("bool", boolean, (
+        "In the recurrent mode, feed back samples ``m + s * eps`` instead of means.")),
+    "loss": choice_param(LOSSES, "Gaussian negative log-likelihood, or squared error of the mean."),
+    "min_std": Param("float", real(strict=True), (
+        "Lower bound of the predicted standard deviation (scaled units).")),
+    "residual": Param("bool", boolean,
+                      "The root network predicts the change from the current value."),
+    "window_norm": Param("bool", boolean, (
+        "Express every window in units of its context's mean and std (and undo it on the "
+        "forecasts), so that levels outside the training range, as in trending series, "
+        "look familiar.")),
+    "n_samples": Param("int", integer(2), "Monte Carlo rollouts for probabilistic forecasts."),
+    "update_epochs": Param("int", integer(1),
+                           "Epochs of fine-tuning in ``update(..., update_params=True)``."),
+    "physics": Param("skwarp.core.PhysicsPrior or None", _check_physics, (
+        "WARP-Phys: the root network outputs the parameters of this known model (e.g. "
+        ":class:`skwarp.core.MassSpringDamper`), which predicts the mean of the next value "
+        "from them, ``tau`` and the current observation; the root's extra outputs give "
+        "the standard deviations. The prior sees the data in its own units, so it needs "
+        "``scaling=None`` and ``window_norm=False``, and ``residual`` does not apply. It "
+        "predicts every column of ``y`` (``physics.n_outputs`` of them). A copy is "
+        "trained; the object passed stays as it is.")),
+}
+
+
+@document_parameters
 class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     """Forecaster based on WARP, a weight-space linear RNN.
 
@@ -53,51 +97,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     Parameters
     ----------
-    context_length : int, default=12
-        Observations the state is built from before forecasting.
-    horizon_length : int, default=12
-        Steps after the context in each training window.
-    training_mode : {"parallel", "recurrent"}, default="parallel"
-        "parallel": every input is the truth and all states come from one
-        parallel scan. "recurrent": after the context the model is fed its own
-        predictions, except with probability ``p_forcing``.
-    p_forcing : float, default=0.25
-        Teacher-forcing probability of the recurrent mode.
-    reparametrise : bool, default=False
-        In the recurrent mode, feed back samples ``m + s * eps`` instead of means.
-    loss : {"nll", "mse"}, default="nll"
-        Gaussian negative log-likelihood, or squared error of the mean.
-    min_std : float, default=1e-3
-        Lower bound of the predicted standard deviation (scaled units).
-    residual : bool, default=True
-        The root network predicts the change from the current value.
-    window_norm : bool, default=True
-        Express every window in units of its context's mean and std (and undo
-        it on the forecasts), so that levels outside the training range, as in
-        trending series, look familiar.
-    n_samples : int, default=200
-        Monte Carlo rollouts for probabilistic forecasts.
-    update_epochs : int, default=5
-        Epochs of fine-tuning in ``update(..., update_params=True)``.
-    root_width, root_depth, activation, n_frequencies, initial_state, init_layers,
-    time_channel, state_clip, transition, transition_rank, transition_block,
-    root_precision, compile_root
-        The WARP network, as in :class:`skwarp.WarpClassifier`.
-    n_epochs, batch_size, lr, transition_lr, input_noise, optimizer, weight_decay,
-    grad_clip, lr_schedule, patience, scaling, device, n_threads, random_state, verbose
-        Training, as in :class:`skwarp.WarpClassifier`.
-    validation_fraction : float, default=0.0
-        Fraction of each series' last training windows held out for early
-        stopping.
-    physics : skwarp.core.PhysicsPrior or None, default=None
-        WARP-Phys: the root network outputs the parameters of this known model
-        (e.g. :class:`skwarp.core.MassSpringDamper`), which predicts the mean
-        of the next value from them, ``tau`` and the current observation; the
-        root's extra outputs give the standard deviations. The prior sees the
-        data in its own units, so it needs ``scaling=None`` and
-        ``window_norm=False``, and ``residual`` does not apply. It predicts
-        every column of ``y`` (``physics.n_outputs`` of them). A copy is
-        trained; the object passed stays as it is.
+    %(parameters)s
 
     Attributes
     ----------
@@ -139,77 +139,35 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     # store the whole history in _y
     _config = {**BaseForecaster._config, "remember_data": False}
 
-    def __init__(self, context_length=12, horizon_length=12, training_mode="parallel",
+    _PARAMS = {**FORECASTER_PARAMS, **SHARED_PARAMS}
+
+    def __init__(self, *, context_length=12, horizon_length=12, training_mode="parallel",
                  p_forcing=0.25, reparametrise=False, loss="nll", min_std=1e-3,
-                 residual=True, window_norm=True, n_samples=200, update_epochs=5, root_width=32,
-                 root_depth=1, activation="relu", n_frequencies=4, initial_state="mlp",
-                 init_layers=2, time_channel=False, state_clip=None,
+                 residual=True, window_norm=True, n_samples=200, update_epochs=5,
+                 root_width=32, root_depth=1, activation="relu", n_frequencies=4,
+                 initial_state="mlp", init_layers=2, time_channel=False, state_clip=None,
                  transition="dense", transition_rank=8, transition_block=16,
+                 transition_radius=(0.99, 0.99999), transition_phase=0.0,
                  root_precision="float32", compile_root=False, n_epochs=100,
                  batch_size=16, lr=1e-3, transition_lr=1e-5, input_noise=0.0,
                  optimizer="adamw", weight_decay=0.0, grad_clip=1.0, lr_schedule="cosine",
                  validation_fraction=0.0, patience=20, scaling="standard", device="auto",
                  n_threads=1, random_state=None, verbose=False, physics=None):
-        self.context_length = context_length
-        self.horizon_length = horizon_length
-        self.training_mode = training_mode
-        self.p_forcing = p_forcing
-        self.reparametrise = reparametrise
-        self.loss = loss
-        self.min_std = min_std
-        self.residual = residual
-        self.window_norm = window_norm
-        self.n_samples = n_samples
-        self.update_epochs = update_epochs
-        self.root_width = root_width
-        self.root_depth = root_depth
-        self.activation = activation
-        self.n_frequencies = n_frequencies
-        self.initial_state = initial_state
-        self.init_layers = init_layers
-        self.time_channel = time_channel
-        self.state_clip = state_clip
-        self.transition = transition
-        self.transition_rank = transition_rank
-        self.transition_block = transition_block
-        self.root_precision = root_precision
-        self.compile_root = compile_root
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.transition_lr = transition_lr
-        self.input_noise = input_noise
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.grad_clip = grad_clip
-        self.lr_schedule = lr_schedule
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.scaling = scaling
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.verbose = verbose
-        self.physics = physics
+        self._store_params(locals())
         super().__init__()
         # sktime 1.2 creates these only when remember_data is on at construction;
         # a user may switch it on later with set_config
         self._y = getattr(self, "_y", None)
         self._X = getattr(self, "_X", None)
 
-    # -- data (exogenous X: extra input channels after y's) ---------------- #
-    def _check_params(self) -> None:
-        check_int("context_length", self.context_length, minimum=1)
-        check_int("horizon_length", self.horizon_length, minimum=1)
-        check_choice("training_mode", self.training_mode, TRAINING_MODES)
-        check_real("p_forcing", self.p_forcing, below=1.0 + 1e-12)
-        check_bool("reparametrise", self.reparametrise)
-        check_choice("loss", self.loss, LOSSES)
-        check_real("min_std", self.min_std, strict=True)
-        check_bool("residual", self.residual)
-        check_bool("window_norm", self.window_norm)
-        check_int("n_samples", self.n_samples, minimum=2)
-        check_int("update_epochs", self.update_epochs, minimum=1)
+    def fit(self, y, X=None, fh=None):
+        """Fit to the series ``y`` (and exogenous ``X``); see sktime's
+        ``BaseForecaster.fit``. The hyper-parameters are checked first."""
+        self._validate_params()
+        return super().fit(y, X=X, fh=fh)
+
+    # -- hyper-parameters and data ---------------------------------------- #
+    def _check_param_combinations(self) -> None:
         if self.physics is not None and (self.scaling is not None or self.window_norm):
             raise ValueError("a physics prior works in the data's own units: set "
                              "scaling=None and window_norm=False with physics")
@@ -218,85 +176,53 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     def _window(self) -> int:
         return self.context_length + self.horizon_length
 
-    def _inputs(self, y, X, min_length: int | None = None
-                ) -> tuple[np.ndarray, np.ndarray, list]:
-        """Target and exogenous channels side by side (exogenous last)."""
-        values, lengths, keys = self._series(y, min_length)
+    def _check_exog(self, X, method: str):
+        """X if the model was fitted with exogenous channels (then it is
+        required), else None (X is ignored)."""
+        if self._n_exog == 0:
+            return None
         if X is None:
-            return values, lengths, keys
-        exog, exog_lengths, exog_keys = self._series(X, name="X")
-        if exog_keys != keys or not np.array_equal(exog_lengths, lengths):
-            raise ValueError("X must have the same series and time points as y")
-        return np.concatenate((values, exog), axis=2), lengths, keys
+            raise ValueError(f"the forecaster was fitted with exogenous X; {method} "
+                             "needs X too")
+        return X
 
-    def _series(self, y: pd.DataFrame, min_length: int | None = None, name: str = "y"
-                ) -> tuple[np.ndarray, np.ndarray, list]:
-        """Padded values (n_series, max_len, d), lengths and instance keys."""
-        if isinstance(y, pd.Series):
-            y = y.to_frame()
-        if isinstance(y.index, pd.MultiIndex):
-            levels = list(range(y.index.nlevels - 1))
-            groups = list(y.groupby(level=levels, sort=False))
-            keys = [key for key, _ in groups]
-            frames = [frame for _, frame in groups]
-        else:
-            keys, frames = [None], [y]
-        non_numeric = [c for c in y.columns if not pd.api.types.is_numeric_dtype(y[c])]
-        if non_numeric:
-            raise TypeError(f"{name} must be numeric; columns {non_numeric} are not")
-        values, lengths = panel_to_padded([f.to_numpy(dtype=float) for f in frames],
-                                          name=name)
-        shortest = int(lengths.min())
-        if min_length is not None and shortest < min_length:
-            raise ValueError(
-                f"y has a series of {shortest} time points; WarpForecaster with "
-                f"context_length={self.context_length} needs at least "
-                f"{self.context_length + 1} (lower context_length for short series)")
-        return values, lengths, keys
-
-    def _windows(self, scaled: np.ndarray, lengths: np.ndarray, validation: bool = True):
-        """Training windows of every series, and which are validation (the
-        last ``validation_fraction`` of each series' windows)."""
-        window = min(self._window, int(lengths.min()))
-        fraction = check_real("validation_fraction", self.validation_fraction, below=1.0) \
-            if validation else 0.0
-        windows, is_val = [], []
-        for series, length in zip(scaled, lengths, strict=True):
-            view = np.lib.stride_tricks.sliding_window_view(series[:length], window, axis=0)
-            view = view.transpose(0, 2, 1)  # (n_windows, window, d)
-            n_val = int(round(fraction * len(view)))
-            windows.append(view)
-            is_val.append(np.arange(len(view)) >= len(view) - n_val)
-        windows = np.concatenate(windows).astype(np.float32)
-        is_val = np.concatenate(is_val)
-        if is_val.all():
-            raise ValueError("validation_fraction leaves no training window")
-        return windows, np.flatnonzero(~is_val), np.flatnonzero(is_val) if is_val.any() \
-            else None
+    def _check_n_columns(self, data, expected: int, name: str) -> None:
+        if data is not None and n_columns(data) != expected:
+            raise ValueError(f"{name} has {n_columns(data)} columns, but the forecaster "
+                             f"was fitted on {expected}")
 
     # -- fit / update ------------------------------------------------------ #
     def _fit(self, y, X=None, fh=None):
-        self._check_params()
-        with torch_threads(self.n_threads):
-            values, lengths, keys = self._inputs(y, X, self.context_length + 1)
-            self._n_exog = 0 if X is None else X.shape[1]
-            self._n_targets = values.shape[2] - self._n_exog
-            network_kwargs = {"time_scale": float(self._window - 1)}
-            if self.physics is not None:
-                network_kwargs["physics"] = self._physics_copy()
-            self._remember(values, lengths, keys, y)
-            seeds = Seeds.from_random_state(self.random_state)
-            self._seeds = seeds
-            self.scaler_ = ChannelScaler(self.scaling).fit(values, lengths)
-            windows, train_idx, val_idx = self._windows(
-                self.scaler_.transform(values, lengths), lengths)
-            with self._teacher_forcing(seeds.training + 1):
-                self._train(windows, np.full(len(windows), windows.shape[1]),
-                            np.zeros(len(windows)), train_idx, val_idx, 2 * self._n_targets,
-                            seeds, network_kwargs)
+        values, lengths, keys = targets_and_exogenous(y, X)
+        if lengths.min() <= self.context_length:
+            raise ValueError(
+                f"y has a series of {lengths.min()} time points; WarpForecaster with "
+                f"context_length={self.context_length} needs at least "
+                f"{self.context_length + 1} (lower context_length for short series)")
+        self._n_exog = 0 if X is None else X.shape[1]
+        self._n_targets = values.shape[2] - self._n_exog
+        network_kwargs = {"time_scale": float(self._window - 1)}
+        if self.physics is not None:
+            network_kwargs["physics"] = self._physics_copy()
+        self._remember(values, lengths, keys, y)
+        self._fit_network(values, lengths, None, 2 * self._n_targets, network_kwargs)
         self.history_ = {key.replace("score", "mse"): value
                          for key, value in self.history_.items()}
         return self
+
+    def _training_samples(self, values: np.ndarray, lengths: np.ndarray, targets: None,
+                          seed: int) -> TrainingSamples:
+        """Every window of every series; the last ``validation_fraction`` of each
+        series' windows validate, and the scaling sees only the steps of the
+        training windows."""
+        windows, train_idx, val_idx, covered = sliding_windows(
+            values, lengths, min(self._window, int(lengths.min())), self.validation_fraction)
+        return TrainingSamples(windows, np.full(len(windows), windows.shape[1]),
+                               np.zeros(len(windows)), train_idx, val_idx, values, covered)
+
+    def _loss_function(self, seeds: Seeds) -> LossFn:
+        """The loss with the recurrent mode's coin flips drawn from ``seeds.forcing``."""
+        return partial(self._loss, forcing=torch.Generator().manual_seed(seeds.forcing))
 
     def _remember(self, values: np.ndarray, lengths: np.ndarray, keys: list, y) -> None:
         """Keep each series' last ``context_length + horizon_length`` points:
@@ -317,7 +243,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         X = self._check_exog(X, "update")
         self._check_n_columns(y, self._n_targets, "y")
         self._check_n_columns(X, self._n_exog, "X")
-        values, lengths, keys = self._inputs(y, X)
+        values, lengths, keys = targets_and_exogenous(y, X)
         new = [k for k, n in zip(keys, lengths, strict=True)
                if k not in self._recent and n < self.context_length]
         if new:
@@ -333,17 +259,18 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         return self
 
     def _finetune(self, series: list[np.ndarray]) -> None:
+        """A few epochs on every window of ``series``, scaled as in fit, with
+        ``update``'s own random streams."""
         with torch_threads(self.n_threads):
             values, lengths = panel_to_padded(series, name="y")
-            windows, train_idx, _ = self._windows(self.scaler_.transform(values, lengths),
-                                                  lengths, validation=False)
+            windows, train_idx, _, _ = sliding_windows(
+                values, lengths, min(self._window, int(lengths.min())))
             config = dataclasses.replace(self._training_config(),
                                          n_epochs=self.update_epochs)
-            with self._teacher_forcing(self._seeds.training + 2):
-                self._run_training(self.network_, windows,
-                                   np.full(len(windows), windows.shape[1]),
-                                   np.zeros(len(windows)), train_idx, None, config,
-                                   self._seeds.training + 3)
+            self._run_training(self.network_, self.scaler_.transform(
+                windows, np.full(len(windows), windows.shape[1])),
+                np.full(len(windows), windows.shape[1]), np.zeros(len(windows)),
+                train_idx, None, config, self._seeds.for_update())
 
     def _physics_copy(self):
         """A copy of the prior for this fit, checked against y's columns."""
@@ -362,35 +289,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             return x[..., :self._n_targets]
         return None
 
-    @contextmanager
-    def _teacher_forcing(self, seed: int):
-        """A seeded generator for the recurrent mode's coin flips, only while
-        training (a torch Generator would not pickle as fitted state)."""
-        self._forcing = torch.Generator().manual_seed(seed)
-        try:
-            yield
-        finally:
-            del self._forcing
-
-    # -- WarpEstimatorMixin hooks -------------------------------------------- #
-    def _check_exog(self, X, method: str):
-        """X if the model was fitted with exogenous channels (then it is
-        required), else None (X is ignored)."""
-        if self._n_exog == 0:
-            return None
-        if X is None:
-            raise ValueError(f"the forecaster was fitted with exogenous X; {method} "
-                             "needs X too")
-        return X
-
-    def _check_n_columns(self, data, expected: int, name: str) -> None:
-        if data is None:
-            return
-        n_columns = 1 if isinstance(data, pd.Series) else data.shape[1]
-        if n_columns != expected:
-            raise ValueError(f"{name} has {n_columns} columns, but the forecaster was "
-                             f"fitted on {expected}")
-
+    # -- the network's inputs and loss ------------------------------------- #
     def _next_input(self, outputs: Tensor, x_t: Tensor, sample: bool,
                     generator: torch.Generator | None = None) -> Tensor:
         """The next target values (exogenous channels are not predicted)."""
@@ -412,14 +311,15 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         std = context.std(dim=1, keepdim=True, unbiased=False).clamp(min=1e-2)
         return (x - mean) / std, mean, std
 
-    def _loss(self, network, batch: Batch) -> tuple[Tensor, Tensor]:
+    def _loss(self, network, batch: Batch, forcing: torch.Generator | None = None
+              ) -> tuple[Tensor, Tensor]:
+        """Gaussian NLL (or MSE) of the next value and the MSE; ``forcing``
+        draws the recurrent mode's teacher-forcing coin flips."""
         x, _, _ = self._normalise(batch.x)
         if self.training_mode == "parallel":
             outputs = network.forward_all(x)[:, :-1]
             fed = x[:, :-1]
         else:
-            forcing = self._forcing
-
             def next_input(y_t, x_t):
                 return self._next_input(y_t, x_t, self.reparametrise, forcing)
 
@@ -465,7 +365,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         self.check_is_fitted()
         if not isinstance(y, (pd.Series, pd.DataFrame)):
             raise TypeError(f"y must be a pandas Series or DataFrame, got {type(y).__name__}")
-        values, lengths, _ = self._inputs(y, self._check_exog(X, "weight_trajectory"))
+        values, lengths, _ = targets_and_exogenous(y, self._check_exog(X, "weight_trajectory"))
         if values.shape[2] != self.n_channels_:
             raise ValueError(f"y (and X) have {values.shape[2]} channels, the forecaster "
                              f"was fitted on {self.n_channels_}")
@@ -499,18 +399,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             return None
         self._check_n_columns(X, self._n_exog, "X")
         cutoff = self.cutoff[0] if isinstance(self.cutoff, pd.Index) else self.cutoff
-        future = []
-        groups = dict(list(X.groupby(level=list(range(X.index.nlevels - 1)), sort=False))) \
-            if isinstance(X.index, pd.MultiIndex) else {None: X}
-        for key in self._recent:
-            frame = groups.get(key)
-            times = None if frame is None else frame.index.get_level_values(-1)
-            rows = None if frame is None else frame[times > cutoff].sort_index()
-            if rows is None or len(rows) < n_steps:
-                raise ValueError(f"X must cover every step up to the horizon ({n_steps} "
-                                 "steps after the cutoff) for every series")
-            future.append(rows.to_numpy(dtype=float)[:n_steps])
-        return np.stack(future)
+        return future_exogenous(X, list(self._recent), cutoff, n_steps)
 
     def _rollout(self, n_steps: int, n_samples: int | None, X=None) -> np.ndarray:
         """Forecast paths of the targets in original units: (n_series, n_steps, d)
@@ -535,7 +424,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                     t.repeat_interleave(n_samples, dim=0)
                     for t in (theta, x_last, shift, scale))
                 known = None if known is None else known.repeat_interleave(n_samples, dim=0)
-                generator = torch.Generator().manual_seed(self._seeds.training + 4)
+                generator = torch.Generator().manual_seed(self._seeds.forecast)
 
             def next_input(y_t, x_t):
                 return self._next_input(y_t, x_t, n_samples is not None, generator)
@@ -557,16 +446,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         return paths
 
     def _frame(self, fh, columns, per_series: np.ndarray) -> pd.DataFrame:
-        """Rows fh (per instance for panels) from (n_series, len(fh), n_cols)."""
-        times = fh.to_absolute_index(self.cutoff)
-        keys = list(self._recent)
-        if keys == [None]:
-            return pd.DataFrame(per_series[0], index=times, columns=columns)
-        keys = [k if isinstance(k, tuple) else (k,) for k in keys]
-        index = pd.MultiIndex.from_tuples([(*k, t) for k in keys for t in times],
-                                          names=self._index_names)
-        return pd.DataFrame(per_series.reshape(-1, per_series.shape[-1]), index=index,
-                            columns=columns)
+        return forecast_frame(per_series, fh.to_absolute_index(self.cutoff),
+                              list(self._recent), columns, self._index_names)
 
     def _predict(self, fh, X=None):
         steps = self._steps(fh)

@@ -31,9 +31,10 @@ import skwarp
 import skwarp._estimator as estimator_module
 from skwarp import PAPER_PARAMS, WarpClassifier, WarpForecaster
 from skwarp._preprocessing import ChannelScaler, hold_last, panel_to_padded
-from skwarp._validation import NonFiniteOutputError, check_labels
+from skwarp._validation import check_labels
 from skwarp.core.stability import TransitionGuard, transition_cap
 from skwarp.core.transitions import DenseTransition, make_transition
+from skwarp.exceptions import NonFiniteOutputError
 
 ROOT = Path(skwarp.__file__).resolve().parent.parent
 CASES = bad_input_cases()
