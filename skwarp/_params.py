@@ -62,6 +62,19 @@ def choice_param(options: Collection, doc: str = "") -> Param:
     return Param(one_of(options), choice(options), doc)
 
 
+def int_param(minimum: int, doc: str = "") -> Param:
+    return Param("int", integer(minimum), doc)
+
+
+def bool_param(doc: str = "") -> Param:
+    return Param("bool", boolean, doc)
+
+
+def real_param(doc: str = "", minimum: float = 0.0, **bounds) -> Param:
+    kind = "float or None" if bounds.get("allow_none") else "float"
+    return Param(kind, real(minimum, **bounds), doc)
+
+
 def check_radius(name: str, value) -> None:
     """Two numbers with ``0 < low <= high < 1``."""
     try:
@@ -94,15 +107,14 @@ def check_random_state(name: str, value) -> None:
 
 # Parameters of the WARP network (passed to skwarp.core.WarpNetwork by name).
 NETWORK_PARAMS = {
-    "root_width": Param("int", integer(1), "Hidden width of the root network."),
-    "root_depth": Param("int", integer(0), "Hidden layers of the root network."),
+    "root_width": int_param(1, "Hidden width of the root network."),
+    "root_depth": int_param(0, "Hidden layers of the root network."),
     "activation": choice_param(tuple(ACTIVATIONS), "Activation of the root network."),
-    "n_frequencies": Param("int", integer(0),
-                           "Sinusoidal positional-encoding frequencies of normalised time."),
+    "n_frequencies": int_param(0, "Sinusoidal positional-encoding frequencies of normalised time."),
     "initial_state": choice_param(INITIAL_STATES,
                                   "``theta_0 = phi(x_0)`` from an MLP, or one learned vector."),
-    "init_layers": Param("int", integer(1), "Hidden layers of ``phi``."),
-    "time_channel": Param("bool", boolean, "Feed normalised time as an extra input channel."),
+    "init_layers": int_param(1, "Hidden layers of ``phi``."),
+    "time_channel": bool_param("Feed normalised time as an extra input channel."),
     "state_clip": Param("float or None", real(strict=True, allow_none=True),
                         "Clip the state to ``[-state_clip, state_clip]`` after every step "
                         "(forces a sequential solve)."),
@@ -116,41 +128,39 @@ NETWORK_PARAMS = {
         "paper): dense (``D^2`` parameters), diagonal, complex (rotation-scaling of "
         "weight pairs), blockdiag (blocks of ``transition_block``) or lowrank (``I + U "
         "V^T`` of rank ``transition_rank``).")),
-    "transition_rank": Param("int", integer(1),
-                             "Rank of ``A - I`` for ``transition=\"lowrank\"``."),
-    "transition_block": Param("int", integer(1),
-                              "Block size for ``transition=\"blockdiag\"``."),
+    "transition_rank": int_param(1, "Rank of ``A - I`` for ``transition=\"lowrank\"``."),
+    "transition_block": int_param(1, "Block size for ``transition=\"blockdiag\"``."),
     "transition_radius": Param("(float, float)", check_radius, (
         "Range of the starting eigenvalue moduli ``r`` of ``transition=\"lru\"``; the "
         "memory time scales ``-1 / log r`` (about 100 to 100,000 steps for (0.99, "
         "0.99999)) are spread log-uniformly between them.")),
-    "transition_phase": Param("float", real(), (
+    "transition_phase": real_param(
         "Largest starting eigenvalue angle (radians per step) of ``transition=\"lru\"``. "
         "At 0 every state starts as a decaying average (angles can still be learned); "
         "oscillating starts made the states position-sensitive and lost accuracy on "
-        "shape data.")),
+        "shape data."),
     "root_precision": choice_param(ROOT_PRECISIONS, (
         "\"bfloat16\" evaluates the root network under bf16 autocast, mainly for GPUs; "
         "``phi`` and the linear recurrence stay in float32.")),
-    "compile_root": Param("bool", boolean, (
+    "compile_root": bool_param(
         "Evaluate the root network through ``torch.compile`` (needs a working compiler "
-        "toolchain; the first batches are slow while it compiles).")),
+        "toolchain; the first batches are slow while it compiles)."),
 }
 
 TRAINING_PARAMS = {
-    "n_epochs": Param("int", integer(1), "Training epochs (upper bound with early stopping)."),
-    "batch_size": Param("int", integer(1), "Series (or windows) per mini-batch."),
-    "lr": Param("float", real(), "Learning rate of every parameter except those of ``A``."),
-    "transition_lr": Param("float", real(), (
+    "n_epochs": int_param(1, "Training epochs (upper bound with early stopping)."),
+    "batch_size": int_param(1, "Series (or windows) per mini-batch."),
+    "lr": real_param("Learning rate of every parameter except those of ``A``."),
+    "transition_lr": real_param(
         "Learning rate of the parameters of ``A``. A dense ``A`` near the identity needs "
-        "a small one (its powers amplify updates).")),
-    "input_noise": Param("float", real(), (
+        "a small one (its powers amplify updates)."),
+    "input_noise": real_param(
         "Gaussian noise added to the (scaled) training inputs, per channel "
-        "``input_noise`` times the std of the step differences; 0 turns it off.")),
+        "``input_noise`` times the std of the step differences; 0 turns it off."),
     "optimizer": choice_param(tuple(OPTIMIZERS)),
-    "weight_decay": Param("float", real(), (
+    "weight_decay": real_param(
         "Weight decay of every parameter except ``A`` (decoupled with \"adamw\", an L2 "
-        "penalty with \"adam\" and \"sgd\").")),
+        "penalty with \"adam\" and \"sgd\")."),
     "grad_clip": Param("float or None", real(strict=True, allow_none=True),
                        "Maximum gradient norm; None: no clipping."),
     "lr_schedule": choice_param(LR_SCHEDULES),
@@ -158,8 +168,7 @@ TRAINING_PARAMS = {
         "Fraction of the training data held out for early stopping, never seen by the "
         "scaling: WarpClassifier holds out series (stratified), WarpForecaster the last "
         "windows of each series. 0 trains on everything for ``n_epochs``.")),
-    "patience": Param("int", integer(1),
-                      "Epochs without a better validation loss before stopping."),
+    "patience": int_param(1, "Epochs without a better validation loss before stopping."),
     "scaling": choice_param(SCALINGS, "Per-channel input scaling learned in ``fit``."),
     "device": Param(one_of(DEVICES), check_device, (
         "Where to train; the fitted module is kept on the CPU, so a model fitted on a "
@@ -173,7 +182,7 @@ TRAINING_PARAMS = {
     "random_state": Param("int, RandomState or None", check_random_state, (
         "Seeds weights, shuffling, noise and the validation split. The global torch and "
         "numpy RNGs are never touched.")),
-    "verbose": Param("bool", boolean, "Show a progress bar with the training loss."),
+    "verbose": bool_param("Show a progress bar with the training loss."),
 }
 
 SHARED_PARAMS = {**NETWORK_PARAMS, **TRAINING_PARAMS}

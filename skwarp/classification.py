@@ -11,11 +11,10 @@ from skwarp._estimator import PREDICT_BATCH_SIZE, TrainingSamples, WarpEstimator
 from skwarp._params import (
     NETWORK_PARAMS,
     SHARED_PARAMS,
-    Param,
-    boolean,
+    bool_param,
     choice_param,
     document_parameters,
-    integer,
+    int_param,
 )
 from skwarp._preprocessing import panel_to_padded
 from skwarp._sklearn_compat import SklearnCompatMixin
@@ -32,16 +31,16 @@ EMBEDDING_PARAMS = {
         "Conv1d (``embedding_width`` channels, kernel ``embedding_kernel``) and ReLU "
         "before the recurrence; ``phi`` still sees the raw first observation. None: the "
         "recurrence sees the series itself (the paper).")),
-    "embedding_width": Param("int", integer(1), "Channels of each embedding layer."),
-    "embedding_layers": Param("int", integer(1), "Convolutional layers of the embedding."),
-    "embedding_kernel": Param("int", integer(1), "Kernel size of the embedding layers."),
-    "causal_embedding": Param("bool", boolean, (
+    "embedding_width": int_param(1, "Channels of each embedding layer."),
+    "embedding_layers": int_param(1, "Convolutional layers of the embedding."),
+    "embedding_kernel": int_param(1, "Kernel size of the embedding layers."),
+    "causal_embedding": bool_param(
         "Pad the convolutions on the left only, so step ``t`` sees steps ``<= t``; by "
-        "default the kernels are centred.")),
-    "embedding_dilated": Param("bool", boolean, "Dilate embedding layer ``l`` by ``2^l``."),
-    "embedding_norm": Param("bool", boolean, (
+        "default the kernels are centred."),
+    "embedding_dilated": bool_param("Dilate embedding layer ``l`` by ``2^l``."),
+    "embedding_norm": bool_param(
         "Batch-normalise each embedding layer (statistics over the valid steps of a "
-        "batch in training, running statistics in prediction).")),
+        "batch in training, running statistics in prediction)."),
     "drive": choice_param(DRIVES, (
         "What drives the recurrence: the embedded values ``e_t`` or their differences "
         "``e_t - e_{t-1}`` (the paper; with ``A`` near the identity the differences "

@@ -22,11 +22,11 @@ from skwarp._frames import (
 from skwarp._params import (
     SHARED_PARAMS,
     Param,
-    boolean,
+    bool_param,
     choice_param,
     document_parameters,
-    integer,
-    real,
+    int_param,
+    real_param,
 )
 from skwarp._preprocessing import panel_to_padded, sliding_windows
 from skwarp._training import Batch, LossFn, Seeds, torch_threads
@@ -45,29 +45,26 @@ def _check_physics(name: str, value) -> None:
 
 
 FORECASTER_PARAMS = {
-    "context_length": Param("int", integer(1),
-                            "Observations the state is built from before forecasting."),
-    "horizon_length": Param("int", integer(1), "Steps after the context in each training window."),
+    "context_length": int_param(1, "Observations the state is built from before forecasting."),
+    "horizon_length": int_param(1, "Steps after the context in each training window."),
     "training_mode": choice_param(TRAINING_MODES, (
         "\"parallel\": every input is the truth and all states come from one parallel "
         "scan. \"recurrent\": after the context the model is fed its own predictions, "
         "except with probability ``p_forcing``.")),
-    "p_forcing": Param("float", real(below=1.0 + 1e-12),
-                       "Teacher-forcing probability of the recurrent mode."),
-    "reparametrise": Param("bool", boolean, (
-        "In the recurrent mode, feed back samples ``m + s * eps`` instead of means.")),
+    "p_forcing": real_param("Teacher-forcing probability of the recurrent mode.",
+                            below=1.0 + 1e-12),
+    "reparametrise": bool_param(
+        "In the recurrent mode, feed back samples ``m + s * eps`` instead of means."),
     "loss": choice_param(LOSSES, "Gaussian negative log-likelihood, or squared error of the mean."),
-    "min_std": Param("float", real(strict=True), (
-        "Lower bound of the predicted standard deviation (scaled units).")),
-    "residual": Param("bool", boolean,
-                      "The root network predicts the change from the current value."),
-    "window_norm": Param("bool", boolean, (
+    "min_std": real_param("Lower bound of the predicted standard deviation (scaled units).",
+                          strict=True),
+    "residual": bool_param("The root network predicts the change from the current value."),
+    "window_norm": bool_param(
         "Express every window in units of its context's mean and std (and undo it on the "
         "forecasts), so that levels outside the training range, as in trending series, "
-        "look familiar.")),
-    "n_samples": Param("int", integer(2), "Monte Carlo rollouts for probabilistic forecasts."),
-    "update_epochs": Param("int", integer(1),
-                           "Epochs of fine-tuning in ``update(..., update_params=True)``."),
+        "look familiar."),
+    "n_samples": int_param(2, "Monte Carlo rollouts for probabilistic forecasts."),
+    "update_epochs": int_param(1, "Epochs of fine-tuning in ``update(..., update_params=True)``."),
     "physics": Param("skwarp.core.PhysicsPrior or None", _check_physics, (
         "WARP-Phys: the root network outputs the parameters of this known model (e.g. "
         ":class:`skwarp.core.MassSpringDamper`), which predicts the mean of the next value "

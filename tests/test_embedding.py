@@ -92,7 +92,7 @@ def test_drive_with_identity_transition_sums_the_drive(drive):
 def test_recurrent_mode_refuses_an_embedding():
     net = WarpNetwork(1, 2, embedding="conv", time_scale=10.0)
     with pytest.raises(ValueError, match="embedding"):
-        net._step(torch.zeros(1, net.n_params), torch.zeros(1, 1), torch.zeros(1, 1), 0)
+        net._step(torch.zeros(1, net.n_params), torch.zeros(1, 1), torch.zeros(1, 1))
 
 
 def test_bad_choices_are_named():

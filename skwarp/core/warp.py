@@ -378,7 +378,7 @@ class WarpNetwork(nn.Module):
         return self.decode(theta, self._tau(x.shape[1], lengths, theta), x)
 
     # -- recurrent (autoregressive) mode ------------------------------------ #
-    def _step(self, theta: Tensor, x_prev: Tensor, x_next: Tensor, t_prev: int) -> Tensor:
+    def _step(self, theta: Tensor, x_prev: Tensor, x_next: Tensor) -> Tensor:
         """``theta_{t+1}`` from ``theta_t`` and the inputs at ``t`` and ``t+1``."""
         if self.embedding is not None:
             raise ValueError("recurrent (autoregressive) mode does not support an input "
@@ -420,7 +420,7 @@ class WarpNetwork(nn.Module):
             x_next = next_input(y_t, x_t)
             if known is not None:
                 x_next = torch.cat((x_next, known[:, k]), dim=-1)
-            theta = self._step(theta, x_t, x_next, t)
+            theta = self._step(theta, x_t, x_next)
             outputs.append(y_t)
             inputs.append(x_next)
             x_t = x_next
@@ -452,6 +452,6 @@ class WarpNetwork(nn.Module):
                 n_pred = predicted.shape[-1]
                 predicted = torch.cat((predicted, x_next[:, n_pred:]), dim=-1)
                 x_next = torch.where(keep, x_next, predicted)
-            theta = self._step(theta, fed, x_next, t)
+            theta = self._step(theta, fed, x_next)
             fed = x_next
         return torch.stack(outputs, dim=1), torch.stack(inputs, dim=1)
