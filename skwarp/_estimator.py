@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -84,11 +84,7 @@ class WarpEstimatorMixin:
         """Constraints between parameters (none by default)."""
 
     def _training_config(self) -> TrainingConfig:
-        return TrainingConfig(
-            n_epochs=self.n_epochs, batch_size=self.batch_size, lr=self.lr,
-            transition_lr=self.transition_lr, optimizer=self.optimizer,
-            weight_decay=self.weight_decay, grad_clip=self.grad_clip,
-            lr_schedule=self.lr_schedule, patience=self.patience, verbose=self.verbose)
+        return TrainingConfig(**{f.name: getattr(self, f.name) for f in fields(TrainingConfig)})
 
     def _build_network(self, n_channels: int, n_outputs: int, seed: int,
                        **extra) -> WarpNetwork:
