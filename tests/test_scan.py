@@ -175,3 +175,21 @@ def test_auto_final_state_prefers_the_loop_only_where_it_is_cheaper():
     # a huge dense A: squaring it costs more than the launches of a short loop
     assert _choose_final_state_method(as_operator(torch.eye(4096)), 8, 64, "cuda") \
         == "sequential"
+
+
+def test_dense_loop_with_gradients_runs_as_its_own_autograd_function():
+    """The reference tests above go through DenseFinalState (not autograd of
+    the loop) for a dense A; it passes gradcheck, with and without lengths."""
+    from skwarp.core.scan import DenseFinalState, final_state_sequential
+
+    A, B, h0, x = _problem(9, 0.97, seed=4)
+    v = x[:, 1:] - x[:, :-1]
+    out = final_state_sequential(A, B, v, h0)
+    assert type(out.grad_fn).__name__ == "DenseFinalStateBackward"
+    with torch.no_grad():  # no states kept without gradients: the plain loop
+        torch.testing.assert_close(final_state_sequential(A, B, v, h0), out.detach())
+    u = (v @ B.T).detach().requires_grad_()
+    for lengths in (None, torch.tensor([8, 0, 3])):
+        assert torch.autograd.gradcheck(
+            lambda A, u, h0, lengths=lengths: DenseFinalState.apply(A, u, h0, lengths),
+            (A, u, h0))

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
-from skwarp.core.operators import LinearOperator, as_operator
+from skwarp.core.operators import DenseOperator, LinearOperator, as_operator
 
 SCAN_METHODS = ("auto", "sequential", "parallel")
 FINAL_STATE_METHODS = ("auto", "sequential", "parallel", "kernel")
@@ -289,8 +290,16 @@ def _choose_final_state_method(A: LinearOperator, n_series: int, n_steps: int,
 def final_state_sequential(A: Tensor | LinearOperator, B: Tensor, v: Tensor, h0: Tensor,
                            lengths: Tensor | None = None,
                            clip: float | None = None) -> Tensor:
-    """Loop version of :func:`final_state`; ``clip`` as in :func:`scan_sequential`."""
+    """Loop version of :func:`final_state`; ``clip`` as in :func:`scan_sequential`.
+
+    For a dense ``A`` with gradients, the loop runs as :class:`DenseFinalState`,
+    whose backward is a reverse loop of products plus one large product for
+    the gradient of ``A``.
+    """
     A = as_operator(A)
+    if isinstance(A, DenseOperator) and clip is None and torch.is_grad_enabled() and \
+            any(t.requires_grad for t in (A.A, B, v, h0)):
+        return DenseFinalState.apply(A.A, v @ B.T, h0, lengths)
     h = h0
     for s, v_s in enumerate(v.unbind(1)):
         new = _clamp(A.apply(h) + v_s @ B.T, clip)
@@ -315,3 +324,46 @@ def _gather_last(states: Tensor, h0: Tensor, lengths: Tensor | None) -> Tensor:
     index = (lengths - 1).clamp(min=0)
     last = states[torch.arange(states.shape[0], device=states.device), index]
     return torch.where((lengths > 0)[:, None], last, h0)
+
+
+class DenseFinalState(torch.autograd.Function):
+    """``h_S`` of ``h_s = A h_{s-1} + u_s`` for a dense ``A`` (D, D), ``u``
+    (N, S, D), ``h0`` (N, D) and optional ``lengths`` (N,) (a row keeps its
+    state after its last valid step).
+
+    Autograd through the loop would accumulate the gradient of ``A`` as ``S``
+    rank-``N`` updates of a ``D x D`` matrix, memory-bound for the small
+    batches WARP trains with. This backward keeps the states of the forward
+    (the memory autograd keeps too), propagates the state gradient back with
+    one ``(N, D) x (D, D)`` product per step, and forms the gradient of ``A``
+    as one ``(D, S N) x (S N, D)`` product.
+    """
+
+    @staticmethod
+    def forward(ctx, A: Tensor, u: Tensor, h0: Tensor, lengths: Tensor | None) -> Tensor:
+        previous = torch.empty((u.shape[1], *h0.shape), dtype=h0.dtype, device=h0.device)
+        h, A_t = h0, A.T
+        for s, u_s in enumerate(u.unbind(1)):
+            previous[s] = h
+            new = torch.addmm(u_s, h, A_t)
+            h = new if lengths is None else torch.where((s < lengths)[:, None], new, h)
+        ctx.save_for_backward(A, previous, lengths)
+        return h
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: Tensor):
+        A, previous, lengths = ctx.saved_tensors
+        step_grads = torch.empty_like(previous)  # d loss / d h_s, where s was a step
+        g = grad
+        for s in range(previous.shape[0] - 1, -1, -1):
+            if lengths is None:
+                step_grads[s] = g
+                g = g @ A
+            else:
+                valid = (s < lengths)[:, None]
+                step_grads[s] = torch.where(valid, g, 0.0)
+                g = torch.where(valid, step_grads[s] @ A, g)
+        grad_A = step_grads.flatten(0, 1).T @ previous.flatten(0, 1) \
+            if ctx.needs_input_grad[0] else None
+        return grad_A, step_grads.transpose(0, 1), g, None
