@@ -4,7 +4,8 @@ For every (task, T, D) each solver runs forward and forward+backward in a
 fresh subprocess, so peak memory is not hidden by an earlier case; peak memory
 is the resident-set growth over the call, sampled every millisecond (on CUDA:
 torch's allocator peak, in one process, after a warm-up call). Ratios
-are against the sequential loop measured in the same run.
+are against the sequential loop measured in the same run (for the final state:
+the plain loop differentiated by autograd, see `_autograd_loop`).
 
     python benchmarks/scan.py                  # N=8, T in {256, 2048, 16384}, D in {64, 512}
     python benchmarks/scan.py --quick          # small sizes, a smoke test
@@ -29,6 +30,15 @@ N_SERIES, N_CHANNELS = 8, 6
 SOLVERS = {"final": ["sequential", "parallel", "kernel"], "all": ["sequential", "parallel"]}
 
 
+def _autograd_loop(A, B, v, h0):
+    """The baseline: the plain loop, differentiated step by step by autograd
+    (skwarp's own dense loop has its own backward, timed by step.py)."""
+    h = h0
+    for v_s in v.unbind(1):
+        h = h @ A.T + v_s @ B.T
+    return h
+
+
 def _measure(task: str, method: str, n_steps: int, n_state: int, backward: bool,
              device: str, threads: int, repeats: int) -> dict:
     """Run one case in this process; returns seconds (best of repeats) and peak MB."""
@@ -45,7 +55,9 @@ def _measure(task: str, method: str, n_steps: int, n_state: int, backward: bool,
     A, B, h0, v = (t.to(device).requires_grad_(backward and t is not v) for t in (A, B, h0, v))
 
     def run():
-        if task == "final":
+        if task == "final" and method == "sequential":
+            out = _autograd_loop(A, B, v, h0)
+        elif task == "final":
             out = final_state(A, B, v, h0, method=method)
         else:
             out = linear_scan(A, v @ B.T, h0, method=method)

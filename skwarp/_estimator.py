@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from skwarp._params import NETWORK_PARAMS, SHARED_PARAMS, Param, validate_params
-from skwarp._preprocessing import ChannelScaler
+from skwarp._preprocessing import ChannelScaler, sliding_windows
 from skwarp._training import (
     Batch,
     LossFn,
@@ -43,9 +43,13 @@ STATE_FORMAT = 1
 
 @dataclass
 class TrainingSamples:
-    """What a network trains on: unscaled samples (series, or windows of
-    them), their targets, the training/validation split, and the part of the
-    data the scaling is learned on (the training samples only)."""
+    """What a network trains on: the unscaled padded series, the targets of
+    the samples, the training/validation split of the samples, and the part
+    of the data the scaling is learned on (the training samples only).
+
+    The samples are the series themselves, or with ``window`` every window of
+    that many steps of the scaled series (:func:`sliding_windows`).
+    """
 
     values: np.ndarray
     lengths: np.ndarray
@@ -54,6 +58,7 @@ class TrainingSamples:
     val_idx: np.ndarray | None
     scaler_values: np.ndarray
     scaler_lengths: np.ndarray
+    window: int | None = None
 
 
 class WarpEstimatorMixin:
@@ -69,10 +74,10 @@ class WarpEstimatorMixin:
     _NETWORK_PARAMS: tuple[str, ...] = tuple(NETWORK_PARAMS)
 
     def _store_params(self, values: dict) -> None:
-        """``__init__``: keep every parameter of the signature as it is."""
-        for name in inspect.signature(type(self).__init__).parameters:
-            if name != "self":
-                setattr(self, name, values[name])
+        """``__init__``: keep every parameter (``locals()`` of ``__init__``) as it is."""
+        for name, value in values.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
 
     def _validate_params(self) -> None:
         """Check every hyper-parameter; called first in ``fit``, before the
@@ -114,14 +119,18 @@ class WarpEstimatorMixin:
             self.scaler_ = ChannelScaler(self.scaling).fit(samples.scaler_values,
                                                            samples.scaler_lengths)
             scaled = self.scaler_.transform(samples.values, samples.lengths)
+            sample_lengths = samples.lengths
+            if samples.window is not None:
+                scaled = sliding_windows(scaled, samples.lengths, samples.window)
+                sample_lengths = np.full(len(scaled), samples.window)
             self.n_channels_ = values.shape[2]
             extra = dict(network_kwargs or {})
             if self.transition == "lru":
                 extra.setdefault("reference_length",
-                                 int(samples.lengths[samples.train_idx].max()))
+                                 int(sample_lengths[samples.train_idx].max()))
             network = self._build_network(self.n_channels_, n_outputs, seeds.init, **extra)
             self.history_ = self._run_training(
-                network, scaled, samples.lengths, samples.targets, samples.train_idx,
+                network, scaled, sample_lengths, samples.targets, samples.train_idx,
                 samples.val_idx, self._training_config(), seeds)
             self.n_epochs_ = len(self.history_["train_loss"])
 
@@ -202,4 +211,8 @@ class WarpEstimatorMixin:
                 f"{version or '< 0.1.0'} (state format {state_format}); skwarp "
                 f"{__version__} reads state format {STATE_FORMAT} only. Refit the "
                 f"model, or load it with skwarp {version or '< 0.1.0'}")
+        # parameters added since the pickle was written take their defaults
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            if name != "self" and name not in state:
+                state[name] = parameter.default
         self.__dict__.update(state)

@@ -10,15 +10,16 @@ defaults read off its ``__init__`` signature.
 from __future__ import annotations
 
 import inspect
+import numbers
+import re
 import textwrap
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from skwarp._preprocessing import SCALINGS
-from skwarp._training import DEVICES, LR_SCHEDULES, OPTIMIZERS
+from skwarp._training import DEVICES, LR_SCHEDULES, OPTIMIZERS, check_device, check_threads
 from skwarp._validation import check_bool, check_choice, check_int, check_real
 from skwarp.core.root import ACTIVATIONS
 from skwarp.core.transitions import TRANSITIONS
@@ -86,15 +87,10 @@ def check_radius(name: str, value) -> None:
         raise ValueError(f"{name} must satisfy 0 < low <= high < 1, got {value!r}")
 
 
-def check_device(name: str, value) -> None:
-    check_choice(name, value, DEVICES)
-    if value == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f'{name}="cuda" was asked for but CUDA is not available')
-
-
-def check_threads(name: str, value) -> None:
-    if value != -1:
-        check_int(name, value, minimum=1)
+def check_verbosity(name: str, value) -> None:
+    """A bool, or an integer verbosity >= 0 (the sklearn convention)."""
+    if not isinstance(value, (bool, numbers.Integral)) or value < 0:
+        raise ValueError(f"{name} must be True, False or an integer >= 0, got {value!r}")
 
 
 def check_random_state(name: str, value) -> None:
@@ -165,9 +161,10 @@ TRAINING_PARAMS = {
                        "Maximum gradient norm; None: no clipping."),
     "lr_schedule": choice_param(LR_SCHEDULES),
     "validation_fraction": Param("float", real(below=1.0), (
-        "Fraction of the training data held out for early stopping, never seen by the "
-        "scaling: WarpClassifier holds out series (stratified), WarpForecaster the last "
-        "windows of each series. 0 trains on everything for ``n_epochs``.")),
+        "Fraction of the training data held out for early stopping: WarpClassifier holds "
+        "out series (stratified), WarpForecaster the last windows of each series. The "
+        "scaling is learned on the training series (windows) only. 0 trains on "
+        "everything for ``n_epochs``.")),
     "patience": int_param(1, "Epochs without a better validation loss before stopping."),
     "scaling": choice_param(SCALINGS, "Per-channel input scaling learned in ``fit``."),
     "device": Param(one_of(DEVICES), check_device, (
@@ -180,9 +177,11 @@ TRAINING_PARAMS = {
         "bit-identical for a fixed ``n_threads``; another thread count may change float "
         "rounding.")),
     "random_state": Param("int, RandomState or None", check_random_state, (
-        "Seeds weights, shuffling, noise and the validation split. The global torch and "
-        "numpy RNGs are never touched.")),
-    "verbose": bool_param("Show a progress bar with the training loss."),
+        "Seeds weights, shuffling, noise, the validation split and, in WarpForecaster, "
+        "teacher forcing and the Monte Carlo rollouts, each from its own stream. The "
+        "global torch and numpy RNGs are never touched.")),
+    "verbose": Param("bool or int", check_verbosity,
+                     "Show a progress bar with the training loss."),
 }
 
 SHARED_PARAMS = {**NETWORK_PARAMS, **TRAINING_PARAMS}
@@ -203,8 +202,9 @@ def document_parameters(cls: type) -> type:
     if missing:
         raise TypeError(f"{cls.__name__}: parameters without a Param or not in the "
                         f"signature: {missing}")
-    entries = [_entry(name, cls._PARAMS[name], signature[name].default) for name in names]
-    cls.__doc__ = cls.__doc__.replace(PARAMETERS_MARKER, "\n".join(entries).strip())
+    if cls.__doc__:  # None under python -OO
+        entries = [_entry(name, cls._PARAMS[name], signature[name].default) for name in names]
+        cls.__doc__ = cls.__doc__.replace(PARAMETERS_MARKER, "\n".join(entries).strip())
     return cls
 
 
@@ -212,7 +212,9 @@ def _entry(name: str, param: Param, default) -> str:
     shown = f'"{default}"' if isinstance(default, str) else repr(default)
     lines = [f"    {name} : {param.kind}, default={shown}"]
     if param.doc:
-        lines.append(textwrap.fill(param.doc, width=83, initial_indent=" " * 8,
+        # no line break inside an inline literal: its spaces are held while wrapping
+        held = re.sub(r"``.+?``", lambda m: m.group(0).replace(" ", "\0"), param.doc)
+        lines.append(textwrap.fill(held, width=83, initial_indent=" " * 8,
                                    subsequent_indent=" " * 8, break_long_words=False,
-                                   break_on_hyphens=False))
+                                   break_on_hyphens=False).replace("\0", " "))
     return "\n".join(lines)

@@ -183,25 +183,28 @@ class ChannelScaler:
         return scaled.astype(np.float32)
 
 
-def sliding_windows(values: np.ndarray, lengths: np.ndarray, window: int,
-                    validation_fraction: float = 0.0
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
-    """Every window of ``window`` consecutive steps of each series.
-
-    The last ``validation_fraction`` of each series' windows are validation
-    windows. Returns the windows (n_windows, window, d), the indices of the
+def window_split(lengths: np.ndarray, window: int, validation_fraction: float = 0.0
+                 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Which windows of :func:`sliding_windows` validate: the last
+    ``validation_fraction`` of each series' windows. Returns the indices of the
     training and (or None) validation windows, and how many leading steps of
-    each series the training windows cover (what scaling may be learned on).
-    """
-    windows, is_val, covered = [], [], []
-    for series, length in zip(values, lengths, strict=True):
-        view = np.lib.stride_tricks.sliding_window_view(series[:length], window, axis=0)
-        n_val = int(round(validation_fraction * len(view)))
-        windows.append(view.transpose(0, 2, 1))  # (n_windows, window, d)
-        is_val.append(np.arange(len(view)) >= len(view) - n_val)
-        covered.append(0 if n_val == len(view) else len(view) - n_val - 1 + window)
+    each series the training windows cover (what scaling may be learned on)."""
+    is_val, covered = [], []
+    for length in lengths:
+        n_windows = int(length) - window + 1
+        n_val = int(round(validation_fraction * n_windows))
+        is_val.append(np.arange(n_windows) >= n_windows - n_val)
+        covered.append(0 if n_val == n_windows else n_windows - n_val - 1 + window)
     is_val = np.concatenate(is_val)
     if is_val.all():
         raise ValueError("validation_fraction leaves no training window")
     val_idx = np.flatnonzero(is_val) if is_val.any() else None
-    return np.concatenate(windows), np.flatnonzero(~is_val), val_idx, np.array(covered)
+    return np.flatnonzero(~is_val), val_idx, np.array(covered)
+
+
+def sliding_windows(values: np.ndarray, lengths: np.ndarray, window: int) -> np.ndarray:
+    """Every window of ``window`` consecutive steps of each series, series by
+    series: (n_windows, window, d)."""
+    views = [np.lib.stride_tricks.sliding_window_view(series[:length], window, axis=0)
+             for series, length in zip(values, lengths, strict=True)]
+    return np.concatenate(views).transpose(0, 2, 1)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from skwarp._validation import check_choice, check_int
 from skwarp.core.scan import valid_mask
 
 OPTIMIZERS = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -22,9 +23,22 @@ LR_SCHEDULES = ("cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda")
 
 
+def check_device(name: str, device) -> None:
+    """One of ``DEVICES``, and CUDA only where it is available."""
+    check_choice(name, device, DEVICES)
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f'{name}="cuda" was asked for but CUDA is not available')
+
+
+def check_threads(name: str, n_threads) -> None:
+    """-1 (every core) or an integer >= 1."""
+    if n_threads != -1:
+        check_int(name, n_threads, minimum=1)
+
+
 def resolve_device(device: str) -> torch.device:
-    """``"auto"`` is CUDA when available, else CPU (``device`` is one of
-    ``DEVICES``, checked with the other hyper-parameters)."""
+    """``"auto"`` is CUDA when available, else CPU."""
+    check_device("device", device)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(device)
@@ -69,13 +83,15 @@ class Seeds:
                        forcing=self.update_forcing)
 
     def __setstate__(self, state: dict) -> None:
-        # pickles before the named streams held (init, training, split) only:
-        # the new streams are derived from them
+        # pickles before the named streams held (init, training, split) only and
+        # offset the training seed for the other streams: keep those seeds, so
+        # an old model forecasts and fine-tunes as it did
         if "training" in state:
-            old = (state["init"], state.pop("training"), state["split"])
-            words = np.random.SeedSequence(old).generate_state(len(fields(self)))
-            state = {**dict(zip((f.name for f in fields(self)), (int(w) for w in words),
-                                strict=True)), **state, "shuffle": old[1]}
+            state = dict(state)
+            training = state.pop("training")
+            state.update(shuffle=training, noise=training + 1, forcing=training + 1,
+                         forecast=training + 4, update_shuffle=training + 3,
+                         update_noise=training + 4, update_forcing=training + 2)
         object.__setattr__(self, "__dict__", state)
 
 
@@ -104,6 +120,7 @@ def torch_threads(n_threads: int):
     share it. WARP's matrix products are small; on 2 cores one thread trained
     BasicMotions 30x faster than two when the other core was busy.
     """
+    check_threads("n_threads", n_threads)
     previous = torch.get_num_threads()
     torch.set_num_threads(_available_cores() if n_threads == -1 else int(n_threads))
     try:

@@ -173,6 +173,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
 
     # -- sktime hooks -------------------------------------------------------- #
     def _fit(self, X, y):
+        self._validate_params()  # again: fit_predict reaches _fit without fit
         values, lengths = panel_to_padded(X, allow_missing=True)
         self._fit_network(values, lengths, np.searchsorted(self.classes_, y),
                           n_outputs=self.n_classes_)

@@ -28,10 +28,10 @@ from skwarp._params import (
     int_param,
     real_param,
 )
-from skwarp._preprocessing import panel_to_padded, sliding_windows
+from skwarp._preprocessing import panel_to_padded, sliding_windows, window_split
 from skwarp._training import Batch, LossFn, Seeds, torch_threads
 from skwarp.core.heads import gaussian_head, gaussian_nll
-from skwarp.core.physics import PhysicsPrior
+from skwarp.core.physics import check_physics
 from skwarp.exceptions import InSampleHorizonError, NonFiniteOutputError
 
 TRAINING_MODES = ("parallel", "recurrent")
@@ -39,9 +39,10 @@ LOSSES = ("nll", "mse")
 
 
 def _check_physics(name: str, value) -> None:
-    if value is not None and not isinstance(value, PhysicsPrior):
-        raise TypeError(f"{name} must be None or a skwarp.core.PhysicsPrior, "
-                        f"got {type(value).__name__}")
+    """None, or a prior as :func:`skwarp.core.physics.check_physics` takes it
+    (its output count is checked against ``y`` in fit)."""
+    if value is not None:
+        check_physics(value, getattr(value, "n_outputs", 0))
 
 
 FORECASTER_PARAMS = {
@@ -190,6 +191,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     # -- fit / update ------------------------------------------------------ #
     def _fit(self, y, X=None, fh=None):
+        self._validate_params()  # again: fit_predict reaches _fit without fit
         values, lengths, keys = targets_and_exogenous(y, X)
         if lengths.min() <= self.context_length:
             raise ValueError(
@@ -212,10 +214,11 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         """Every window of every series; the last ``validation_fraction`` of each
         series' windows validate, and the scaling sees only the steps of the
         training windows."""
-        windows, train_idx, val_idx, covered = sliding_windows(
-            values, lengths, min(self._window, int(lengths.min())), self.validation_fraction)
-        return TrainingSamples(windows, np.full(len(windows), windows.shape[1]),
-                               np.zeros(len(windows)), train_idx, val_idx, values, covered)
+        window = min(self._window, int(lengths.min()))
+        train_idx, val_idx, covered = window_split(lengths, window, self.validation_fraction)
+        n_windows = int((lengths - window + 1).sum())
+        return TrainingSamples(values, lengths, np.zeros(n_windows), train_idx, val_idx,
+                               values, covered, window)
 
     def _loss_function(self, seeds: Seeds) -> LossFn:
         """The loss with the recurrent mode's coin flips drawn from ``seeds.forcing``."""
@@ -260,19 +263,16 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         ``update``'s own random streams."""
         with torch_threads(self.n_threads):
             values, lengths = panel_to_padded(series, name="y")
-            windows, train_idx, _, _ = sliding_windows(
-                values, lengths, min(self._window, int(lengths.min())))
+            window = min(self._window, int(lengths.min()))
+            windows = sliding_windows(self.scaler_.transform(values, lengths), lengths, window)
             config = dataclasses.replace(self._training_config(),
                                          n_epochs=self.update_epochs)
-            self._run_training(self.network_, self.scaler_.transform(
-                windows, np.full(len(windows), windows.shape[1])),
-                np.full(len(windows), windows.shape[1]), np.zeros(len(windows)),
-                train_idx, None, config, self._seeds.for_update())
+            self._run_training(self.network_, windows, np.full(len(windows), window),
+                               np.zeros(len(windows)), np.arange(len(windows)), None, config,
+                               self._seeds.for_update())
 
     def _physics_copy(self):
         """A copy of the prior for this fit, checked against y's columns."""
-        from skwarp.core.physics import check_physics
-
         check_physics(self.physics, 2 * self._n_targets)
         if self.physics.n_outputs != self._n_targets:
             raise ValueError(f"the physics prior predicts {self.physics.n_outputs} values, "

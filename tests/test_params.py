@@ -154,12 +154,59 @@ def test_weights_shuffling_and_split_seeds_are_those_of_earlier_versions():
     assert (seeds.init, seeds.shuffle, seeds.split) == (init, training, split)
 
 
-def test_seeds_pickled_with_the_old_three_streams_still_load():
+def test_seeds_pickled_with_the_old_three_streams_keep_their_old_seeds():
     old = Seeds.__new__(Seeds)
     old.__setstate__({"init": 1, "training": 2, "split": 3})
-    assert (old.init, old.shuffle, old.split) == (1, 2, 3)
-    assert all(isinstance(v, int) for v in vars(old).values())
+    # the offsets the old code used: noise and teacher forcing at +1, fine-tuning
+    # forcing +2, shuffling +3 and noise +4, forecasts +4
+    assert vars(old) == {"init": 1, "shuffle": 2, "split": 3, "noise": 3, "forcing": 3,
+                         "forecast": 6, "update_shuffle": 5, "update_noise": 6,
+                         "update_forcing": 4}
     assert pickle.loads(pickle.dumps(old)) == old
+
+
+def test_an_old_pickle_without_newer_parameters_takes_their_defaults():
+    forecaster = WarpForecaster(**TINY_FORECASTER).fit(pd.Series(np.sin(np.arange(30.0))))
+    state = forecaster.__getstate__()
+    del state["transition_phase"], state["transition_radius"]
+    restored = WarpForecaster.__new__(WarpForecaster)
+    restored.__setstate__(state)
+    assert restored.get_params()["transition_phase"] == 0.0
+    assert restored.get_params()["transition_radius"] == (0.99, 0.99999)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_fit_predict_checks_the_parameters_too(cls):
+    # sktime's fit_predict reaches _fit without fit
+    estimator = cls(**{**(TINY_CLASSIFIER if cls is WarpClassifier else TINY_FORECASTER),
+                       "scaling": "bogus"})
+    with pytest.raises(ValueError, match="scaling"):
+        if cls is WarpClassifier:
+            estimator.fit_predict(np.zeros((6, 1, 5)), np.array([0, 1] * 3))
+        else:
+            estimator.fit_predict(pd.Series(np.arange(30.0)), fh=[1])
+
+
+def test_integer_verbosity_is_accepted():
+    WarpClassifier(verbose=2)._validate_params()
+    with pytest.raises(ValueError, match="verbose"):
+        WarpClassifier(verbose=-1)._validate_params()
+
+
+def test_a_subclass_may_add_a_parameter():
+    class Wider(WarpClassifier):
+        _PARAMS = {**WarpClassifier._PARAMS, "extra": WarpClassifier._PARAMS["root_width"]}
+
+        def __init__(self, *, extra=3, root_width=32):
+            self.extra = extra
+            super().__init__(root_width=root_width)
+
+    assert Wider(extra=5, root_width=8).get_params() == {"extra": 5, "root_width": 8}
+
+
+def test_the_package_imports_without_docstrings():
+    code = "import skwarp.classification, skwarp.forecasting"
+    subprocess.run([sys.executable, "-OO", "-c", code], check=True)
 
 
 def test_forecast_samples_do_not_reuse_a_training_stream():

@@ -297,8 +297,7 @@ def final_state_sequential(A: Tensor | LinearOperator, B: Tensor, v: Tensor, h0:
     the gradient of ``A``.
     """
     A = as_operator(A)
-    if isinstance(A, DenseOperator) and clip is None and torch.is_grad_enabled() and \
-            any(t.requires_grad for t in (A.A, B, v, h0)):
+    if isinstance(A, DenseOperator) and clip is None and _plain_gradients(A.A, B, v, h0):
         return DenseFinalState.apply(A.A, v @ B.T, h0, lengths)
     h = h0
     for s, v_s in enumerate(v.unbind(1)):
@@ -326,6 +325,19 @@ def _gather_last(states: Tensor, h0: Tensor, lengths: Tensor | None) -> Tensor:
     return torch.where((lengths > 0)[:, None], last, h0)
 
 
+def _plain_gradients(*tensors: Tensor) -> bool:
+    """First-order gradients of tensors of one dtype, outside autocast: what
+    :class:`DenseFinalState` serves (autograd of the loop does the rest)."""
+    device_type = tensors[0].device.type
+    try:
+        autocast = torch.is_autocast_enabled(device_type)
+    except TypeError:  # torch < 2.4 takes no device type
+        autocast = torch.is_autocast_enabled() or (
+            device_type == "cpu" and torch.is_autocast_cpu_enabled())
+    return torch.is_grad_enabled() and not autocast and \
+        len({t.dtype for t in tensors}) == 1 and any(t.requires_grad for t in tensors)
+
+
 class DenseFinalState(torch.autograd.Function):
     """``h_S`` of ``h_s = A h_{s-1} + u_s`` for a dense ``A`` (D, D), ``u``
     (N, S, D), ``h0`` (N, D) and optional ``lengths`` (N,) (a row keeps its
@@ -336,7 +348,8 @@ class DenseFinalState(torch.autograd.Function):
     batches WARP trains with. This backward keeps the states of the forward
     (the memory autograd keeps too), propagates the state gradient back with
     one ``(N, D) x (D, D)`` product per step, and forms the gradient of ``A``
-    as one ``(D, S N) x (S N, D)`` product.
+    as one ``(D, S N) x (S N, D)`` product. First-order gradients only (no
+    double backward or ``torch.func`` transforms: those take the autograd loop).
     """
 
     @staticmethod
