@@ -93,8 +93,8 @@ class DenseTransition(Transition):
 
     def __init__(self, n_state: int) -> None:
         super().__init__()
-        self.n_state = n_state
         self.A = nn.Parameter(torch.eye(n_state))
+        self.n_state = n_state
 
     def operator(self) -> DenseOperator:
         return DenseOperator(self.A)
