@@ -1,4 +1,5 @@
-"""Peak memory and one-case-per-subprocess runs, shared by the benchmarks."""
+"""Peak memory, one-case-per-subprocess runs and the naive loop baseline,
+shared by the benchmarks."""
 
 from __future__ import annotations
 
@@ -77,3 +78,16 @@ def run_case(script: str, case: dict, timeout: float = 3600) -> dict:
     if out.returncode != 0:
         raise RuntimeError(f"case {case} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def autograd_dense_loop(A, u, h0, lengths=None):
+    """The final state of ``h_s = A h_{s-1} + u_s``, differentiated by autograd
+    step by step: the naive baseline (skwarp's dense loop has its own backward,
+    ``skwarp.core.scan.DenseFinalState``)."""
+    import torch
+
+    h = h0
+    for s, u_s in enumerate(u.unbind(1)):
+        new = h @ A.T + u_s
+        h = new if lengths is None else torch.where((s < lengths)[:, None], new, h)
+    return h

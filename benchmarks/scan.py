@@ -5,7 +5,7 @@ fresh subprocess, so peak memory is not hidden by an earlier case; peak memory
 is the resident-set growth over the call, sampled every millisecond (on CUDA:
 torch's allocator peak, in one process, after a warm-up call). Ratios
 are against the sequential loop measured in the same run (for the final state:
-the plain loop differentiated by autograd, see `_autograd_loop`).
+the plain loop differentiated by autograd, `_measure.autograd_dense_loop`).
 
     python benchmarks/scan.py                  # N=8, T in {256, 2048, 16384}, D in {64, 512}
     python benchmarks/scan.py --quick          # small sizes, a smoke test
@@ -23,20 +23,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _measure import run_case, time_and_peak  # noqa: E402
+from _measure import autograd_dense_loop, run_case, time_and_peak  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 N_SERIES, N_CHANNELS = 8, 6
 SOLVERS = {"final": ["sequential", "parallel", "kernel"], "all": ["sequential", "parallel"]}
-
-
-def _autograd_loop(A, B, v, h0):
-    """The baseline: the plain loop, differentiated step by step by autograd
-    (skwarp's own dense loop has its own backward, timed by step.py)."""
-    h = h0
-    for v_s in v.unbind(1):
-        h = h @ A.T + v_s @ B.T
-    return h
 
 
 def _measure(task: str, method: str, n_steps: int, n_state: int, backward: bool,
@@ -56,7 +47,7 @@ def _measure(task: str, method: str, n_steps: int, n_state: int, backward: bool,
 
     def run():
         if task == "final" and method == "sequential":
-            out = _autograd_loop(A, B, v, h0)
+            out = autograd_dense_loop(A, v @ B.T, h0)
         elif task == "final":
             out = final_state(A, B, v, h0, method=method)
         else:

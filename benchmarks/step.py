@@ -40,6 +40,7 @@ from pathlib import Path
 import torch
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
+from _measure import autograd_dense_loop  # noqa: E402
 from _report import machine_header, write_report  # noqa: E402
 
 # (T, D, batch) and the JAX seconds per training step on the 2-core CPU
@@ -72,15 +73,6 @@ def check_default_network() -> None:
     signature = inspect.signature(WarpClassifier.__init__).parameters
     drifted = {k: v for k, v in DEFAULT_NETWORK.items() if signature[k].default != v}
     assert not drifted, f"DEFAULT_NETWORK differs from WarpClassifier's defaults: {drifted}"
-
-
-def _autograd_loop(A, u, h0, lengths):
-    """The dense loop differentiated by autograd (the naive implementation)."""
-    h = h0
-    for s, u_s in enumerate(u.unbind(1)):
-        new = h @ A.T + u_s
-        h = new if lengths is None else torch.where((s < lengths)[:, None], new, h)
-    return h
 
 
 def make_step(n_steps: int, n_state: int, batch: int, method: str, device: str,
@@ -199,7 +191,7 @@ def naive_dense_loop(enabled: bool):
 
     original = scan.DenseFinalState.apply
     if enabled:
-        scan.DenseFinalState.apply = _autograd_loop
+        scan.DenseFinalState.apply = autograd_dense_loop
     try:
         yield
     finally:

@@ -38,42 +38,26 @@ class Param:
     doc: str = ""
 
 
-def integer(minimum: int) -> Check:
-    return lambda name, value: check_int(name, value, minimum)
-
-
-def real(minimum: float = 0.0, **bounds) -> Check:
-    return lambda name, value: check_real(name, value, minimum, **bounds)
-
-
-def boolean(name: str, value) -> None:
-    check_bool(name, value)
-
-
-def choice(options: Collection) -> Check:
-    return lambda name, value: check_choice(name, value, options)
-
-
 def one_of(options: Collection) -> str:
     """The numpydoc type of a choice: ``{"a", "b", None}``."""
     return "{" + ", ".join(f'"{o}"' if isinstance(o, str) else repr(o) for o in options) + "}"
 
 
 def choice_param(options: Collection, doc: str = "") -> Param:
-    return Param(one_of(options), choice(options), doc)
+    return Param(one_of(options), lambda name, value: check_choice(name, value, options), doc)
 
 
 def int_param(minimum: int, doc: str = "") -> Param:
-    return Param("int", integer(minimum), doc)
+    return Param("int", lambda name, value: check_int(name, value, minimum), doc)
 
 
 def bool_param(doc: str = "") -> Param:
-    return Param("bool", boolean, doc)
+    return Param("bool", check_bool, doc)
 
 
 def real_param(doc: str = "", minimum: float = 0.0, **bounds) -> Param:
     kind = "float or None" if bounds.get("allow_none") else "float"
-    return Param(kind, real(minimum, **bounds), doc)
+    return Param(kind, lambda name, value: check_real(name, value, minimum, **bounds), doc)
 
 
 def check_radius(name: str, value) -> None:
@@ -111,9 +95,9 @@ NETWORK_PARAMS = {
                                   "``theta_0 = phi(x_0)`` from an MLP, or one learned vector."),
     "init_layers": int_param(1, "Hidden layers of ``phi``."),
     "time_channel": bool_param("Feed normalised time as an extra input channel."),
-    "state_clip": Param("float or None", real(strict=True, allow_none=True),
-                        "Clip the state to ``[-state_clip, state_clip]`` after every step "
-                        "(forces a sequential solve)."),
+    "state_clip": real_param("Clip the state to ``[-state_clip, state_clip]`` after every "
+                             "step (forces a sequential solve).", strict=True,
+                             allow_none=True),
     "transition": choice_param(TRANSITIONS, (
         "Structure of the transition matrix ``A``. \"lru\": complex pairs with eigenvalues "
         "``exp(-exp(nu) + i exp(phi))``, whose modulus is below 1 for any parameters, "
@@ -157,14 +141,14 @@ TRAINING_PARAMS = {
     "weight_decay": real_param(
         "Weight decay of every parameter except ``A`` (decoupled with \"adamw\", an L2 "
         "penalty with \"adam\" and \"sgd\")."),
-    "grad_clip": Param("float or None", real(strict=True, allow_none=True),
-                       "Maximum gradient norm; None: no clipping."),
+    "grad_clip": real_param("Maximum gradient norm; None: no clipping.", strict=True,
+                            allow_none=True),
     "lr_schedule": choice_param(LR_SCHEDULES),
-    "validation_fraction": Param("float", real(below=1.0), (
+    "validation_fraction": real_param((
         "Fraction of the training data held out for early stopping: WarpClassifier holds "
         "out series (stratified), WarpForecaster the last windows of each series. The "
         "scaling is learned on the training series (windows) only. 0 trains on "
-        "everything for ``n_epochs``.")),
+        "everything for ``n_epochs``."), below=1.0),
     "patience": int_param(1, "Epochs without a better validation loss before stopping."),
     "scaling": choice_param(SCALINGS, "Per-channel input scaling learned in ``fit``."),
     "device": Param(one_of(DEVICES), check_device, (

@@ -209,13 +209,6 @@ def test_the_package_imports_without_docstrings():
     subprocess.run([sys.executable, "-OO", "-c", code], check=True)
 
 
-def test_forecast_samples_do_not_reuse_a_training_stream():
-    seeds = Seeds.from_random_state(0)
-    training = {seeds.shuffle, seeds.noise, seeds.forcing, seeds.update_shuffle,
-                seeds.update_noise, seeds.update_forcing}
-    assert seeds.forecast not in training
-
-
 def test_the_core_imports_without_sktime():
     code = "import skwarp.core, sys; assert 'sktime' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
