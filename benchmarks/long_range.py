@@ -9,6 +9,8 @@ is its own.
 
     python benchmarks/long_range.py            # T=16,384: both at 2 epochs, WARP at 10
     python benchmarks/long_range.py --quick    # T=2,048: both at 1 epoch, WARP at 3
+    python benchmarks/long_range.py --models WarpClassifier --warp-epochs 100 \
+        --seeds 0 1 2 --warp-params '{}' '{"stride": 1}'   # variants of WARP, 3 seeds
 
 InceptionTime trains with batch 8, WarpClassifier's default batch size: with
 sktime's default of 64 its activations at T=16,384 would need about 25 GB.
@@ -46,13 +48,12 @@ def peak_rss_mb() -> float:
 BATCH_SIZE = 8
 
 
-def build(model: str, epochs: int, threads: int, seed: int, transition_lr: float | None):
+def build(model: str, epochs: int, threads: int, seed: int, params: dict):
     if model == "WarpClassifier":
         from skwarp import WarpClassifier
 
-        extra = {} if transition_lr is None else {"transition_lr": transition_lr}
         return WarpClassifier(n_epochs=epochs, batch_size=BATCH_SIZE, n_threads=threads,
-                              random_state=seed, **extra)
+                              random_state=seed, **params)
     from sktime.classification.deep_learning import InceptionTimeClassifierTorch
 
     return InceptionTimeClassifierTorch(num_epochs=epochs, batch_size=BATCH_SIZE,
@@ -60,7 +61,7 @@ def build(model: str, epochs: int, threads: int, seed: int, transition_lr: float
 
 
 def worker(model: str, n_timepoints: int, epochs: int, threads: int, seed: int,
-           transition_lr: float | None) -> dict:
+           params: dict) -> dict:
     """Fit and score one model; runs in a fresh process."""
     import warnings
 
@@ -74,7 +75,7 @@ def worker(model: str, n_timepoints: int, epochs: int, threads: int, seed: int,
     X_test, y_test = make_long_range_events(N_TEST, n_timepoints, N_CHANNELS,
                                             random_state=seed + 1000)
     before_fit = peak_rss_mb()
-    clf = build(model, epochs, threads, seed, transition_lr)
+    clf = build(model, epochs, threads, seed, params)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
@@ -86,56 +87,74 @@ def worker(model: str, n_timepoints: int, epochs: int, threads: int, seed: int,
     predict_s = time.perf_counter() - start
     return {"model": model, "epochs": epochs, "accuracy": accuracy, "fit_s": fit_s,
             "predict_s": predict_s, "diverged": diverged,
-            "epochs_run": getattr(clf, "n_epochs_", epochs),
-            "params": "" if transition_lr is None or model != "WarpClassifier"
-            else f"transition_lr={transition_lr:g}",
+            "epochs_run": getattr(clf, "n_epochs_", epochs), "seed": seed,
+            "params": json.dumps(params) if params else "",
+            "stride": getattr(clf, "stride_", None),
             "rss_before_fit_mb": before_fit, "peak_rss_mb": peak_rss_mb(),
             "threads": torch.get_num_threads()}
 
 
-def run_in_subprocess(model: str, epochs: int, args: argparse.Namespace) -> dict:
+def run_in_subprocess(model: str, epochs: int, seed: int, params: str,
+                      args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--worker", model, "--timepoints",
                str(args.timepoints), "--epochs", str(epochs), "--threads",
-               str(args.threads), "--seed", str(args.seed)]
-    if args.transition_lr is not None:
-        command += ["--transition-lr", str(args.transition_lr)]
+               str(args.threads), "--seeds", str(seed), "--warp-params", params]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        return {"model": model, "epochs": epochs, "error": tail}
+        return {"model": model, "epochs": epochs, "seed": seed, "params": params,
+                "error": tail}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def report(rows: list[dict], args: argparse.Namespace) -> str:
+    seeds = ", ".join(str(seed) for seed in args.seeds)
     lines = [f"# Long-range task: T = {args.timepoints:,} steps, {N_CHANNELS} channels",
              "", machine_header(),
              f"- {N_TRAIN} training and {N_TEST} test series "
              "(`skwarp.datasets.make_long_range_events`, class set by a 64-step bump in "
-             "the first 5% of the series)",
+             "the first 5% of the series; each seed draws its own data and weights)",
              f"- equal budget: {args.epochs} epochs for both, batch {BATCH_SIZE}, "
-             f"{args.threads} torch threads, seed {args.seed}; WarpClassifier also at "
+             f"{args.threads} torch threads, seeds {seeds}; WarpClassifier also at "
              f"{args.warp_epochs} epochs; each run in its own process",
              f"- command: `python benchmarks/long_range.py {' '.join(args.argv)}`".rstrip(),
+             "- params: WarpClassifier's parameters besides the defaults; stride: the "
+             "recurrence's time points per step after `stride=\"auto\"` is resolved",
              "- peak RSS: the process's maximum resident set (interpreter, torch, data "
              "and training); 'before fit' is after imports and data generation",
              "- epochs (run): the budget and the epochs actually run; 'diverged': "
              "WarpClassifier stopped on a non-finite loss and kept its best weights",
-             "", "| model | epochs (run) | test accuracy | fit s | predict s | peak RSS MB | "
-             f"RSS before fit MB | within {MEMORY_BUDGET_MB} MB |",
-             "|---|---|---|---|---|---|---|---|"]
+             "", "| model | params | stride | seed | epochs (run) | test accuracy | fit s | "
+             f"predict s | peak RSS MB | RSS before fit MB | within {MEMORY_BUDGET_MB} MB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
+        head = f"| {row['model']} | {row.get('params', '')} |"
         if "error" in row:
-            lines.append(f"| {row['model']} | {row['epochs']} | failed: {row['error']} "
-                         "| | | | | |")
+            lines.append(f"{head} | {row['seed']} | {row['epochs']} | failed: "
+                         f"{row['error']} | | | | | |")
             continue
         within = "yes" if row["peak_rss_mb"] <= MEMORY_BUDGET_MB else "no"
-        name = f"{row['model']} {row.get('params', '')}".strip()
         run = f"{row['epochs']} ({row.get('epochs_run', row['epochs'])}"
         run += ", diverged)" if row.get("diverged") else ")"
-        lines.append(f"| {name} | {run} | {row['accuracy']:.3f} | "
-                     f"{row['fit_s']:.1f} | "
-                     f"{row['predict_s']:.1f} | {row['peak_rss_mb']:.0f} | "
-                     f"{row['rss_before_fit_mb']:.0f} | {within} |")
+        stride = "" if row.get("stride") is None else row["stride"]
+        lines.append(f"{head} {stride} | {row['seed']} | {run} | {row['accuracy']:.3f} | "
+                     f"{row['fit_s']:.1f} | {row['predict_s']:.1f} | "
+                     f"{row['peak_rss_mb']:.0f} | {row['rss_before_fit_mb']:.0f} | "
+                     f"{within} |")
+    lines += ["", "Over seeds: mean test accuracy (min - max), mean fit seconds, largest "
+              "peak RSS.", "", "| model | params | epochs | seeds | accuracy | fit s | "
+              "peak RSS MB |", "|---|---|---|---|---|---|---|"]
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        if "error" not in row:
+            groups.setdefault((row["model"], row.get("params", ""), row["epochs"]),
+                              []).append(row)
+    for (model, params, epochs), group in groups.items():
+        accuracy = [row["accuracy"] for row in group]
+        lines.append(f"| {model} | {params} | {epochs} | {len(group)} | "
+                     f"{np.mean(accuracy):.3f} ({min(accuracy):.3f} - {max(accuracy):.3f})"
+                     f" | {np.mean([row['fit_s'] for row in group]):.1f} | "
+                     f"{max(row['peak_rss_mb'] for row in group):.0f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -146,10 +165,10 @@ def main() -> None:
     parser.add_argument("--warp-epochs", type=int, default=None)
     parser.add_argument("--timepoints", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    parser.add_argument("--transition-lr", type=float, default=None,
-                        help="WarpClassifier's transition_lr (default: its default)")
+    parser.add_argument("--warp-params", nargs="+", default=["{}"],
+                        help="WarpClassifier variants, each a JSON dict of parameters")
     parser.add_argument("--tag", default="", help="suffix of the results file name")
     parser.add_argument("--worker", choices=MODELS, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -162,14 +181,20 @@ def main() -> None:
         args.timepoints = 2048 if args.quick else 16_384
     if args.worker:
         print(json.dumps(worker(args.worker, args.timepoints, args.epochs, args.threads,
-                                args.seed, args.transition_lr)))
+                                args.seeds[0], json.loads(args.warp_params[0]))))
         return
-    runs = [(model, args.epochs) for model in args.models]
-    if "WarpClassifier" in args.models and args.warp_epochs != args.epochs:
-        runs.insert(0, ("WarpClassifier", args.warp_epochs))
+    runs = []
+    for model in args.models:
+        variants = args.warp_params if model == "WarpClassifier" else ["{}"]
+        budgets = [args.epochs]
+        if model == "WarpClassifier" and args.warp_epochs != args.epochs:
+            budgets = [args.warp_epochs] if "InceptionTimeClassifierTorch" not in \
+                args.models else [args.warp_epochs, args.epochs]
+        runs += [(model, epochs, params, seed) for params in variants
+                 for epochs in budgets for seed in args.seeds]
     rows = []
-    for model, epochs in runs:
-        rows.append(run_in_subprocess(model, epochs, args))
+    for model, epochs, params, seed in runs:
+        rows.append(run_in_subprocess(model, epochs, seed, params, args))
         print(rows[-1], flush=True)
     text = report(rows, args)
     print(text)

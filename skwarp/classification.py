@@ -11,6 +11,7 @@ from skwarp._estimator import PREDICT_BATCH_SIZE, TrainingSamples, WarpEstimator
 from skwarp._params import (
     NETWORK_PARAMS,
     SHARED_PARAMS,
+    Param,
     bool_param,
     choice_param,
     document_parameters,
@@ -19,12 +20,35 @@ from skwarp._params import (
 from skwarp._preprocessing import panel_to_padded
 from skwarp._sklearn_compat import SklearnCompatMixin
 from skwarp._training import Batch, torch_threads
-from skwarp._validation import check_choice, check_labels
+from skwarp._validation import check_choice, check_int, check_labels
 from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS, valid_mask
 from skwarp.core.warp import DRIVES, EMBEDDINGS
 from skwarp.exceptions import NonFiniteOutputError
 
 DECODINGS = ("last", "mean")
+# stride="auto" keeps one recurrence step per time point up to this many
+# steps, and pools longer series down to at most this many.
+AUTO_STRIDE_STEPS = 2048
+
+
+def check_stride(name: str, value) -> None:
+    if value != "auto":
+        try:
+            check_int(name, value, 1)
+        except ValueError:
+            raise ValueError(f'{name} must be "auto" or an integer >= 1, '
+                             f"got {value!r}") from None
+
+
+def resolve_stride(stride, n_timepoints: int) -> int:
+    """The stride for training series of at most ``n_timepoints`` steps:
+    ``stride`` itself, or for "auto" the smallest that leaves at most
+    ``AUTO_STRIDE_STEPS`` recurrence steps."""
+    if stride == "auto":
+        return max(1, -(-int(n_timepoints) // AUTO_STRIDE_STEPS))
+    return int(stride)
+
+
 EMBEDDING_PARAMS = {
     "embedding": choice_param(EMBEDDINGS, (
         "\"conv\": the (scaled) series passes through ``embedding_layers`` layers of "
@@ -48,6 +72,13 @@ EMBEDDING_PARAMS = {
 }
 CLASSIFIER_PARAMS = {
     **EMBEDDING_PARAMS,
+    "stride": Param('int or "auto"', check_stride, (
+        "The recurrence takes one step per ``stride`` time points, driven by the mean "
+        "of the series over them (before the embedding). \"auto\": 1 for training series "
+        f"of up to {AUTO_STRIDE_STEPS:,} time points (every benchmark dataset), else the "
+        f"smallest stride that leaves at most {AUTO_STRIDE_STEPS:,} steps. Over very "
+        "long series the pooled steps average the noise away and keep the memory the "
+        "slow decays need; see ``stride_``.")),
     "decoding": choice_param(DECODINGS, (
         "Classify from the root network's output at the last step (the paper), or from "
         "its mean over all steps.")),
@@ -102,6 +133,9 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         fraction, ``val_loss`` and ``val_accuracy``.
     n_epochs_ : int
         Epochs actually run.
+    stride_ : int
+        Time points per recurrence step (``stride`` resolved on the training
+        series).
 
     Examples
     --------
@@ -140,7 +174,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
                  embedding="conv", embedding_width=32, embedding_layers=3,
                  embedding_kernel=9, causal_embedding=False, embedding_dilated=False,
                  embedding_norm=True, drive="value",
-                 decoding="last", solver="auto", n_epochs=100, batch_size=8, lr=1e-3,
+                 stride="auto", decoding="last", solver="auto", n_epochs=100, batch_size=8, lr=1e-3,
                  transition_lr=1e-3, input_noise=0.0, optimizer="adamw", weight_decay=0.0,
                  grad_clip=1.0, lr_schedule="cosine", validation_fraction=0.0, patience=20,
                  scaling="standard", device="auto", n_threads=1, random_state=None,
@@ -175,8 +209,9 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     def _fit(self, X, y):
         self._validate_params()  # again: fit_predict reaches _fit without fit
         values, lengths = panel_to_padded(X, allow_missing=True)
+        self.stride_ = resolve_stride(self.stride, lengths.max())
         self._fit_network(values, lengths, np.searchsorted(self.classes_, y),
-                          n_outputs=self.n_classes_)
+                          n_outputs=self.n_classes_, network_kwargs={"stride": self.stride_})
         self.history_ = {key.replace("score", "accuracy"): value
                          for key, value in self.history_.items()}
         return self
@@ -198,12 +233,12 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
 
         Returns
         -------
-        trajectories : ndarray of shape (n_series, n_timepoints, n_params)
-            ``theta_0 .. theta_{T-1}`` of each series (float32); ``n_timepoints``
-            is the longest series' length, and shorter series repeat their last
-            state after their end. ``trajectories[:, -1]`` is the state the
-            classifier decodes. Plot with
-            :func:`skwarp.plotting.plot_weight_trajectories`.
+        trajectories : ndarray of shape (n_series, n_steps, n_params)
+            ``theta_0 .. theta_{T-1}`` of each series (float32); ``n_steps``
+            is the longest series' length (divided by ``stride_``, rounded
+            up), and shorter series repeat their last state after their end.
+            ``trajectories[:, -1]`` is the state the classifier decodes. Plot
+            with :func:`skwarp.plotting.plot_weight_trajectories`.
 
         Examples
         --------
@@ -283,8 +318,9 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         if self.decoding == "last":
             return network(batch.x, batch.lengths, method=self.solver)
         outputs = network.forward_all(batch.x, batch.lengths, method=self.solver)
-        valid = valid_mask(batch.lengths, batch.x.shape[1])
-        weights = valid.to(outputs.dtype) / batch.lengths[:, None].to(outputs.dtype)
+        steps = network.step_lengths(batch.lengths)
+        valid = valid_mask(steps, outputs.shape[1])
+        weights = valid.to(outputs.dtype) / steps[:, None].to(outputs.dtype)
         return (outputs * weights.unsqueeze(-1)).sum(1)
 
     def _loss(self, network, batch: Batch) -> tuple[Tensor, Tensor]:

@@ -15,6 +15,30 @@ from torch import Tensor, nn
 from skwarp.core.scan import valid_mask
 
 
+def pooled_lengths(lengths: Tensor, stride: int) -> Tensor:
+    """Steps left of series of ``lengths`` after :func:`mean_pool` by ``stride``."""
+    return torch.div(lengths + stride - 1, stride, rounding_mode="floor")
+
+
+def mean_pool(h: Tensor, lengths: Tensor | None, stride: int) -> Tensor:
+    """Means of consecutive windows of ``stride`` steps of ``h`` (N, T, C), over
+    each series' valid steps only: (N, ceil(T / stride), C). A series of length
+    ``L`` fills its first ``ceil(L / stride)`` windows, the last one possibly
+    partly; windows past its end are zero."""
+    if stride == 1:
+        return h
+    n_series, n_steps, n_features = h.shape
+    n_windows = -(-n_steps // stride)
+    if lengths is None:
+        lengths = torch.full((n_series,), n_steps, device=h.device)
+    keep = valid_mask(lengths, n_windows * stride).unsqueeze(-1)
+    h = nn.functional.pad(h, (0, 0, 0, n_windows * stride - n_steps))
+    h = torch.where(keep, h, torch.zeros_like(h))  # where: padding may hold NaN
+    sums = h.reshape(n_series, n_windows, stride, n_features).sum(2)
+    counts = keep.reshape(n_series, n_windows, stride).sum(2, keepdim=True)
+    return sums / counts.clamp(min=1).to(h.dtype)
+
+
 class MaskedBatchNorm1d(nn.BatchNorm1d):
     """BatchNorm over channels of (N, C, T) whose training statistics use only
     the valid steps ``keep`` (N, 1, T) of each series, so padding never moves

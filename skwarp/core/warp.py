@@ -14,7 +14,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from skwarp.core.embedding import ConvEmbedding
+from skwarp.core.embedding import ConvEmbedding, mean_pool, pooled_lengths
 from skwarp.core.physics import PhysicsPrior, check_physics
 from skwarp.core.root import RootNetwork, time_features
 from skwarp.core.scan import (
@@ -138,6 +138,13 @@ class WarpNetwork(nn.Module):
         when ``embedding_dilated``, batch-normalised when ``embedding_norm``)
         before the recurrence; ``phi`` still
         sees the raw first observation.
+    stride : int
+        The recurrence takes one step per ``stride`` time points, driven by
+        the mean of the (embedded) inputs over them (:func:`skwarp.core.
+        embedding.mean_pool`); a series of length ``L`` then takes
+        ``ceil(L / stride)`` steps, and :meth:`states` has that many. 1: one
+        step per time point (the paper). Not with a physics prior, which
+        decodes at every time point.
     drive : {"difference", "value"}
         What drives the recurrence at step ``t``: the difference of the
         (embedded) inputs ``e_t - e_{t-1}`` (the paper), or ``e_t`` itself.
@@ -166,7 +173,7 @@ class WarpNetwork(nn.Module):
                  embedding: str | None = None, embedding_width: int = 32,
                  embedding_layers: int = 2, embedding_kernel: int = 9,
                  causal_embedding: bool = False, embedding_dilated: bool = False,
-                 embedding_norm: bool = False,
+                 embedding_norm: bool = False, stride: int = 1,
                  drive: str = "difference",
                  physics: PhysicsPrior | None = None) -> None:
         super().__init__()
@@ -180,7 +187,13 @@ class WarpNetwork(nn.Module):
         if root_precision not in ROOT_PRECISIONS:
             raise ValueError(f"root_precision must be one of {ROOT_PRECISIONS}, "
                              f"got {root_precision!r}")
+        if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+            raise ValueError(f"stride must be an integer >= 1, got {stride!r}")
+        if stride > 1 and physics is not None:
+            raise ValueError("a physics prior decodes at every time point: it needs "
+                             "stride=1")
         self.n_channels, self.n_frequencies = n_channels, n_frequencies
+        self.stride = stride
         self.root_precision, self.compile_root = root_precision, compile_root
         self.time_channel, self.state_clip = time_channel, state_clip
         self.time_scale = time_scale
@@ -221,7 +234,9 @@ class WarpNetwork(nn.Module):
         while the parameter ``B`` keeps a scale that the optimiser's steps
         suit."""
         if isinstance(self.transition, LRUTransition):
-            gain = self.transition.drive_gain(self.reference_length)
+            n_steps = None if self.reference_length is None \
+                else -(-self.reference_length // self.stride)
+            gain = self.transition.drive_gain(n_steps)
             return gain.unsqueeze(1) * self.B
         return self.B
 
@@ -250,26 +265,37 @@ class WarpNetwork(nn.Module):
         last = (lengths - 1).to(like.dtype).unsqueeze(1)
         return torch.where(last > 0, steps / last.clamp(min=1), torch.ones_like(steps))
 
-    def _drive(self, x: Tensor, lengths: Tensor | None) -> Tensor:
-        """The drive at steps t >= 1, shape (N, T-1, d'): differences
-        ``e_t - e_{t-1}`` or values ``e_t`` of the (embedded) inputs ``e``.
+    def step_lengths(self, lengths: Tensor) -> Tensor:
+        """Steps of the recurrence (the states' time axis) for series of
+        ``lengths`` time points: ``ceil(lengths / stride)``."""
+        return pooled_lengths(lengths, self.stride)
 
-        Drives past a series' end are zero, so padding (even inf or NaN)
-        reaches neither the states nor the gradients.
-        """
+    def _inputs(self, x: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """The (pooled, embedded) inputs ``e`` (N, T', d') and their lengths."""
+        if self.stride > 1:
+            x = mean_pool(x, lengths, self.stride)
+            lengths = None if lengths is None else self.step_lengths(lengths)
         if self.embedding is not None:
             x = self.embedding(x, lengths)
         if self.time_channel:
             x = torch.cat((x, self._tau(x.shape[1], lengths, x).unsqueeze(-1)), dim=-1)
+        return x, lengths
+
+    def _drive(self, x: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """The drive at steps t >= 1, shape (N, T'-1, d'): differences
+        ``e_t - e_{t-1}`` or values ``e_t`` of the (embedded, pooled) inputs
+        ``e``; and its lengths.
+
+        Drives past a series' end are zero, so padding (even inf or NaN)
+        reaches neither the states nor the gradients.
+        """
+        x, lengths = self._inputs(x, lengths)
         drive = x[:, 1:] - x[:, :-1] if self.drive == "difference" else x[:, 1:]
         if lengths is None:
-            return drive
-        valid = valid_mask(lengths - 1, drive.shape[1]).unsqueeze(-1)
-        return torch.where(valid, drive, torch.zeros_like(drive))
-
-    @staticmethod
-    def _drive_lengths(lengths: Tensor | None) -> Tensor | None:
-        return None if lengths is None else (lengths - 1).clamp(min=0)
+            return drive, None
+        drive_lengths = (lengths - 1).clamp(min=0)
+        valid = valid_mask(drive_lengths, drive.shape[1]).unsqueeze(-1)
+        return torch.where(valid, drive, torch.zeros_like(drive)), drive_lengths
 
     # -- states ------------------------------------------------------------ #
     def _check_input(self, x: Tensor, lengths, method: str, methods) -> Tensor | None:
@@ -285,8 +311,7 @@ class WarpNetwork(nn.Module):
         """``theta`` at each series' last step, shape (N, D)."""
         lengths = self._check_input(x, lengths, method, FINAL_STATE_METHODS)
         theta0 = self.initial_state(x[:, 0])
-        drive = self._drive(x, lengths)
-        drive_lengths = self._drive_lengths(lengths)
+        drive, drive_lengths = self._drive(x, lengths)
         if self.state_clip is not None:
             return final_state_sequential(self.transition.operator(), self.drive_matrix(),
                                           drive, theta0, drive_lengths, clip=self.state_clip)
@@ -295,13 +320,14 @@ class WarpNetwork(nn.Module):
 
     def states(self, x: Tensor, lengths: Tensor | None = None,
                method: str = "auto") -> Tensor:
-        """The whole trajectory ``theta_0 .. theta_{T-1}``, shape (N, T, D).
+        """The whole trajectory ``theta_0 .. theta_{T'-1}``, shape (N, T', D),
+        with ``T' = ceil(T / stride)`` (``T`` for ``stride=1``).
 
         Steps past a series' length hold that series' last state.
         """
         lengths = self._check_input(x, lengths, method, SCAN_METHODS)
         theta0 = self.initial_state(x[:, 0])
-        drive = self._drive(x, lengths)
+        drive, drive_lengths = self._drive(x, lengths)
         if drive.shape[1] == 0:
             return theta0.unsqueeze(1)
         if self.state_clip is not None:
@@ -312,8 +338,8 @@ class WarpNetwork(nn.Module):
             rest = self.transition.states(self.drive_matrix(), drive, theta0, method=method)
         trajectory = torch.cat((theta0.unsqueeze(1), rest), dim=1)
         if lengths is not None:  # freeze after the last step (A would keep acting)
-            index = torch.minimum(torch.arange(x.shape[1], device=x.device),
-                                  (lengths - 1).clamp(min=0)[:, None])
+            index = torch.minimum(torch.arange(trajectory.shape[1], device=x.device),
+                                  drive_lengths[:, None])
             trajectory = torch.gather(trajectory, 1,
                                       index.unsqueeze(-1).expand_as(trajectory))
         return trajectory
@@ -359,6 +385,10 @@ class WarpNetwork(nn.Module):
         state.pop("_compiled_root", None)
         return state
 
+    def __setstate__(self, state: dict) -> None:
+        state.setdefault("stride", 1)  # pickled before the parameter existed
+        super().__setstate__(state)
+
     def forward(self, x: Tensor, lengths: Tensor | None = None,
                 method: str = "auto") -> Tensor:
         """Outputs at each series' last step (``tau = 1``), shape (N, n_outputs)."""
@@ -373,9 +403,12 @@ class WarpNetwork(nn.Module):
 
     def forward_all(self, x: Tensor, lengths: Tensor | None = None,
                     method: str = "auto") -> Tensor:
-        """Outputs at every step, shape (N, T, n_outputs)."""
+        """Outputs at every step of the recurrence, shape (N, T', n_outputs)
+        (see :meth:`states`)."""
         theta = self.states(x, lengths, method)
-        return self.decode(theta, self._tau(x.shape[1], lengths, theta), x)
+        if lengths is not None and self.stride > 1:
+            lengths = self.step_lengths(check_lengths(lengths, x.shape[1], x.device))
+        return self.decode(theta, self._tau(theta.shape[1], lengths, theta), x)
 
     # -- recurrent (autoregressive) mode ------------------------------------ #
     def _step(self, theta: Tensor, x_prev: Tensor, x_next: Tensor) -> Tensor:
@@ -383,6 +416,9 @@ class WarpNetwork(nn.Module):
         if self.embedding is not None:
             raise ValueError("recurrent (autoregressive) mode does not support an input "
                              "embedding")
+        if self.stride > 1:
+            raise ValueError("recurrent (autoregressive) mode takes one step per time "
+                             "point: it needs stride=1")
         drive = x_next - x_prev if self.drive == "difference" else x_next
         if self.time_channel:
             if self.time_scale is None:

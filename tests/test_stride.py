@@ -1,0 +1,128 @@
+"""Strided recurrence: pooling, its lengths, and the classifier's ``stride``."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from skwarp import WarpClassifier
+from skwarp.classification import AUTO_STRIDE_STEPS, resolve_stride
+from skwarp.core import WarpNetwork
+from skwarp.core.embedding import mean_pool, pooled_lengths
+
+
+def _pool_by_loop(x: torch.Tensor, lengths: list[int], stride: int) -> torch.Tensor:
+    n_windows = math.ceil(x.shape[1] / stride)
+    out = torch.zeros(x.shape[0], n_windows, x.shape[2], dtype=x.dtype)
+    for i, length in enumerate(lengths):
+        for w in range(math.ceil(length / stride)):
+            out[i, w] = x[i, w * stride:min((w + 1) * stride, length)].mean(0)
+    return out
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3, 10, 11])
+def test_mean_pool_matches_a_loop_and_ignores_padding(stride):
+    torch.manual_seed(0)
+    lengths = [10, 7, 1]
+    x = torch.randn(3, 10, 2, dtype=torch.float64)
+    for i, length in enumerate(lengths):
+        x[i, length:] = float("nan")
+    pooled = mean_pool(x, torch.tensor(lengths), stride)
+    expected = _pool_by_loop(x, lengths, stride)
+    steps = pooled_lengths(torch.tensor(lengths), stride)
+    assert steps.tolist() == [math.ceil(n / stride) for n in lengths]
+    for i, n in enumerate(steps.tolist()):  # past a series' end: anything finite or not
+        torch.testing.assert_close(pooled[i, :n], expected[i, :n])
+        if stride > 1:
+            assert torch.isfinite(pooled[i]).all()
+
+
+def test_mean_pool_gradient():
+    x = torch.randn(2, 7, 2, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda v: mean_pool(v, torch.tensor([7, 4]), 3), (x,))
+
+
+def _network(stride: int, reference_length: int, seed: int = 0) -> WarpNetwork:
+    torch.manual_seed(seed)
+    return WarpNetwork(2, 3, root_width=4, initial_state="learned", transition="lru",
+                       embedding="conv", embedding_width=4, embedding_layers=2,
+                       embedding_kernel=3, embedding_norm=True, drive="value",
+                       stride=stride, reference_length=reference_length).double().eval()
+
+
+def test_a_strided_network_is_the_plain_one_on_pooled_inputs():
+    """Same weights: stride 4 on ``x`` equals stride 1 on ``mean_pool(x)``."""
+    strided = _network(4, reference_length=23)
+    plain = _network(1, reference_length=6, seed=1)  # ceil(23 / 4) steps
+    plain.load_state_dict(strided.state_dict())
+    x = torch.randn(3, 23, 2, dtype=torch.float64)
+    lengths = torch.tensor([23, 9, 4])
+    pooled, steps = mean_pool(x, lengths, 4), pooled_lengths(lengths, 4)
+    torch.testing.assert_close(strided(x, lengths), plain(pooled, steps))
+    torch.testing.assert_close(strided.states(x, lengths), plain.states(pooled, steps))
+    assert strided.states(x, lengths).shape[1] == 6
+
+
+def test_strided_final_state_is_the_last_valid_state_and_padding_is_ignored():
+    network = _network(3, reference_length=20)
+    x = torch.randn(2, 20, 2, dtype=torch.float64)
+    lengths = torch.tensor([20, 8])
+    padded = x.clone()
+    padded[1, 8:] = float("nan")
+    final = network.final_state(padded, lengths)
+    states = network.states(padded, lengths)
+    steps = network.step_lengths(lengths)
+    torch.testing.assert_close(final, states[torch.arange(2), steps - 1])
+    torch.testing.assert_close(network(padded, lengths)[1], network(x[1:, :8])[0])
+
+
+def test_stride_needs_no_physics_and_must_be_a_positive_integer():
+    from skwarp.core import MassSpringDamper
+
+    with pytest.raises(ValueError, match="stride=1"):
+        WarpNetwork(2, 2, stride=2, physics=MassSpringDamper(dt=0.1))
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="stride"):
+            WarpNetwork(2, 2, stride=bad)
+
+
+def test_auto_stride_keeps_every_step_up_to_the_threshold():
+    assert resolve_stride("auto", 1) == 1
+    assert resolve_stride("auto", AUTO_STRIDE_STEPS) == 1
+    assert resolve_stride("auto", AUTO_STRIDE_STEPS + 1) == 2
+    assert resolve_stride("auto", 16_384) == math.ceil(16_384 / AUTO_STRIDE_STEPS)
+    assert resolve_stride(5, 10) == 5
+
+
+@pytest.mark.parametrize("bad", ["fast", 0, -2, 2.5, None, True])
+def test_a_bad_stride_is_named(bad):
+    X = np.zeros((4, 1, 10))
+    with pytest.raises(ValueError, match="stride"):
+        WarpClassifier(stride=bad).fit(X, [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("decoding", ["last", "mean"])
+def test_classifier_fits_and_predicts_strided(decoding):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 2, 30)).astype(np.float32)
+    y = np.arange(12) % 2
+    X[y == 1, 0, 5:12] += 3.0
+    clf = WarpClassifier(stride=4, decoding=decoding, n_epochs=30, root_width=8,
+                         embedding_width=8, embedding_layers=1, random_state=0).fit(X, y)
+    assert clf.stride_ == 4
+    assert clf.weight_trajectory(X[:2]).shape[1] == 8  # ceil(30 / 4)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
+    assert (clf.predict(X) == y).mean() >= 0.9
+
+
+def test_auto_stride_is_resolved_on_the_training_series():
+    X = np.zeros((4, 1, AUTO_STRIDE_STEPS + 1), dtype=np.float32)
+    X[:, 0, ::2] = 1.0
+    clf = WarpClassifier(n_epochs=1, root_width=2, embedding_width=2,
+                         embedding_layers=1, random_state=0).fit(X, [0, 1, 0, 1])
+    assert clf.stride_ == 2
+    short = WarpClassifier(n_epochs=1, root_width=2, embedding_width=2,
+                           embedding_layers=1, random_state=0).fit(X[:, :, :50], [0, 1, 0, 1])
+    assert short.stride_ == 1
