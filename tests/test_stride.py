@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from skwarp import WarpClassifier
-from skwarp.classification import AUTO_STRIDE_STEPS, resolve_stride
+from skwarp.classification import AUTO_STRIDE_FULL, AUTO_STRIDE_STEPS, resolve_stride
 from skwarp.core import WarpNetwork
 from skwarp.core.embedding import mean_pool, pooled_lengths
 
@@ -89,9 +89,11 @@ def test_stride_needs_no_physics_and_must_be_a_positive_integer():
 
 def test_auto_stride_keeps_every_step_up_to_the_threshold():
     assert resolve_stride("auto", 1) == 1
-    assert resolve_stride("auto", AUTO_STRIDE_STEPS) == 1
-    assert resolve_stride("auto", AUTO_STRIDE_STEPS + 1) == 2
-    assert resolve_stride("auto", 16_384) == math.ceil(16_384 / AUTO_STRIDE_STEPS)
+    assert resolve_stride("auto", AUTO_STRIDE_FULL) == 1
+    above = AUTO_STRIDE_FULL + 1
+    assert resolve_stride("auto", above) == math.ceil(above / AUTO_STRIDE_STEPS)
+    assert math.ceil(above / resolve_stride("auto", above)) <= AUTO_STRIDE_STEPS
+    assert resolve_stride("auto", 16_384) == 16_384 // AUTO_STRIDE_STEPS
     assert resolve_stride(5, 10) == 5
 
 
@@ -118,11 +120,11 @@ def test_classifier_fits_and_predicts_strided(decoding):
 
 
 def test_auto_stride_is_resolved_on_the_training_series():
-    X = np.zeros((4, 1, AUTO_STRIDE_STEPS + 1), dtype=np.float32)
+    X = np.zeros((4, 1, AUTO_STRIDE_FULL + 1), dtype=np.float32)
     X[:, 0, ::2] = 1.0
     clf = WarpClassifier(n_epochs=1, root_width=2, embedding_width=2,
                          embedding_layers=1, random_state=0).fit(X, [0, 1, 0, 1])
-    assert clf.stride_ == 2
+    assert clf.stride_ == resolve_stride("auto", AUTO_STRIDE_FULL + 1) > 1
     short = WarpClassifier(n_epochs=1, root_width=2, embedding_width=2,
                            embedding_layers=1, random_state=0).fit(X[:, :, :50], [0, 1, 0, 1])
     assert short.stride_ == 1
