@@ -20,6 +20,7 @@ from skwarp._frames import (
     targets_and_exogenous,
 )
 from skwarp._params import (
+    NETWORK_PARAMS,
     SHARED_PARAMS,
     Param,
     bool_param,
@@ -32,6 +33,7 @@ from skwarp._preprocessing import panel_to_padded, sliding_windows, window_split
 from skwarp._training import Batch, LossFn, Seeds, torch_threads
 from skwarp.core.heads import gaussian_head, gaussian_nll
 from skwarp.core.physics import check_physics
+from skwarp.core.warp import DRIVES, EMBEDDINGS
 from skwarp.exceptions import InSampleHorizonError, NonFiniteOutputError
 
 TRAINING_MODES = ("parallel", "recurrent")
@@ -66,6 +68,18 @@ FORECASTER_PARAMS = {
         "look familiar."),
     "n_samples": int_param(2, "Monte Carlo rollouts for probabilistic forecasts."),
     "update_epochs": int_param(1, "Epochs of fine-tuning in ``update(..., update_params=True)``."),
+    "embedding": choice_param(EMBEDDINGS, (
+        "\"conv\": each step's (scaled) inputs pass through ``embedding_layers`` pointwise "
+        "layers (Conv1d of kernel 1, ``embedding_width`` channels, ReLU) before the "
+        "recurrence; pointwise, so the autoregressive rollout needs no history. Nonlinear "
+        "features let the state average quantities such as squares, which a linear "
+        "recurrence over the raw series cannot. None: the recurrence sees the series "
+        "(the paper).")),
+    "embedding_width": int_param(1, "Channels of each embedding layer."),
+    "embedding_layers": int_param(1, "Layers of the embedding."),
+    "drive": choice_param(DRIVES, (
+        "What drives the recurrence: the differences of the (embedded) inputs ``e_t - "
+        "e_{t-1}`` (the paper) or their values ``e_t``.")),
     "physics": Param("skwarp.core.PhysicsPrior or None", _check_physics, (
         "WARP-Phys: the root network outputs the parameters of this known model (e.g. "
         ":class:`skwarp.core.MassSpringDamper`), which predicts the mean of the next value "
@@ -138,10 +152,14 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     _config = {**BaseForecaster._config, "remember_data": False}
 
     _PARAMS = {**FORECASTER_PARAMS, **SHARED_PARAMS}
+    _NETWORK_PARAMS = (*NETWORK_PARAMS, "embedding", "embedding_width", "embedding_layers",
+                       "drive")
 
     def __init__(self, *, context_length=12, horizon_length=12, training_mode="parallel",
                  p_forcing=0.25, reparametrise=False, loss="nll", min_std=1e-3,
                  residual=True, window_norm=True, n_samples=200, update_epochs=5,
+                 embedding=None, embedding_width=32, embedding_layers=2,
+                 drive="difference",
                  root_width=32, root_depth=1, activation="relu", n_frequencies=4,
                  initial_state="mlp", init_layers=2, time_channel=False, state_clip=None,
                  transition="dense", transition_rank=8, transition_block=16,
@@ -200,7 +218,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                 f"{self.context_length + 1} (lower context_length for short series)")
         self._n_exog = 0 if X is None else X.shape[1]
         self._n_targets = values.shape[2] - self._n_exog
-        network_kwargs = {"time_scale": float(self._window - 1)}
+        network_kwargs = {"time_scale": float(self._window - 1), "embedding_kernel": 1,
+                          "causal_embedding": True, "embedding_norm": False}
         if self.physics is not None:
             network_kwargs["physics"] = self._physics_copy()
         self._remember(values, lengths, keys, y)

@@ -129,3 +129,51 @@ def test_bad_transition_radius_is_named(radius):
     X, y = _motions()
     with pytest.raises(ValueError, match="transition_radius"):
         WarpClassifier(n_epochs=1, transition_radius=radius).fit(X, y)
+
+
+def _pointwise_network(drive: str) -> WarpNetwork:
+    torch.manual_seed(0)
+    return WarpNetwork(2, 4, root_width=4, time_scale=7.0, embedding="conv",
+                       embedding_width=5, embedding_layers=2, embedding_kernel=1,
+                       causal_embedding=True, drive=drive).double()
+
+
+@pytest.mark.parametrize("drive", ["difference", "value"])
+def test_pointwise_embedding_steps_like_the_parallel_scan(drive):
+    """Recurrent mode embeds one step at a time: fed the truth throughout it
+    gives the parallel outputs, and a rollout continues the scanned state."""
+    net = _pointwise_network(drive)
+    x = torch.randn(3, 8, 2, dtype=torch.float64)
+    outputs, _ = net.teacher_forced(x, n_context=8, p_forcing=0.0,
+                                    next_input=lambda y, x_t: y[..., :2])
+    torch.testing.assert_close(outputs, net.forward_all(x)[:, :-1])
+    theta = net.final_state(x[:, :5])
+    known = x[:, 5:]
+    out, _ = net.rollout(theta, x[:, 4], 4, 3, lambda y, x_t: y[..., :0], known)
+    torch.testing.assert_close(out, net.forward_all(x)[:, 4:7])
+
+
+def test_recurrent_mode_refuses_an_embedding_that_needs_history():
+    for kwargs in ({"embedding_kernel": 3}, {"embedding_kernel": 1, "embedding_norm": True}):
+        net = WarpNetwork(2, 4, root_width=4, time_scale=7.0, embedding="conv", **kwargs)
+        x = torch.randn(1, 4, 2)
+        with pytest.raises(ValueError, match="pointwise"):
+            net.teacher_forced(x, 2, 0.0, lambda y, x_t: y[..., :2])
+
+
+@pytest.mark.parametrize("mode", ["parallel", "recurrent"])
+def test_forecaster_with_a_pointwise_embedding(mode):
+    from sktime.datasets import load_airline
+
+    from skwarp import WarpForecaster
+
+    y = load_airline()
+    forecaster = WarpForecaster(embedding="conv", embedding_width=8, drive="value",
+                                training_mode=mode, n_epochs=3, root_width=8,
+                                random_state=0).fit(y[:-12])
+    network = forecaster.network_
+    assert network.embedding.kernel_size == 1 and network.embedding.norms is None
+    forecast = forecaster.predict(fh=range(1, 13))
+    assert np.isfinite(forecast.to_numpy()).all()
+    again = WarpForecaster(**forecaster.get_params()).fit(y[:-12]).predict(fh=range(1, 13))
+    np.testing.assert_array_equal(forecast.to_numpy(), again.to_numpy())

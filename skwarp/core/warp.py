@@ -413,13 +413,11 @@ class WarpNetwork(nn.Module):
     # -- recurrent (autoregressive) mode ------------------------------------ #
     def _step(self, theta: Tensor, x_prev: Tensor, x_next: Tensor) -> Tensor:
         """``theta_{t+1}`` from ``theta_t`` and the inputs at ``t`` and ``t+1``."""
-        if self.embedding is not None:
-            raise ValueError("recurrent (autoregressive) mode does not support an input "
-                             "embedding")
         if self.stride > 1:
             raise ValueError("recurrent (autoregressive) mode takes one step per time "
                              "point: it needs stride=1")
-        drive = x_next - x_prev if self.drive == "difference" else x_next
+        e_next = self._embed_step(x_next)
+        drive = e_next - self._embed_step(x_prev) if self.drive == "difference" else e_next
         if self.time_channel:
             if self.time_scale is None:
                 raise ValueError("recurrent mode with time_channel needs time_scale")
@@ -428,6 +426,16 @@ class WarpNetwork(nn.Module):
         theta = self.transition.step(theta) + drive @ self.drive_matrix().T
         return theta if self.state_clip is None else theta.clamp(-self.state_clip,
                                                                  self.state_clip)
+
+    def _embed_step(self, x: Tensor) -> Tensor:
+        """The embedding of one step's inputs (N, d): only a pointwise one
+        (kernel 1, no batch statistics) embeds a step without its history."""
+        if self.embedding is None:
+            return x
+        if self.embedding.kernel_size != 1 or self.embedding.norms is not None:
+            raise ValueError("recurrent (autoregressive) mode supports only a pointwise "
+                             "embedding: embedding_kernel=1 and embedding_norm=False")
+        return self.embedding(x.unsqueeze(1)).squeeze(1)
 
     def _decode_at(self, theta: Tensor, t: int, x_t: Tensor) -> Tensor:
         if self.time_scale is None:
