@@ -1,0 +1,121 @@
+"""In-context linear regression: WARP beside a parameter-matched GRU, several seeds.
+
+The task and the models are those of ``examples/in_context_learning.py``:
+every sequence is a new task ``y = w x + noise``, step ``t`` shows the query
+``x_t`` beside the previous answer ``y_{t-1}``, and the model answers ``x_t``
+from the ``t`` pairs before it, with no gradient step at test time. Rows:
+
+* WARP (paper): no embedding, the recurrence reads the raw sequence;
+* WARP: WarpClassifier's recipe: a causal conv embedding (kernel 2, 3
+  layers, 32 channels) whose values drive a stable diagonal (LRU) transition;
+* GRU: the widest with at most the embedded WARP's parameters;
+* least squares on the pairs seen (the optimum, for reference).
+
+Each seed draws its own training tasks, test tasks, initial weights and
+batch order; every model trains with the same epochs, batches and optimiser.
+
+    python benchmarks/in_context.py --seeds 3 4 5   # 20 epochs on 4,000 tasks
+    python benchmarks/in_context.py --quick     # 1 seed, 2 epochs
+
+Writes benchmarks/results/in_context.md and in_context.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "examples")]
+import in_context_learning as icl  # noqa: E402
+from _report import machine_header  # noqa: E402
+
+from skwarp.datasets import make_linear_regression_tasks  # noqa: E402
+
+N_TRAIN, N_TEST = 4000, 1000
+REPORTED_PAIRS = (1, 4, 8, 15)
+MODELS = ("WARP (paper)", "WARP", "GRU", "least squares")
+
+
+def run_seed(seed: int, n_epochs: int) -> dict[str, dict]:
+    X, y, _ = make_linear_regression_tasks(N_TRAIN, icl.N_PAIRS, noise=icl.NOISE,
+                                           random_state=seed)
+    X_test, y_test, _ = make_linear_regression_tasks(N_TEST, icl.N_PAIRS, noise=icl.NOISE,
+                                                     random_state=10_000 + seed)
+    Xt, yt = (torch.tensor(a, dtype=torch.float32) for a in (X, y))
+    Xs, ys = (torch.tensor(a, dtype=torch.float32) for a in (X_test, y_test))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        paper, warp = icl.make_warp(embedding=False), icl.make_warp()
+        gru = icl.matching_gru(icl.n_params(warp))
+    models = {"WARP (paper)": (paper, lambda x: paper.forward_all(x)[..., 0]),
+              "WARP": (warp, lambda x: warp.forward_all(x)[..., 0]),
+              "GRU": (gru, gru)}
+    results = {}
+    for name, (model, predict) in models.items():
+        seconds = icl.train(model, predict, Xt, yt, n_epochs=n_epochs, seed=seed)
+        with torch.no_grad():
+            curve = (predict(Xs) - ys).square().mean(0).numpy()
+        results[name] = {"curve": curve.tolist(), "params": icl.n_params(model),
+                         "fit_s": seconds}
+        print(f"seed {seed} {name:13s} MSE at 15 pairs {curve[15]:.4f} "
+              f"({icl.n_params(model):,} parameters, {seconds:.0f} s)", flush=True)
+    results["least squares"] = {"curve": icl.least_squares_curve(X_test, y_test).tolist(),
+                                "params": 0, "fit_s": 0.0}
+    return results
+
+
+def report(runs: dict[int, dict], args: argparse.Namespace, seconds: float) -> str:
+    seeds = list(runs)
+    lines = ["# In-context linear regression: WARP and a parameter-matched GRU", "",
+             machine_header(),
+             f"- command: `python benchmarks/in_context.py {' '.join(args.argv)}`".rstrip(),
+             f"- {N_TRAIN:,} training tasks and {N_TEST:,} new test tasks per seed, "
+             f"{icl.N_PAIRS} steps each, noise {icl.NOISE}; {args.epochs} epochs, batch 64, "
+             f"Adam 1e-3, one torch thread; seeds {', '.join(map(str, seeds))}; whole run "
+             f"{seconds / 60:.1f} min",
+             "- query MSE on the test tasks after `k` pairs (no gradient step at test "
+             "time): mean over seeds (min - max)", "",
+             "| model | parameters | " + " | ".join(f"{k} pairs" for k in REPORTED_PAIRS)
+             + " | fit s |", "|---" * (len(REPORTED_PAIRS) + 3) + "|"]
+    for name in MODELS:
+        curves = np.array([runs[s][name]["curve"] for s in seeds])
+        cells = [f"{curves[:, k].mean():.4f} ({curves[:, k].min():.4f} - "
+                 f"{curves[:, k].max():.4f})" for k in REPORTED_PAIRS]
+        params = runs[seeds[0]][name]["params"]
+        fit = np.mean([runs[s][name]["fit_s"] for s in seeds])
+        lines.append(f"| {name} | {params:,} | " + " | ".join(cells) + f" | {fit:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None)
+    parser.add_argument("--epochs", type=int, default=None)
+    args = parser.parse_args()
+    args.argv = sys.argv[1:]
+    args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
+    args.epochs = args.epochs or (2 if args.quick else icl.N_EPOCHS)
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    runs = {seed: run_seed(seed, args.epochs) for seed in args.seeds}
+    text = report(runs, args, time.perf_counter() - start)
+    print(text)
+    suffix = "_quick" if args.quick else ""
+    results = Path(__file__).parent / "results"
+    (results / f"in_context{suffix}.md").write_text(text)
+    rows = [{"model": name, "seed": seed, "pairs": k, "query_mse": runs[seed][name]["curve"][k]}
+            for seed in runs for name in MODELS for k in range(icl.N_PAIRS)]
+    (results / f"in_context{suffix}.json").write_text(json.dumps({"rows": rows}, indent=1))
+    print(f"wrote {results / f'in_context{suffix}.md'}")
+
+
+if __name__ == "__main__":
+    main()
