@@ -6,29 +6,34 @@ SINE (random phase). Every model reads the first 100 steps of a test series,
 then forecasts the remaining 156 autoregressively (its own predictions fed
 back); test series come from out-of-distribution parameter ranges.
 
-* WARP: ``WarpForecaster`` in recurrent mode (teacher forcing 0.25).
+* WARP: ``WarpForecaster`` in recurrent mode (teacher forcing 0.25), with
+  ``WARP_PARAMS`` on top of its defaults.
 * WARP-Phys: the same with a physics prior (``skwarp.core``): MassSpringDamper
-  (one explicit Euler step, as in the paper) on MSD and MSD-Zero,
-  LotkaVolterra (one Euler step) on LV, Sine (learned phase) on SINE.
+  (one semi-implicit Euler step; the paper's explicit step is reported beside
+  it) on MSD and MSD-Zero, LotkaVolterra (one Euler step) on LV, Sine (learned
+  phase) on SINE.
 * GRU, LSTM: torch, one-step-ahead, teacher forcing, the widest with at most
   WARP's parameter count; inputs standardised per channel like WARP's.
 
-    python benchmarks/dynamics.py           # full run (budget in the output)
+    python benchmarks/dynamics.py --jobs 2  # 3 seeds, 50 epochs: about 30 min on 2 cores
     python benchmarks/dynamics.py --quick   # smoke test, under 3 minutes
 
-Writes benchmarks/results/dynamics.md and dynamics.png (predicted against true
-trajectories).
+Each seed draws its own training and test series and initial weights. Writes
+benchmarks/results/dynamics.md, dynamics.json (one row per task, model and
+seed) and dynamics.png (seed 0: predicted against true trajectories).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import math
 import sys
 import time
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +63,8 @@ MODELS = ("WARP", "WARP-Phys", "GRU", "LSTM")
 MSD_DT = 1.0 / (LENGTH - 1)
 MSD_SCALES = (0.03, 10.0, 0.1)  # middle of the training ranges of m, k, c
 LV_T_MAX = 25.0
+# On top of WarpForecaster's defaults, for WARP and WARP-Phys alike.
+WARP_PARAMS: dict = {"embedding": "conv"}
 
 
 @dataclass
@@ -72,12 +79,12 @@ class Task:
 TASKS = [
     Task("MSD", lambda n, test, seed: make_mass_spring_damper(
         n, LENGTH, ranges=MSD_TEST_RANGES if test else None, random_state=seed),
-        [0], lambda: MassSpringDamper(MSD_DT, MSD_SCALES),
+        [0], lambda: MassSpringDamper(MSD_DT, MSD_SCALES, scheme="semi-implicit"),
         {"GRU": "1.43", "LSTM": "1.46", "WARP": "0.94", "WARP-Phys": "0.03"}),
     Task("MSD-Zero", lambda n, test, seed: make_mass_spring_damper(
         n, LENGTH, ranges=MSD_TEST_RANGES if test else None, random_initial_state=True,
         random_state=seed),
-        [0], lambda: MassSpringDamper(MSD_DT, MSD_SCALES),
+        [0], lambda: MassSpringDamper(MSD_DT, MSD_SCALES, scheme="semi-implicit"),
         {"GRU": "0.55", "LSTM": "0.57", "WARP": "0.32", "WARP-Phys": "0.04"}),
     Task("LV", lambda n, test, seed: make_lotka_volterra(
         n, LENGTH, ranges=LV_TEST_RANGES if test else None, t_max=LV_T_MAX,
@@ -106,12 +113,12 @@ def as_array(panel: pd.DataFrame) -> np.ndarray:
     return panel.to_numpy().reshape(-1, LENGTH, panel.shape[1])
 
 
-def fit_warp(train: pd.DataFrame, budget: Budget, physics: PhysicsPrior | None):
+def fit_warp(train: pd.DataFrame, budget: Budget, physics: PhysicsPrior | None, seed: int):
     kwargs = {"physics": physics, "scaling": None, "window_norm": False} if physics else {}
     forecaster = WarpForecaster(context_length=CONTEXT, horizon_length=HORIZON,
                                 training_mode="recurrent", n_epochs=budget.n_epochs,
                                 batch_size=budget.batch_size, root_width=budget.root_width,
-                                device="cpu", random_state=0, **kwargs)
+                                device="cpu", random_state=seed, **WARP_PARAMS, **kwargs)
     return forecaster.fit(train)
 
 
@@ -161,28 +168,35 @@ def identified_frequency(forecaster: WarpForecaster, test: np.ndarray,
 
 
 def rnn_forecast(cell: str, train: np.ndarray, test: np.ndarray, n_target: int,
-                 budget: Budget) -> tuple[np.ndarray, int, int]:
+                 budget: Budget, seed: int) -> tuple[np.ndarray, int, int]:
     """Train a parameter-matched GRU/LSTM on standardised channels, forecast the
     test series; returns forecasts, parameter count and hidden size."""
     offset, scale = train.mean(axis=(0, 1)), train.std(axis=(0, 1))
     with torch.random.fork_rng():
-        torch.manual_seed(0)
+        torch.manual_seed(seed)
         model = matching_rnn(n_target, train.shape[2], cell)
-    train_rnn(model, (train - offset) / scale, budget.n_epochs, budget.batch_size, seed=0)
+    train_rnn(model, (train - offset) / scale, budget.n_epochs, budget.batch_size, seed=seed)
     context = torch.tensor((test[:, :CONTEXT] - offset) / scale, dtype=torch.float32)
     forecast = model.rollout(context, HORIZON).numpy() * scale + offset
     return forecast, n_params(model), model.hidden_size
 
 
-def run_task(task: Task, budget: Budget) -> dict:
-    train, _ = task.make(budget.n_train, False, 0)
-    test, params = task.make(budget.n_test, True, 1)
+def run_task(name: str, budget: Budget, seed: int, explicit: bool = False) -> dict:
+    """Every model on the task called ``name`` and one seed (training data
+    ``2 seed``, test data ``2 seed + 1``); runs in a worker process on one torch
+    thread. ``explicit``: also fit WARP-Phys with the paper's explicit step."""
+    task = next(t for t in TASKS if t.name == name)
+    warnings.simplefilter("ignore")
+    torch.set_num_threads(1)
+    train, _ = task.make(budget.n_train, False, 2 * seed)
+    test, params = task.make(budget.n_test, True, 2 * seed + 1)
     truth = as_array(test)[:, CONTEXT:]
     results, diagnostics = {}, {}
     for name in MODELS:
         start = time.perf_counter()
         if name.startswith("WARP"):
-            forecaster = fit_warp(train, budget, task.physics() if name != "WARP" else None)
+            forecaster = fit_warp(train, budget, task.physics() if name != "WARP" else None,
+                                  seed)
             forecast = warp_forecast(forecaster, test)
             size = n_params(forecaster.network_)
             diagnostics[name] = transition_drift(forecaster)
@@ -193,22 +207,27 @@ def run_task(task: Task, budget: Budget) -> dict:
                     forecaster, as_array(test), params)
         else:
             forecast, size, _ = rnn_forecast(name.lower(), as_array(train), as_array(test),
-                                             warp_size, budget)
+                                             warp_size, budget, seed)
         seconds = time.perf_counter() - start
         mse, diverged = score(forecast, truth, task.scored)
         results[name] = {"mse": mse, "diverged": diverged, "params": size,
                          "seconds": seconds, "forecast": forecast}
-        print(f"{task.name:8s} {name:9s} MSE {mse:.4g}, {diverged} diverged "
+        print(f"{task.name:8s} seed {seed} {name:9s} MSE {mse:.4g}, {diverged} diverged "
               f"({size:,} parameters, {seconds:.0f} s)", flush=True)
-    extra = None
-    if task.name.startswith("MSD"):  # the prior with a stable integrator, for the note
-        forecaster = fit_warp(train, budget, MassSpringDamper(MSD_DT, MSD_SCALES,
-                                                              scheme="semi-implicit"))
-        extra = score(warp_forecast(forecaster, test), truth, task.scored)
-        print(f"{task.name:8s} WARP-Phys, semi-implicit MSE {extra[0]:.4g}, "
-              f"{extra[1]} diverged", flush=True)
-    return {"models": results, "truth": as_array(test), "params": params,
-            "semi_implicit": extra, "diagnostics": diagnostics}
+    extra, oracle = None, None
+    if task.name.startswith("MSD"):  # the paper's explicit step, and the prior's floor
+        if explicit:
+            forecaster = fit_warp(train, budget, MassSpringDamper(MSD_DT, MSD_SCALES), seed)
+            extra = score(warp_forecast(forecaster, test), truth, task.scored)
+            print(f"{task.name:8s} seed {seed} WARP-Phys, explicit MSE {extra[0]:.4g}, "
+                  f"{extra[1]} diverged", flush=True)
+        oracle = {s: oracle_msd(as_array(test), params, s)
+                  for s in ("explicit", "semi-implicit")}
+    for model in results.values():
+        if seed != 0:
+            model.pop("forecast")  # only seed 0 is plotted: keep the results small
+    return {"models": results, "truth": as_array(test) if seed == 0 else None,
+            "explicit": extra, "oracle": oracle, "diagnostics": diagnostics}
 
 
 def score(forecast: np.ndarray, truth: np.ndarray, channels: list[int]) -> tuple[float, int]:
@@ -259,47 +278,77 @@ def plot(all_results: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def report(all_results: dict, oracle: dict, budget: Budget, quick: bool,
+def _mean_cell(values: list[float], best: bool) -> str:
+    finite = [v for v in values if np.isfinite(v)]
+    if not finite:
+        return "diverged"
+    text = f"{100 * np.mean(finite):.3g}"
+    if len(values) > 1:
+        text += f" ({100 * min(finite):.3g} - {100 * max(finite):.3g})"
+    if len(finite) < len(values):
+        text += f", {len(values) - len(finite)} seed(s) diverged"
+    return f"**{text}**" if best else text
+
+
+def report(runs: dict, budget: Budget, args: argparse.Namespace,
            seconds: float) -> list[str]:
+    seeds = args.seeds
     header = "| task | " + " | ".join(MODELS) + " |"
     rule = "|---" * (len(MODELS) + 1) + "|"
     ours = [header.replace("task", "task (ours, test MSE x1e-2)"), rule]
     paper = [header.replace("task", "task (paper, test MSE)"), rule]
-    detail = ["| task | model | parameters | test MSE | diverged series | fit + forecast s |",
-              "|---|---|---|---|---|---|"]
+    ratio_rows = ["| task | WARP-Phys / WARP | WARP / GRU | WARP / LSTM |", "|---|---|---|---|"]
+    detail = ["| task | seed | model | parameters | test MSE | diverged series | "
+              "fit + forecast s |", "|---|---|---|---|---|---|---|"]
     for task in TASKS:
-        models = all_results[task.name]["models"]
+        mse = {m: [runs[task.name, s]["models"][m]["mse"] for s in seeds] for m in MODELS}
+        means = {m: np.nanmean(v) if np.isfinite(v).any() else np.inf for m, v in mse.items()}
+        best = min(means.values())
         ours.append(f"| {task.name} | " + " | ".join(
-            _cell(m, models, budget.n_test) for m in MODELS) + " |")
+            _mean_cell(mse[m], means[m] == best) for m in MODELS) + " |")
         paper.append(f"| {task.name} | " + " | ".join(task.paper[m] for m in MODELS) + " |")
-        for name in MODELS:
-            m = models[name]
-            detail.append(f"| {task.name} | {name} | {m['params']:,} | {m['mse']:.4g} | "
-                          f"{m['diverged']} | {m['seconds']:.0f} |")
+        ratio_rows.append(f"| {task.name} | {means['WARP-Phys'] / means['WARP']:.3g} | "
+                          f"{means['WARP'] / means['GRU']:.3g} | "
+                          f"{means['WARP'] / means['LSTM']:.3g} |")
+        for seed in seeds:
+            for name in MODELS:
+                m = runs[task.name, seed]["models"][name]
+                detail.append(f"| {task.name} | {seed} | {name} | {m['params']:,} | "
+                              f"{m['mse']:.4g} | {m['diverged']} | {m['seconds']:.0f} |")
     oracle_rows = ["| task | prior | true m, k, c | WARP-Phys (learned from the context) |",
                    "|---|---|---|---|"]
-    for name, o in oracle.items():
-        phys = all_results[name]["models"]["WARP-Phys"]
-        learned = {"explicit": (phys["mse"], phys["diverged"]),
-                   "semi-implicit": all_results[name]["semi_implicit"]}
-        oracle_rows += [f"| {name} | {scheme} Euler | {100 * o[scheme]:.3g} | "
-                        f"{_text(*learned[scheme], budget.n_test)} |" for scheme in o]
     drift_rows = ["| task | WARP: norm(A - I) / sqrt(D) | WARP: max abs eigenvalue | "
                   "WARP-Phys: norm(A - I) / sqrt(D) | WARP-Phys: max abs eigenvalue | "
                   "WARP-Phys: corr(identified sqrt(k/m), true) |", "|---|---|---|---|---|---|"]
     for task in TASKS:
-        d = all_results[task.name]["diagnostics"]
-        ident = d.get("identification")
-        drift_rows.append(f"| {task.name} | {d['WARP'][0]:.2e} | {d['WARP'][1]:.5f} | "
-                          f"{d['WARP-Phys'][0]:.2e} | {d['WARP-Phys'][1]:.5f} | "
-                          f"{'-' if ident is None else f'{ident:.2f}'} |")
+        results = [runs[task.name, s] for s in seeds]
+        if results[0]["oracle"] is not None:
+            learned = {"semi-implicit": [r["models"]["WARP-Phys"]["mse"] for r in results],
+                       "explicit": [r["explicit"][0] if r["explicit"] else np.nan
+                                    for r in results]}
+            for scheme in ("explicit", "semi-implicit"):
+                floor = np.mean([r["oracle"][scheme] for r in results])
+                fitted = _mean_cell(learned[scheme], False) \
+                    if np.isfinite(learned[scheme]).any() else "not fitted (--explicit)"
+                oracle_rows.append(f"| {task.name} | {scheme} Euler | {100 * floor:.3g} | "
+                                   f"{fitted} |")
+        d = [r["diagnostics"] for r in results]
+        ident = [x["identification"] for x in d if "identification" in x]
+        drift_rows.append(
+            f"| {task.name} | {np.mean([x['WARP'][0] for x in d]):.2e} | "
+            f"{np.mean([x['WARP'][1] for x in d]):.5f} | "
+            f"{np.mean([x['WARP-Phys'][0] for x in d]):.2e} | "
+            f"{np.mean([x['WARP-Phys'][1] for x in d]):.5f} | "
+            f"{f'{np.mean(ident):.2f}' if ident else '-'} |")
+    command = f"python benchmarks/dynamics.py {' '.join(args.argv)}".rstrip()
     return [
         "# Dynamical-system reconstruction: WARP, WARP-Phys, GRU, LSTM", "",
         machine_header(),
-        f"- command: `python benchmarks/dynamics.py{' --quick' if quick else ''}`",
+        f"- command: `{command}`",
         f"- budget: {budget.n_train} training series and {budget.n_test} test series per "
         f"task, {budget.n_epochs} epochs, batch {budget.batch_size}, root width "
-        f"{budget.root_width}, one torch thread; whole run {seconds / 60:.1f} min",
+        f"{budget.root_width}, one torch thread per fit, {args.jobs} fits at a time; "
+        f"seeds {', '.join(map(str, seeds))}; whole run {seconds / 60:.1f} min",
         "- every series: 256 steps, 100 context steps, then 156 autoregressive; test "
         "series from out-of-distribution ranges (MSD: m in [0.01, 0.05], k in [2, 18], "
         "c in [0.01, 0.3] vs training [0.02, 0.04], [4, 16], [0.01, 0.2]; LV: rates in "
@@ -307,30 +356,25 @@ def report(all_results: dict, oracle: dict, budget: Budget, quick: bool,
         "- test MSE on position (MSD, MSD-Zero; velocity is observed too), prey and "
         "predator (LV), the value (SINE), in the data's own units, over the test series "
         "whose rollout stayed finite (the diverged ones are counted)",
-        "- WARP and WARP-Phys: WarpForecaster, recurrent mode, defaults otherwise "
-        "(transition_lr 1e-5); GRU, LSTM: the widest with at most WARP's parameters, "
-        "teacher forcing, same epochs and batch size", "",
-        "## Ours (one run)", "", *ours, "",
-        "## The paper (shared/WARP.md; MSD rows x1e-2, LV as printed; SINE not reported)",
-        "", *paper, "",
-        "## WARP-Phys on MSD: the prior's floor (test MSE x1e-2)", "",
+        "- WARP and WARP-Phys: WarpForecaster, recurrent mode, defaults otherwise plus "
+        f"`{json.dumps(WARP_PARAMS)}`; WARP-Phys on MSD and MSD-Zero with the semi-implicit "
+        "Euler step (the paper's explicit step below); GRU, LSTM: the widest with at most "
+        "WARP's parameters, teacher forcing, same epochs and batch size", "",
+        "## Ours: mean over seeds (min - max)", "", *ours, "",
+        "Ratios of the seed means:", "", *ratio_rows, "",
+        "## The paper (its WARP.md summary; MSD rows x1e-2, LV as printed; SINE not "
+        "reported)", "", *paper, "",
+        "## WARP-Phys on MSD: the prior's floor (test MSE x1e-2, mean over seeds)", "",
         "'true m, k, c': the prior rolled out from the true state at step 99 of each "
         "test series with the true parameters, what WARP-Phys would reach if its state "
-        "identified m, k, c exactly. 'learned': WARP-Phys as in the table above (explicit, "
-        "the paper's prior) and once more with the semi-implicit step (same budget).", "",
-        *oracle_rows, "",
-        "## How far A moved, and what the state identifies", "",
-        "A starts at the identity; with A = I the state is phi(x_0) + B (x_t - x_0), "
-        "a function of the first and the current observation only. The last column "
-        "decodes the MSD prior's m and k from the state at the end of each test "
+        "identified m, k, c exactly. 'learned': WARP-Phys with each step, same budget.",
+        "", *oracle_rows, "",
+        "## How far A moved, and what the state identifies (mean over seeds)", "",
+        "With A = I and the difference drive the state is phi(x_0) + B (e_t - e_0), a "
+        "function of the first and the current (embedded) observation only. The last "
+        "column decodes the MSD prior's m and k from the state at the end of each test "
         "context.", "", *drift_rows, "",
         "## Details", "", *detail, ""]
-
-
-def _cell(name: str, models: dict, n_test: int) -> str:
-    scores = [m["mse"] for m in models.values() if np.isfinite(m["mse"])]
-    text = _text(models[name]["mse"], models[name]["diverged"], n_test)
-    return f"**{text}**" if scores and models[name]["mse"] == min(scores) else text
 
 
 def _text(mse: float, diverged: int, n_test: int) -> str:
@@ -342,29 +386,40 @@ def _text(mse: float, diverged: int, n_test: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None)
+    parser.add_argument("--jobs", type=int, default=1, help="fits at a time")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--explicit", action="store_true",
+                        help="also fit WARP-Phys with the explicit Euler step on MSD tasks")
     args = parser.parse_args()
-    warnings.simplefilter("ignore")
-    torch.set_num_threads(1)
-    budget = Budget(16, 8, 2) if args.quick else Budget(100, 50, 30)
+    args.argv = sys.argv[1:]
+    args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
+    budget = Budget(16, 8, 2) if args.quick else Budget(100, 50, 50)
+    if args.epochs:
+        budget.n_epochs = args.epochs
     start = time.perf_counter()
-    all_results, oracle = {}, {}
-    for task in TASKS:
-        all_results[task.name] = run_task(task, budget)
-        if task.name.startswith("MSD"):
-            result = all_results[task.name]
-            oracle[task.name] = {s: oracle_msd(result["truth"], result["params"], s)
-                                 for s in ("explicit", "semi-implicit")}
+    jobs = [(task, seed) for seed in args.seeds for task in TASKS]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        done = list(pool.map(run_task, [t.name for t, _ in jobs], [budget] * len(jobs),
+                             [s for _, s in jobs], [args.explicit] * len(jobs)))
+    runs = {(task.name, seed): result
+            for (task, seed), result in zip(jobs, done, strict=True)}
     seconds = time.perf_counter() - start
     suffix = "_quick" if args.quick else ""
     results = Path(__file__).parent / "results"
-    lines = report(all_results, oracle, budget, args.quick, seconds)
+    lines = report(runs, budget, args, seconds)
     try:
-        plot(all_results, results / f"dynamics{suffix}.png")
+        plot({task.name: runs[task.name, args.seeds[0]] for task in TASKS},
+             results / f"dynamics{suffix}.png")
         lines.append(f"![predicted against true trajectories](dynamics{suffix}.png)")
     except ImportError:
         print("matplotlib missing: no plot")
     out = results / f"dynamics{suffix}.md"
     out.write_text("\n".join(lines) + "\n")
+    rows = [{"task": task, "model": name, "seed": seed, "test_mse": model["mse"],
+             "diverged_series": model["diverged"]}
+            for (task, seed), run in runs.items() for name, model in run["models"].items()]
+    out.with_suffix(".json").write_text(json.dumps({"rows": rows}, indent=1))
     print("\n".join(lines))
     print(f"wrote {out}")
 

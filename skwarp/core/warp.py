@@ -435,7 +435,9 @@ class WarpNetwork(nn.Module):
         if self.embedding.kernel_size != 1 or self.embedding.norms is not None:
             raise ValueError("recurrent (autoregressive) mode supports only a pointwise "
                              "embedding: embedding_kernel=1 and embedding_norm=False")
-        return self.embedding(x.unsqueeze(1)).squeeze(1)
+        for conv in self.embedding.convs:  # a kernel-1 Conv1d is a Linear on each step
+            x = torch.relu(nn.functional.linear(x, conv.weight[..., 0], conv.bias))
+        return x
 
     def _decode_at(self, theta: Tensor, t: int, x_t: Tensor) -> Tensor:
         if self.time_scale is None:
