@@ -223,10 +223,7 @@ def run_task(name: str, budget: Budget, seed: int, explicit: bool = False) -> di
                   f"{extra[1]} diverged", flush=True)
         oracle = {s: oracle_msd(as_array(test), params, s)
                   for s in ("explicit", "semi-implicit")}
-    for model in results.values():
-        if seed != 0:
-            model.pop("forecast")  # only seed 0 is plotted: keep the results small
-    return {"models": results, "truth": as_array(test) if seed == 0 else None,
+    return {"models": results, "truth": as_array(test),
             "explicit": extra, "oracle": oracle, "diagnostics": diagnostics}
 
 
@@ -377,12 +374,6 @@ def report(runs: dict, budget: Budget, args: argparse.Namespace,
         "## Details", "", *detail, ""]
 
 
-def _text(mse: float, diverged: int, n_test: int) -> str:
-    if not np.isfinite(mse):
-        return f"diverged ({diverged}/{n_test})"
-    return f"{100 * mse:.3g}" + (f" ({diverged}/{n_test} diverged)" if diverged else "")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -408,18 +399,19 @@ def main() -> None:
     suffix = "_quick" if args.quick else ""
     results = Path(__file__).parent / "results"
     lines = report(runs, budget, args, seconds)
-    try:
-        plot({task.name: runs[task.name, args.seeds[0]] for task in TASKS},
-             results / f"dynamics{suffix}.png")
-        lines.append(f"![predicted against true trajectories](dynamics{suffix}.png)")
-    except ImportError:
-        print("matplotlib missing: no plot")
     out = results / f"dynamics{suffix}.md"
-    out.write_text("\n".join(lines) + "\n")
     rows = [{"task": task, "model": name, "seed": seed, "test_mse": model["mse"],
              "diverged_series": model["diverged"]}
             for (task, seed), run in runs.items() for name, model in run["models"].items()]
     out.with_suffix(".json").write_text(json.dumps({"rows": rows}, indent=1))
+    try:
+        plot({task.name: runs[task.name, args.seeds[0]] for task in TASKS},
+             results / f"dynamics{suffix}.png")
+        lines.append(f"![predicted against true trajectories, seed {args.seeds[0]}]"
+                     f"(dynamics{suffix}.png)")
+    except ImportError:
+        print("matplotlib missing: no plot")
+    out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"wrote {out}")
 

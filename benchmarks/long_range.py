@@ -102,7 +102,8 @@ def run_in_subprocess(model: str, epochs: int, seed: int, params: str,
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        return {"model": model, "epochs": epochs, "seed": seed, "params": params,
+        shown = json.dumps(json.loads(params)) if json.loads(params) else ""
+        return {"model": model, "epochs": epochs, "seed": seed, "params": shown,
                 "error": tail}
     return json.loads(done.stdout.strip().splitlines()[-1])
 

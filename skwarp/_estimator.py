@@ -144,8 +144,8 @@ class WarpEstimatorMixin:
         data = Batch.from_numpy(values, lengths, targets, device)
         train = data.take(torch.as_tensor(train_idx))
         validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
-        guard = TransitionGuard(transition_cap(MAX_TRANSITION_GAIN,
-                                               int(train.host_lengths.max()) - 1))
+        n_steps = -(-int(train.host_lengths.max()) // getattr(network, "stride", 1))
+        guard = TransitionGuard(transition_cap(MAX_TRANSITION_GAIN, n_steps - 1))
         history = train_network(network, self._loss_function(seeds), train, validation,
                                 config, seeds, self._noise_std(train), guard)
         self.network_ = network.cpu()
@@ -172,8 +172,9 @@ class WarpEstimatorMixin:
 
     @staticmethod
     def _states(network: WarpNetwork, x: Tensor, lengths: Tensor) -> np.ndarray:
-        """``theta_0 .. theta_{T-1}`` of every series as numpy (N, T, D), in
-        batches; steps past a series' end repeat its last state."""
+        """The states of every series as numpy (N, T', D), in batches (``T'``
+        recurrence steps, see ``WarpNetwork.states``); steps past a series' end
+        repeat its last state."""
         chunks = []
         for start in range(0, len(x), PREDICT_BATCH_SIZE):
             part = slice(start, start + PREDICT_BATCH_SIZE)

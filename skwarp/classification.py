@@ -33,7 +33,8 @@ AUTO_STRIDE_FULL = 2048
 AUTO_STRIDE_STEPS = 1024
 
 
-def check_stride(name: str, value) -> None:
+def check_stride(name: str, value: object) -> None:
+    """``"auto"`` or an integer >= 1 (not a bool)."""
     if value != "auto":
         try:
             check_int(name, value, 1)
@@ -42,11 +43,22 @@ def check_stride(name: str, value) -> None:
                              f"got {value!r}") from None
 
 
-def resolve_stride(stride, n_timepoints: int) -> int:
-    """The stride for training series of at most ``n_timepoints`` steps:
-    ``stride`` itself, or for "auto" 1 up to ``AUTO_STRIDE_FULL`` time points
-    and above that the smallest stride that leaves at most
-    ``AUTO_STRIDE_STEPS`` recurrence steps."""
+def resolve_stride(stride: int | str, n_timepoints: int) -> int:
+    """The stride for training series of at most ``n_timepoints`` time points.
+
+    Parameters
+    ----------
+    stride : int or "auto"
+        An integer is returned as it is. "auto": 1 up to ``AUTO_STRIDE_FULL``
+        time points, above that the smallest stride that leaves at most
+        ``AUTO_STRIDE_STEPS`` recurrence steps.
+    n_timepoints : int
+        Length of the longest training series.
+
+    Returns
+    -------
+    int
+    """
     if stride != "auto":
         return int(stride)
     if n_timepoints <= AUTO_STRIDE_FULL:
@@ -210,11 +222,24 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         self._validate_params()
         return super().fit(X, check_labels(y))
 
+    def __setstate__(self, state: dict) -> None:
+        """Models pickled before ``stride`` existed keep one step per time point."""
+        state = dict(state)
+        if "stride" not in state:
+            state["stride"] = 1
+            if "network_" in state:
+                state["stride_"] = 1
+        super().__setstate__(state)
+
     # -- sktime hooks -------------------------------------------------------- #
     def _fit(self, X, y):
         self._validate_params()  # again: fit_predict reaches _fit without fit
         values, lengths = panel_to_padded(X, allow_missing=True)
         self.stride_ = resolve_stride(self.stride, lengths.max())
+        if self.stride_ > 1 and -(-int(lengths.max()) // self.stride_) < 2:
+            raise ValueError(f"stride={self.stride} leaves the longest training series "
+                             f"({lengths.max()} time points) a single recurrence step; "
+                             "use a stride below its length")
         self._fit_network(values, lengths, np.searchsorted(self.classes_, y),
                           n_outputs=self.n_classes_, network_kwargs={"stride": self.stride_})
         self.history_ = {key.replace("score", "accuracy"): value
@@ -239,7 +264,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         Returns
         -------
         trajectories : ndarray of shape (n_series, n_steps, n_params)
-            ``theta_0 .. theta_{T-1}`` of each series (float32); ``n_steps``
+            The state at each recurrence step of each series (float32); ``n_steps``
             is the longest series' length (divided by ``stride_``, rounded
             up), and shorter series repeat their last state after their end.
             ``trajectories[:, -1]`` is the state the classifier decodes. Plot

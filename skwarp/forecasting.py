@@ -95,7 +95,8 @@ FORECASTER_PARAMS = {
 class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     """Forecaster based on WARP, a weight-space linear RNN.
 
-    The series drives ``theta_t = A theta_{t-1} + B (y_t - y_{t-1})`` over the
+    The series drives ``theta_t = A theta_{t-1} + B (y_t - y_{t-1})`` (or the
+    values or differences of a pointwise ``embedding`` of it) over the
     weights of a root MLP, which outputs the mean and standard deviation of
     the next value. Training uses windows of ``context_length +
     horizon_length`` steps; forecasts start from the state after the last

@@ -89,12 +89,6 @@ def test_drive_with_identity_transition_sums_the_drive(drive):
     torch.testing.assert_close(net.final_state(x), expected)
 
 
-def test_recurrent_mode_refuses_an_embedding():
-    net = WarpNetwork(1, 2, embedding="conv", time_scale=10.0)
-    with pytest.raises(ValueError, match="embedding"):
-        net._step(torch.zeros(1, net.n_params), torch.zeros(1, 1), torch.zeros(1, 1))
-
-
 def test_bad_choices_are_named():
     with pytest.raises(ValueError, match="embedding must be"):
         WarpNetwork(1, 2, embedding="lstm")
@@ -131,18 +125,23 @@ def test_bad_transition_radius_is_named(radius):
         WarpClassifier(n_epochs=1, transition_radius=radius).fit(X, y)
 
 
-def _pointwise_network(drive: str) -> WarpNetwork:
+def _pointwise_network(drive: str, time_channel: bool) -> WarpNetwork:
+    """A random ``B`` (the LRU start), so the drive reaches the state."""
     torch.manual_seed(0)
     return WarpNetwork(2, 4, root_width=4, time_scale=7.0, embedding="conv",
                        embedding_width=5, embedding_layers=2, embedding_kernel=1,
-                       causal_embedding=True, drive=drive).double()
+                       causal_embedding=True, drive=drive, transition="lru",
+                       transition_radius=(0.5, 0.9), transition_phase=1.0,
+                       reference_length=8, time_channel=time_channel).double()
 
 
+@pytest.mark.parametrize("time_channel", [False, True])
 @pytest.mark.parametrize("drive", ["difference", "value"])
-def test_pointwise_embedding_steps_like_the_parallel_scan(drive):
+def test_pointwise_embedding_steps_like_the_parallel_scan(drive, time_channel):
     """Recurrent mode embeds one step at a time: fed the truth throughout it
     gives the parallel outputs, and a rollout continues the scanned state."""
-    net = _pointwise_network(drive)
+    net = _pointwise_network(drive, time_channel)
+    assert net.drive_matrix().abs().min() > 0
     x = torch.randn(3, 8, 2, dtype=torch.float64)
     outputs, _ = net.teacher_forced(x, n_context=8, p_forcing=0.0,
                                     next_input=lambda y, x_t: y[..., :2])
@@ -151,6 +150,11 @@ def test_pointwise_embedding_steps_like_the_parallel_scan(drive):
     known = x[:, 5:]
     out, _ = net.rollout(theta, x[:, 4], 4, 3, lambda y, x_t: y[..., :0], known)
     torch.testing.assert_close(out, net.forward_all(x)[:, 4:7])
+    # the embedding matters: another one changes the outputs
+    with torch.no_grad():
+        net.embedding.convs[0].weight.mul_(2.0)
+    assert not torch.allclose(out, net.rollout(theta, x[:, 4], 4, 3,
+                                               lambda y, x_t: y[..., :0], known)[0])
 
 
 def test_recurrent_mode_refuses_an_embedding_that_needs_history():

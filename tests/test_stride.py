@@ -82,9 +82,12 @@ def test_stride_needs_no_physics_and_must_be_a_positive_integer():
 
     with pytest.raises(ValueError, match="stride=1"):
         WarpNetwork(2, 2, stride=2, physics=MassSpringDamper(dt=0.1))
+    with pytest.raises(ValueError, match="stride=1"):
+        WarpNetwork(2, 2, stride=2, time_scale=10.0)
     for bad in (0, 1.5, True):
         with pytest.raises(ValueError, match="stride"):
             WarpNetwork(2, 2, stride=bad)
+    assert WarpNetwork(2, 2, stride=np.int64(3)).stride == 3
 
 
 def test_auto_stride_keeps_every_step_up_to_the_threshold():
@@ -128,3 +131,47 @@ def test_auto_stride_is_resolved_on_the_training_series():
     short = WarpClassifier(n_epochs=1, root_width=2, embedding_width=2,
                            embedding_layers=1, random_state=0).fit(X[:, :, :50], [0, 1, 0, 1])
     assert short.stride_ == 1
+
+
+def test_mean_decoding_averages_the_valid_strided_steps():
+    rng = np.random.default_rng(1)
+    X = [rng.standard_normal((2, n)) for n in (30, 17, 30, 9)]  # unequal lengths
+    import pandas as pd
+
+    panel = pd.DataFrame({"dim_0": [pd.Series(x[0]) for x in X],
+                          "dim_1": [pd.Series(x[1]) for x in X]})
+    clf = WarpClassifier(stride=4, decoding="mean", n_epochs=2, root_width=4,
+                         embedding_width=4, embedding_layers=1, random_state=0)
+    clf.fit(panel, [0, 1, 0, 1])
+    network = clf.network_.eval()
+    for i, x in enumerate(X):
+        scaled = clf.scaler_.transform(x.T[None], np.array([x.shape[1]]))
+        xt = torch.tensor(scaled, dtype=torch.float32)
+        with torch.no_grad():
+            outputs = network.forward_all(xt)[0]
+        assert outputs.shape[0] == math.ceil(x.shape[1] / 4)
+        expected = torch.softmax(outputs.mean(0).double(), 0).numpy()
+        np.testing.assert_allclose(clf.predict_proba(panel.iloc[[i]])[0], expected,
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_a_stride_longer_than_the_series_is_refused():
+    X = np.zeros((4, 1, 10))
+    X[:, 0, 0] = [0, 1, 0, 1]
+    with pytest.raises(ValueError, match="single recurrence step"):
+        WarpClassifier(stride=10, n_epochs=1).fit(X, [0, 1, 0, 1])
+
+
+def test_models_pickled_before_stride_keep_one_step_per_time_point():
+    import pickle
+
+    X = np.random.default_rng(0).standard_normal((4, 1, 12))
+    clf = WarpClassifier(n_epochs=1, root_width=2, embedding_width=2, embedding_layers=1,
+                         random_state=0).fit(X, [0, 1, 0, 1])
+    state = clf.__getstate__()
+    del state["stride"], state["stride_"]
+    old = WarpClassifier.__new__(WarpClassifier)
+    old.__setstate__(state)
+    assert old.stride == 1 and old.stride_ == 1
+    restored = pickle.loads(pickle.dumps(old))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))

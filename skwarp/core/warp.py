@@ -9,6 +9,7 @@ Recurrent Neural Networks", ICLR 2026). Plain torch: no sklearn or sktime here.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import torch
@@ -140,11 +141,15 @@ class WarpNetwork(nn.Module):
         sees the raw first observation.
     stride : int
         The recurrence takes one step per ``stride`` time points, driven by
-        the mean of the (embedded) inputs over them (:func:`skwarp.core.
-        embedding.mean_pool`); a series of length ``L`` then takes
-        ``ceil(L / stride)`` steps, and :meth:`states` has that many. 1: one
+        the means of the inputs over them
+        (:func:`skwarp.core.embedding.mean_pool`, before the embedding); a
+        series of length ``L`` then takes ``ceil(L / stride)`` steps, and
+        :meth:`states` has that many. ``phi`` still sees the raw first
+        observation, and the first step of the drive is the second window,
+        so without an embedding that mixes neighbouring steps the rest of
+        the first window reaches the state only through ``phi(x_0)``. 1: one
         step per time point (the paper). Not with a physics prior, which
-        decodes at every time point.
+        decodes at every time point, nor with ``time_scale``.
     drive : {"difference", "value"}
         What drives the recurrence at step ``t``: the difference of the
         (embedded) inputs ``e_t - e_{t-1}`` (the paper), or ``e_t`` itself.
@@ -187,13 +192,13 @@ class WarpNetwork(nn.Module):
         if root_precision not in ROOT_PRECISIONS:
             raise ValueError(f"root_precision must be one of {ROOT_PRECISIONS}, "
                              f"got {root_precision!r}")
-        if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+        if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
             raise ValueError(f"stride must be an integer >= 1, got {stride!r}")
-        if stride > 1 and physics is not None:
-            raise ValueError("a physics prior decodes at every time point: it needs "
-                             "stride=1")
+        if stride > 1 and (physics is not None or time_scale is not None):
+            raise ValueError("a physics prior or a time_scale works per time point: it "
+                             "needs stride=1")
         self.n_channels, self.n_frequencies = n_channels, n_frequencies
-        self.stride = stride
+        self.stride = int(stride)
         self.root_precision, self.compile_root = root_precision, compile_root
         self.time_channel, self.state_clip = time_channel, state_clip
         self.time_scale = time_scale
@@ -411,8 +416,9 @@ class WarpNetwork(nn.Module):
         return self.decode(theta, self._tau(theta.shape[1], lengths, theta), x)
 
     # -- recurrent (autoregressive) mode ------------------------------------ #
-    def _step(self, theta: Tensor, x_prev: Tensor, x_next: Tensor) -> Tensor:
-        """``theta_{t+1}`` from ``theta_t`` and the inputs at ``t`` and ``t+1``."""
+    def _step(self, theta: Tensor, x_prev: Tensor, x_next: Tensor, t_next: int) -> Tensor:
+        """``theta_{t+1}`` from ``theta_t`` and the inputs at ``t`` and ``t+1``
+        (``t_next = t + 1``: the time channel of a value drive is ``tau_{t+1}``)."""
         if self.stride > 1:
             raise ValueError("recurrent (autoregressive) mode takes one step per time "
                              "point: it needs stride=1")
@@ -421,8 +427,8 @@ class WarpNetwork(nn.Module):
         if self.time_channel:
             if self.time_scale is None:
                 raise ValueError("recurrent mode with time_channel needs time_scale")
-            dtau = torch.full_like(drive[:, :1], 1.0 / self.time_scale)
-            drive = torch.cat((drive, dtau), dim=-1)
+            tau = (1 if self.drive == "difference" else t_next) / self.time_scale
+            drive = torch.cat((drive, torch.full_like(drive[:, :1], tau)), dim=-1)
         theta = self.transition.step(theta) + drive @ self.drive_matrix().T
         return theta if self.state_clip is None else theta.clamp(-self.state_clip,
                                                                  self.state_clip)
@@ -466,7 +472,7 @@ class WarpNetwork(nn.Module):
             x_next = next_input(y_t, x_t)
             if known is not None:
                 x_next = torch.cat((x_next, known[:, k]), dim=-1)
-            theta = self._step(theta, x_t, x_next)
+            theta = self._step(theta, x_t, x_next, t + 1)
             outputs.append(y_t)
             inputs.append(x_next)
             x_t = x_next
@@ -498,6 +504,6 @@ class WarpNetwork(nn.Module):
                 n_pred = predicted.shape[-1]
                 predicted = torch.cat((predicted, x_next[:, n_pred:]), dim=-1)
                 x_next = torch.where(keep, x_next, predicted)
-            theta = self._step(theta, fed, x_next)
+            theta = self._step(theta, fed, x_next, t + 1)
             fed = x_next
         return torch.stack(outputs, dim=1), torch.stack(inputs, dim=1)
