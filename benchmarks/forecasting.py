@@ -55,14 +55,18 @@ def airline_models(quick: bool) -> dict:
 
     n_epochs = 10 if quick else 100
 
-    def warp():
-        return WarpForecaster(random_state=0, n_epochs=n_epochs)
+    def warp(**params):
+        return WarpForecaster(random_state=0, n_epochs=n_epochs, **params)
 
     return {
         "WarpForecaster (defaults)": warp(),
+        "WarpForecaster, embedding=\"conv\"": warp(embedding="conv"),
         "WarpForecaster after log": TransformedTargetForecaster([LogTransformer(), warp()]),
         "WarpForecaster after log and seasonal differencing (lag 12)":
             TransformedTargetForecaster([LogTransformer(), Differencer(lags=12), warp()]),
+        "WarpForecaster, embedding=\"conv\", after log and seasonal differencing (lag 12)":
+            TransformedTargetForecaster([LogTransformer(), Differencer(lags=12),
+                                         warp(embedding="conv")]),
         "Naive (last)": NaiveForecaster(strategy="last"),
         "Naive (seasonal, sp=12)": NaiveForecaster(strategy="last", sp=12),
         "Holt-Winters (add trend, mul season)": ExponentialSmoothing(
