@@ -104,10 +104,11 @@ CLASSIFIER_PARAMS = {
         "the final state, so it needs ``decoding=\"last\"``.")),
 }
 # The paper's model: dense A from the identity, B from zero, input differences
-# as the drive, no embedding; with the training recipe skwarp used for it
-# (transition_lr 1e-4, input noise 0.2). ``WarpClassifier(**PAPER_PARAMS)``.
+# as the drive, no embedding, one step per time point; with the training
+# recipe skwarp used for it (transition_lr 1e-4, input noise 0.2).
+# ``WarpClassifier(**PAPER_PARAMS)``.
 PAPER_PARAMS = {"transition": "dense", "transition_lr": 1e-4, "embedding": None,
-                "drive": "difference", "input_noise": 0.2}
+                "drive": "difference", "stride": 1, "input_noise": 0.2}
 
 
 @document_parameters
@@ -126,7 +127,8 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     and a diagonal complex ``A`` that is stable by construction and starts as
     a bank of slow decays (memory from about 100 to 100,000 steps). The
     paper's configuration (dense ``A`` from the identity, ``B`` from zero,
-    ``v_t = x_t - x_{t-1}``, no embedding) is ``WarpClassifier(**PAPER_PARAMS)``,
+    ``v_t = x_t - x_{t-1}``, no embedding, one step per time point however
+    long the series) is ``WarpClassifier(**PAPER_PARAMS)``,
     which also sets the recipe skwarp used for it: ``transition_lr=1e-4`` (the
     powers of a dense ``A`` near the identity amplify updates) and
     ``input_noise=0.2`` (it regularised that model but cost accuracy with the

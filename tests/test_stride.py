@@ -122,6 +122,16 @@ def test_classifier_fits_and_predicts_strided(decoding):
     assert (clf.predict(X) == y).mean() >= 0.9
 
 
+def test_the_paper_preset_never_pools():
+    from skwarp import PAPER_PARAMS
+
+    X = np.zeros((4, 1, AUTO_STRIDE_FULL + 1), dtype=np.float32)
+    X[:, 0, ::2] = 1.0
+    clf = WarpClassifier(n_epochs=1, root_width=2, random_state=0,
+                         **PAPER_PARAMS).fit(X, [0, 1, 0, 1])
+    assert clf.stride_ == 1 and clf.network_.stride == 1
+
+
 def test_auto_stride_is_resolved_on_the_training_series():
     X = np.zeros((4, 1, AUTO_STRIDE_FULL + 1), dtype=np.float32)
     X[:, 0, ::2] = 1.0
