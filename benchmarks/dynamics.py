@@ -380,6 +380,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=None)
     parser.add_argument("--jobs", type=int, default=1, help="fits at a time")
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--tag", default="", help="suffix of the results file names")
     parser.add_argument("--explicit", action="store_true",
                         help="also fit WARP-Phys with the explicit Euler step on MSD tasks")
     args = parser.parse_args()
@@ -388,6 +390,8 @@ def main() -> None:
     budget = Budget(16, 8, 2) if args.quick else Budget(100, 50, 50)
     if args.epochs:
         budget.n_epochs = args.epochs
+    if args.batch_size:
+        budget.batch_size = args.batch_size
     start = time.perf_counter()
     jobs = [(task, seed) for seed in args.seeds for task in TASKS]
     with ProcessPoolExecutor(args.jobs) as pool:
@@ -396,7 +400,7 @@ def main() -> None:
     runs = {(task.name, seed): result
             for (task, seed), result in zip(jobs, done, strict=True)}
     seconds = time.perf_counter() - start
-    suffix = "_quick" if args.quick else ""
+    suffix = ("_quick" if args.quick else "") + (f"_{args.tag}" if args.tag else "")
     results = Path(__file__).parent / "results"
     lines = report(runs, budget, args, seconds)
     out = results / f"dynamics{suffix}.md"
