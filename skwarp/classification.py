@@ -94,8 +94,8 @@ CLASSIFIER_PARAMS = {
         "of the series over them (before the embedding). \"auto\": 1 for training series "
         f"of up to {AUTO_STRIDE_FULL:,} time points (every dataset of the classification "
         f"benchmark), else the smallest stride that leaves at most {AUTO_STRIDE_STEPS:,} "
-        "steps: over very long series the pooled steps average the noise away, and a "
-        "short event is a larger part of fewer steps. See ``stride_``.")),
+        "steps: over very long series the window means average noise away, and each "
+        "step of memory spans more time points. See ``stride_``.")),
     "decoding": choice_param(DECODINGS, (
         "Classify from the root network's output at the last step (the paper), or from "
         "its mean over all steps.")),
