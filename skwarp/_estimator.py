@@ -144,7 +144,7 @@ class WarpEstimatorMixin:
         data = Batch.from_numpy(values, lengths, targets, device)
         train = data.take(torch.as_tensor(train_idx))
         validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
-        n_steps = -(-int(train.host_lengths.max()) // getattr(network, "stride", 1))
+        n_steps = -(-int(train.host_lengths.max()) // network.stride)
         guard = TransitionGuard(transition_cap(MAX_TRANSITION_GAIN, n_steps - 1))
         history = train_network(network, self._loss_function(seeds), train, validation,
                                 config, seeds, self._noise_std(train), guard)

@@ -238,7 +238,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         self._validate_params()  # again: fit_predict reaches _fit without fit
         values, lengths = panel_to_padded(X, allow_missing=True)
         self.stride_ = resolve_stride(self.stride, lengths.max())
-        if self.stride_ > 1 and -(-int(lengths.max()) // self.stride_) < 2:
+        if 1 < self.stride_ >= lengths.max():  # one window holds the whole series
             raise ValueError(f"stride={self.stride} leaves the longest training series "
                              f"({lengths.max()} time points) a single recurrence step; "
                              "use a stride below its length")

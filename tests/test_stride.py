@@ -185,3 +185,16 @@ def test_models_pickled_before_stride_keep_one_step_per_time_point():
     assert old.stride == 1 and old.stride_ == 1
     restored = pickle.loads(pickle.dumps(old))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_auto_stride_on_short_series_is_the_per_time_point_model():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((8, 2, 40)).astype(np.float32)
+    y = np.arange(8) % 2
+    params = {"n_epochs": 2, "root_width": 4, "embedding_width": 4, "embedding_layers": 1,
+              "random_state": 0}
+    auto = WarpClassifier(**params).fit(X, y)
+    every_point = WarpClassifier(stride=1, **params).fit(X, y)
+    pooled = WarpClassifier(stride=2, **params).fit(X, y)
+    np.testing.assert_array_equal(auto.predict_proba(X), every_point.predict_proba(X))
+    assert not np.array_equal(auto.predict_proba(X), pooled.predict_proba(X))

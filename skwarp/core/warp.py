@@ -416,22 +416,26 @@ class WarpNetwork(nn.Module):
         return self.decode(theta, self._tau(theta.shape[1], lengths, theta), x)
 
     # -- recurrent (autoregressive) mode ------------------------------------ #
-    def _step(self, theta: Tensor, x_prev: Tensor, x_next: Tensor, t_next: int) -> Tensor:
-        """``theta_{t+1}`` from ``theta_t`` and the inputs at ``t`` and ``t+1``
-        (``t_next = t + 1``: the time channel of a value drive is ``tau_{t+1}``)."""
+    def _step(self, theta: Tensor, e_prev: Tensor, x_next: Tensor,
+              t_next: int) -> tuple[Tensor, Tensor]:
+        """``theta_{t+1}`` from ``theta_t``, the embedded input at ``t``
+        (:meth:`_embed_step`) and the input at ``t+1``; and the embedded input
+        at ``t+1``, so each step is embedded once (``t_next = t + 1``: the time
+        channel of a value drive is ``tau_{t+1}``)."""
         if self.stride > 1:
             raise ValueError("recurrent (autoregressive) mode takes one step per time "
                              "point: it needs stride=1")
         e_next = self._embed_step(x_next)
-        drive = e_next - self._embed_step(x_prev) if self.drive == "difference" else e_next
+        drive = e_next - e_prev if self.drive == "difference" else e_next
         if self.time_channel:
             if self.time_scale is None:
                 raise ValueError("recurrent mode with time_channel needs time_scale")
             tau = (1 if self.drive == "difference" else t_next) / self.time_scale
             drive = torch.cat((drive, torch.full_like(drive[:, :1], tau)), dim=-1)
         theta = self.transition.step(theta) + drive @ self.drive_matrix().T
-        return theta if self.state_clip is None else theta.clamp(-self.state_clip,
-                                                                 self.state_clip)
+        if self.state_clip is not None:
+            theta = theta.clamp(-self.state_clip, self.state_clip)
+        return theta, e_next
 
     def _embed_step(self, x: Tensor) -> Tensor:
         """The embedding of one step's inputs (N, d): only a pointwise one
@@ -466,13 +470,13 @@ class WarpNetwork(nn.Module):
         inputs fed (N, n_steps, d).
         """
         outputs, inputs = [], []
-        x_t = x_last
+        x_t, e_t = x_last, self._embed_step(x_last)
         for k, t in enumerate(range(t_last, t_last + n_steps)):
             y_t = self._decode_at(theta, t, x_t)
             x_next = next_input(y_t, x_t)
             if known is not None:
                 x_next = torch.cat((x_next, known[:, k]), dim=-1)
-            theta = self._step(theta, x_t, x_next, t + 1)
+            theta, e_t = self._step(theta, e_t, x_next, t + 1)
             outputs.append(y_t)
             inputs.append(x_next)
             x_t = x_next
@@ -491,6 +495,7 @@ class WarpNetwork(nn.Module):
         """
         theta = self.initial_state(x[:, 0])
         fed = x[:, 0]
+        embedded = self._embed_step(fed)
         outputs, inputs = [], []
         truth = x.unbind(1)
         for t in range(x.shape[1] - 1):
@@ -504,6 +509,6 @@ class WarpNetwork(nn.Module):
                 n_pred = predicted.shape[-1]
                 predicted = torch.cat((predicted, x_next[:, n_pred:]), dim=-1)
                 x_next = torch.where(keep, x_next, predicted)
-            theta = self._step(theta, fed, x_next, t + 1)
+            theta, embedded = self._step(theta, embedded, x_next, t + 1)
             fed = x_next
         return torch.stack(outputs, dim=1), torch.stack(inputs, dim=1)
