@@ -67,22 +67,28 @@ def _take(X, index):
     return [X[i] for i in index] if isinstance(X, list) else X[index]
 
 
+def fit_and_eval_data(dataset: str, seed: int, mode: str):
+    """``(X_fit, y_fit, X_eval, y_eval)``: the official split ("test"), or a
+    stratified 2/3 - 1/3 split of the official training set ("select")."""
+    from sklearn.model_selection import train_test_split
+
+    X_train, y_train, X_test, y_test = load(dataset)
+    if mode != "select":
+        return X_train, y_train, X_test, y_test
+    fit_idx, val_idx = train_test_split(np.arange(len(y_train)), test_size=1 / 3,
+                                        random_state=seed, stratify=y_train)
+    return (_take(X_train, fit_idx), y_train[fit_idx], _take(X_train, val_idx),
+            y_train[val_idx])
+
+
 def run_one(dataset: str, params: dict, seed: int, mode: str) -> dict:
     """One fit: accuracy and fit seconds."""
     import torch
-    from sklearn.model_selection import train_test_split
 
     from skwarp import WarpClassifier
 
     torch.set_num_threads(1)
-    X_train, y_train, X_test, y_test = load(dataset)
-    if mode == "select":
-        fit_idx, val_idx = train_test_split(np.arange(len(y_train)), test_size=1 / 3,
-                                            random_state=seed, stratify=y_train)
-        X_fit, y_fit = _take(X_train, fit_idx), y_train[fit_idx]
-        X_eval, y_eval = _take(X_train, val_idx), y_train[val_idx]
-    else:
-        X_fit, y_fit, X_eval, y_eval = X_train, y_train, X_test, y_test
+    X_fit, y_fit, X_eval, y_eval = fit_and_eval_data(dataset, seed, mode)
     from skwarp import PAPER_PARAMS
 
     params = dict(params)

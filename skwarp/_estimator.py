@@ -108,11 +108,14 @@ class WarpEstimatorMixin:
 
     def _fit_network(self, values: np.ndarray, lengths: np.ndarray,
                      targets: np.ndarray | None, n_outputs: int,
-                     network_kwargs: dict | None = None) -> None:
+                     network_kwargs: dict | None = None,
+                     n_networks: int = 1) -> list[WarpNetwork]:
         """The one fit path: split the padded panel into training samples,
         learn the scaling on the training part only, build and train the
-        network. Sets ``scaler_``, ``network_``, ``history_``, ``n_epochs_``,
-        ``n_channels_`` and ``_seeds``."""
+        network, or ``n_networks`` of them, each with its own seeds
+        (:meth:`Seeds.member`) on the same split. Sets ``scaler_``,
+        ``network_``, ``history_`` and ``n_epochs_`` (of the first network),
+        ``n_channels_`` and ``_seeds``; returns every trained network."""
         with torch_threads(self.n_threads):
             self._seeds = seeds = Seeds.from_random_state(self.random_state)
             samples = self._training_samples(values, lengths, targets, seeds.split)
@@ -128,17 +131,23 @@ class WarpEstimatorMixin:
             if self.transition == "lru":
                 extra.setdefault("reference_length",
                                  int(sample_lengths[samples.train_idx].max()))
-            network = self._build_network(self.n_channels_, n_outputs, seeds.init, **extra)
-            self.history_ = self._run_training(
-                network, scaled, sample_lengths, samples.targets, samples.train_idx,
-                samples.val_idx, self._training_config(), seeds)
+            networks, histories = [], []
+            for member_seeds in map(seeds.member, range(n_networks)):
+                network = self._build_network(self.n_channels_, n_outputs,
+                                              member_seeds.init, **extra)
+                histories.append(self._run_training(
+                    network, scaled, sample_lengths, samples.targets, samples.train_idx,
+                    samples.val_idx, self._training_config(), member_seeds))
+                networks.append(network)
+            self.network_, self.history_ = networks[0], histories[0]
             self.n_epochs_ = len(self.history_["train_loss"])
+        return networks
 
     def _run_training(self, network: WarpNetwork, values: np.ndarray, lengths: np.ndarray,
                       targets: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray | None,
                       config: TrainingConfig, seeds: Seeds) -> dict[str, list[float]]:
-        """Train ``network`` (new, or fitted for fine-tuning) on the device and
-        keep it as ``network_`` on the CPU; returns the history."""
+        """Train ``network`` (new, or fitted for fine-tuning) in place on the
+        device and move it back to the CPU; returns the history."""
         device = resolve_device(self.device)
         network = network.to(device)
         data = Batch.from_numpy(values, lengths, targets, device)
@@ -148,7 +157,7 @@ class WarpEstimatorMixin:
         guard = TransitionGuard(transition_cap(MAX_TRANSITION_GAIN, n_steps - 1))
         history = train_network(network, self._loss_function(seeds), train, validation,
                                 config, seeds, self._noise_std(train), guard)
-        self.network_ = network.cpu()
+        network.cpu()
         return history
 
     def _noise_std(self, train: Batch) -> Tensor | None:
@@ -160,15 +169,16 @@ class WarpEstimatorMixin:
         valid = valid_mask(train.lengths - 1, steps.shape[1])
         return self.input_noise * steps[valid].std(dim=0, unbiased=False)
 
-    def _predict_network(self) -> torch.nn.Module:
-        """The fitted module on the prediction device.
+    def _predict_network(self, network: torch.nn.Module | None = None) -> torch.nn.Module:
+        """A fitted module (``network_`` by default) on the prediction device.
 
         A model fitted on a GPU still predicts on a machine without one. On a
-        GPU a copy is used, so ``network_`` itself never leaves the CPU.
+        GPU a copy is used, so the fitted networks never leave the CPU.
         """
+        network = self.network_ if network is None else network
         if self.device in ("auto", "cuda") and torch.cuda.is_available():
-            return copy.deepcopy(self.network_).to("cuda").eval()
-        return self.network_.eval()
+            return copy.deepcopy(network).to("cuda").eval()
+        return network.eval()
 
     @staticmethod
     def _states(network: WarpNetwork, x: Tensor, lengths: Tensor) -> np.ndarray:
@@ -188,10 +198,21 @@ class WarpEstimatorMixin:
         from skwarp import __version__
 
         state = dict(self.__dict__)
+        on_cpu: dict[int, torch.nn.Module] = {}  # one copy per module (network_ is in networks_)
+
+        def cpu_module(module: torch.nn.Module) -> torch.nn.Module:
+            if all(t.device.type == "cpu" for t in module.state_dict().values()):
+                return module
+            if id(module) not in on_cpu:
+                on_cpu[id(module)] = copy.deepcopy(module).cpu()
+            return on_cpu[id(module)]
+
         for key, value in state.items():
-            if isinstance(value, torch.nn.Module) and any(
-                    t.device.type != "cpu" for t in value.state_dict().values()):
-                state[key] = copy.deepcopy(value).cpu()
+            if isinstance(value, torch.nn.Module):
+                state[key] = cpu_module(value)
+            elif isinstance(value, list) and value and \
+                    all(isinstance(v, torch.nn.Module) for v in value):
+                state[key] = [cpu_module(v) for v in value]
             elif isinstance(value, Tensor):
                 state[key] = value.cpu()
         state["_skwarp_version"] = __version__

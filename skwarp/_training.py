@@ -77,6 +77,15 @@ class Seeds:
         words = np.random.SeedSequence(entropy).generate_state(len(fields(cls)))
         return cls(*(int(w) for w in words))
 
+    def member(self, index: int) -> Seeds:
+        """The seeds of network ``index`` of an ensemble: ``self`` for the first,
+        fresh streams from ``init`` and ``index`` for the others; every member
+        keeps ``split``, so all see the same validation split and scaling."""
+        if index == 0:
+            return self
+        entropy = int(np.random.SeedSequence([self.init, index]).generate_state(1)[0])
+        return replace(Seeds.from_random_state(entropy), split=self.split)
+
     def for_update(self) -> Seeds:
         """The seeds with ``update``'s streams in place of ``fit``'s."""
         return replace(self, shuffle=self.update_shuffle, noise=self.update_noise,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from sktime.classification.base import BaseClassifier
@@ -96,6 +98,11 @@ CLASSIFIER_PARAMS = {
         f"benchmark), else the smallest stride that leaves at most {AUTO_STRIDE_STEPS:,} "
         "steps: over very long series the window means average noise away, and each "
         "step of memory spans more time points. See ``stride_``.")),
+    "n_networks": int_param(1, (
+        "Networks trained on the same data from independent initialisations and "
+        "mini-batch orders (seeds drawn from ``random_state``); ``predict_proba`` averages "
+        "their class probabilities. More networks cost proportionally more fitting and "
+        "prediction time and make the result less dependent on the seed.")),
     "decoding": choice_param(DECODINGS, (
         "Classify from the root network's output at the last step (the paper), or from "
         "its mean over all steps.")),
@@ -108,7 +115,7 @@ CLASSIFIER_PARAMS = {
 # recipe skwarp used for it (transition_lr 1e-4, input noise 0.2).
 # ``WarpClassifier(**PAPER_PARAMS)``.
 PAPER_PARAMS = {"transition": "dense", "transition_lr": 1e-4, "embedding": None,
-                "drive": "difference", "stride": 1, "input_noise": 0.2}
+                "drive": "difference", "stride": 1, "n_networks": 1, "input_noise": 0.2}
 
 
 @document_parameters
@@ -145,13 +152,15 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     n_classes_ : int
     n_channels_ : int
         Channels seen in ``fit``.
+    networks_ : list of skwarp.core.WarpNetwork
+        The ``n_networks`` fitted torch modules, on CPU.
     network_ : skwarp.core.WarpNetwork
-        The fitted torch module, on CPU.
+        The first of ``networks_`` (the one ``weight_trajectory`` follows).
     history_ : dict of lists
         Per-epoch ``train_loss``, ``train_accuracy`` and, with a validation
-        fraction, ``val_loss`` and ``val_accuracy``.
+        fraction, ``val_loss`` and ``val_accuracy``, of the first network.
     n_epochs_ : int
-        Epochs actually run.
+        Epochs the first network actually ran.
     stride_ : int
         Time points per recurrence step (``stride`` resolved on the training
         series).
@@ -193,7 +202,8 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
                  embedding="conv", embedding_width=32, embedding_layers=3,
                  embedding_kernel=9, causal_embedding=False, embedding_dilated=False,
                  embedding_norm=True, drive="value",
-                 stride="auto", decoding="last", solver="auto", n_epochs=100, batch_size=8, lr=1e-3,
+                 stride="auto", n_networks=5, decoding="last", solver="auto",
+                 n_epochs=100, batch_size=8, lr=1e-3,
                  transition_lr=1e-3, input_noise=0.0, optimizer="adamw", weight_decay=0.0,
                  grad_clip=1.0, lr_schedule="cosine", validation_fraction=0.0, patience=20,
                  scaling="standard", device="auto", n_threads=1, random_state=None,
@@ -225,12 +235,17 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         return super().fit(X, check_labels(y))
 
     def __setstate__(self, state: dict) -> None:
-        """Models pickled before ``stride`` existed keep one step per time point."""
+        """Models pickled before ``stride`` or ``n_networks`` existed keep one
+        step per time point, and their one network."""
         state = dict(state)
         if "stride" not in state:
             state["stride"] = 1
             if "network_" in state:
                 state["stride_"] = 1
+        if "n_networks" not in state:
+            state["n_networks"] = 1
+            if "network_" in state:
+                state["networks_"] = [state["network_"]]
         super().__setstate__(state)
 
     # -- sktime hooks -------------------------------------------------------- #
@@ -242,8 +257,9 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
             raise ValueError(f"stride={self.stride} leaves the longest training series "
                              f"({lengths.max()} time points) a single recurrence step; "
                              "use a stride below its length")
-        self._fit_network(values, lengths, np.searchsorted(self.classes_, y),
-                          n_outputs=self.n_classes_, network_kwargs={"stride": self.stride_})
+        self.networks_ = self._fit_network(
+            values, lengths, np.searchsorted(self.classes_, y), n_outputs=self.n_classes_,
+            network_kwargs={"stride": self.stride_}, n_networks=self.n_networks)
         self.history_ = {key.replace("score", "accuracy"): value
                          for key, value in self.history_.items()}
         return self
@@ -256,7 +272,8 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         return torch.softmax(logits.double(), dim=1).numpy()
 
     def weight_trajectory(self, X) -> np.ndarray:
-        """The state ``theta_t`` (the root network's weights) at every step.
+        """The state ``theta_t`` (the root network's weights) at every step,
+        of ``network_`` (the first network when ``n_networks > 1``).
 
         Parameters
         ----------
@@ -330,17 +347,32 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         return outputs
 
     def _predict_outputs_inner(self, X) -> Tensor:
-        network, data = self._prediction_data(X)
-        return torch.cat([self._outputs(network, batch).cpu()
-                          for batch in data.batches(PREDICT_BATCH_SIZE)])
+        """The logits of the one network, or the log of the networks' mean
+        class probabilities (float64)."""
+        data = None
+        log_probabilities = []
+        for fitted in self.networks_:
+            network, data = self._prediction_data(X, fitted, data)
+            logits = torch.cat([self._outputs(network, batch).cpu()
+                                for batch in data.batches(PREDICT_BATCH_SIZE)])
+            if len(self.networks_) == 1:
+                return logits
+            log_probabilities.append(torch.log_softmax(logits.double(), dim=1))
+        return torch.logsumexp(torch.stack(log_probabilities), dim=0) - \
+            math.log(len(log_probabilities))
 
-    def _prediction_data(self, X) -> tuple[torch.nn.Module, Batch]:
-        """The fitted network and the scaled panel ``X`` on its device."""
+    def _prediction_data(self, X, fitted: torch.nn.Module | None = None,
+                         data: Batch | None = None) -> tuple[torch.nn.Module, Batch]:
+        """A fitted network (``network_`` by default) on the prediction
+        device, and the scaled panel ``X`` there (``data``, when given, is it
+        already)."""
+        network = self._predict_network(fitted)
+        if data is not None:
+            return network, data
         values, lengths = panel_to_padded(X, allow_missing=True)
         if values.shape[2] != self.n_channels_:
             raise ValueError(f"X has {values.shape[2]} channels, but the estimator was "
                              f"fitted on {self.n_channels_}")
-        network = self._predict_network()
         device = next(network.parameters()).device
         data = Batch.from_numpy(self.scaler_.transform(values, lengths), lengths,
                                 np.zeros(len(lengths)), device)
@@ -366,10 +398,10 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         """Tiny configurations for sktime's estimator checks."""
         return [
             {"n_epochs": 2, "root_width": 4, "n_frequencies": 1, "batch_size": 8,
-             "device": "cpu", "random_state": 0},
+             "n_networks": 2, "device": "cpu", "random_state": 0},
             {"n_epochs": 3, "root_width": 6, "root_depth": 2, "initial_state": "learned",
              "time_channel": True, "decoding": "mean", "validation_fraction": 0.2,
              "patience": 2, "scaling": "minmax", "transition": "lowrank",
-             "transition_rank": 2, "device": "cpu", "random_state": 1},
+             "transition_rank": 2, "n_networks": 1, "device": "cpu", "random_state": 1},
         ]
 

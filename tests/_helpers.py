@@ -6,9 +6,10 @@ from __future__ import annotations
 import torch
 
 # The smallest models that still exercise every code path: one epoch, root
-# width 4. Tests that need more training override single entries.
+# width 4, two networks for the classifier. Tests that need more training
+# override single entries.
 TINY_CLASSIFIER = {"n_epochs": 1, "root_width": 4, "n_frequencies": 1, "init_layers": 1,
-                   "device": "cpu", "random_state": 0}
+                   "n_networks": 2, "device": "cpu", "random_state": 0}
 TINY_FORECASTER = {"context_length": 4, "horizon_length": 3, "n_epochs": 1, "root_width": 4,
                    "n_frequencies": 1, "init_layers": 1, "n_samples": 10, "device": "cpu",
                    "random_state": 0}

@@ -349,11 +349,12 @@ def test_input_noise_regularises_training_only(motions):
     noisy = WarpClassifier(**{**FAST, "input_noise": 0.4}).fit(X, y)
     clean = WarpClassifier(**{**FAST, "input_noise": 0.0}).fit(X, y)
     assert not np.array_equal(noisy.predict_proba(X_test), clean.predict_proba(X_test))
-    # prediction = the fitted network on the cleanly scaled inputs, no noise
+    # prediction = the fitted networks on the cleanly scaled inputs, no noise
     lengths = np.full(len(X_test), X_test.shape[2])
     x = torch.from_numpy(noisy.scaler_.transform(X_test.transpose(0, 2, 1), lengths))
     with torch.no_grad():
-        expected = torch.softmax(noisy.network_(x).double(), dim=1).numpy()
+        expected = np.mean([torch.softmax(network(x).double(), dim=1).numpy()
+                            for network in noisy.networks_], axis=0)
     np.testing.assert_allclose(noisy.predict_proba(X_test), expected, rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError, match="input_noise"):
         WarpClassifier(**{**FAST, "input_noise": -1.0}).fit(X, y)

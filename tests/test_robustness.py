@@ -322,7 +322,7 @@ def test_transition_guard_caps_structured_transitions(kind):
 
 def test_non_finite_network_outputs_raise_a_value_error():
     X, y = _data()
-    clf = WarpClassifier(**TINY_CLASSIFIER, **PAPER_PARAMS).fit(X, y)
+    clf = WarpClassifier(**{**TINY_CLASSIFIER, **PAPER_PARAMS}).fit(X, y)
     with torch.no_grad():
         clf.network_.A.mul_(30.0)
         clf.network_.B.normal_()
@@ -482,6 +482,19 @@ def test_every_pickled_tensor_is_on_the_cpu(fitted, which):
     assert len(recorder.tensors) >= 6  # A, B, the MLPs' weights, the two above
     assert {t.device.type for t in recorder.tensors} == {"cpu"}
     assert model.network_.moved.device.type == "cuda"  # the model itself untouched
+
+
+def test_pickling_moves_every_network_of_an_ensemble_to_the_cpu_once(fitted):
+    model = copy.deepcopy(fitted[0])
+    assert len(model.networks_) == 2 and model.network_ is model.networks_[0]
+    for network in model.networks_:
+        network.register_buffer("moved", torch.ones(3).as_subclass(_OnAnotherDevice))
+    recorder = _TensorRecorder(io.BytesIO())
+    recorder.dump(model)
+    assert {t.device.type for t in recorder.tensors} == {"cpu"}
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.network_ is restored.networks_[0]
+    assert restored.networks_[1].moved.device.type == "cpu"
 
 
 _LOAD_WITHOUT_CUDA = """

@@ -151,7 +151,8 @@ def test_mean_decoding_averages_the_valid_strided_steps():
     panel = pd.DataFrame({"dim_0": [pd.Series(x[0]) for x in X],
                           "dim_1": [pd.Series(x[1]) for x in X]})
     clf = WarpClassifier(stride=4, decoding="mean", n_epochs=2, root_width=4,
-                         embedding_width=4, embedding_layers=1, random_state=0)
+                         embedding_width=4, embedding_layers=1, n_networks=1,
+                         random_state=0)
     clf.fit(panel, [0, 1, 0, 1])
     network = clf.network_.eval()
     for i, x in enumerate(X):
