@@ -80,14 +80,14 @@ def run_case(script: str, case: dict, timeout: float = 3600) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def autograd_dense_loop(A, u, h0, lengths=None):
-    """The final state of ``h_s = A h_{s-1} + u_s``, differentiated by autograd
-    step by step: the naive baseline (skwarp's dense loop has its own backward,
-    ``skwarp.core.scan.DenseFinalState``)."""
+def autograd_dense_loop(A, B, v, h0, lengths=None):
+    """The final state of ``h_s = A h_{s-1} + B v_s``, differentiated by
+    autograd step by step: the naive baseline (skwarp's dense loop has its own
+    backward, ``skwarp.core.scan.DenseFinalState``)."""
     import torch
 
     h = h0
-    for s, u_s in enumerate(u.unbind(1)):
+    for s, u_s in enumerate((v @ B.T).unbind(1)):
         new = h @ A.T + u_s
         h = new if lengths is None else torch.where((s < lengths)[:, None], new, h)
     return h

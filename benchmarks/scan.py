@@ -47,7 +47,7 @@ def _measure(task: str, method: str, n_steps: int, n_state: int, backward: bool,
 
     def run():
         if task == "final" and method == "sequential":
-            out = autograd_dense_loop(A, v @ B.T, h0)
+            out = autograd_dense_loop(A, B, v, h0)
         elif task == "final":
             out = final_state(A, B, v, h0, method=method)
         else:

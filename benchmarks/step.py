@@ -10,16 +10,23 @@ loop (for a dense ``A`` with its own backward, ``DenseFinalState``), and
 ``autograd``: the same loop differentiated by autograd step by step, the naive
 torch implementation. On each device asked for, in one process.
 
-The FLOP bound of the paper step is measured in the same run: one product of
-the step's shape, ``(batch, D) x (D, D)``, timed alone (median of many), times
-``3 T``: the forward loop, the backward loop and the gradient of ``A`` are each
-``T`` such products' worth of arithmetic. The JAX seconds are
-the authors' code on the 2-core development CPU (developers' guide); ratios
-against them are only meaningful for rows from that CPU.
+The FLOP bound of the paper step is measured in the same run, interleaved
+with the steps (after each timed step, so both see the same machine speed):
+``3 T`` back-to-back products of the step's shape, ``(batch, D) x (D, D)`` or
+``(D, D) x (D, batch)``, whichever BLAS runs faster, timed as one (median over
+the steps): the forward loop, the backward loop and the gradient of ``A`` are
+each ``T`` such products' worth of arithmetic. The quoted JAX seconds are
+the authors' code on the 2-core development CPU on another day (developers'
+guide); ratios against them are only meaningful for rows from that CPU. With
+``--jax-python`` and ``--warp-src``, the JAX step is also timed in this run:
+``_jax_reference.py`` (the authors' model imported from their checkout, our
+training step) runs under that Python in a subprocess right after each shape's
+torch rows, at the root width and depth whose state size is nearest the shape's.
 
     python benchmarks/step.py                        # CPU, all cores
     python benchmarks/step.py --devices cuda cpu     # GPU and its host's CPU
     python benchmarks/step.py --quick                # tiny shapes, a smoke test
+    python benchmarks/step.py --jax-python ../jaxenv/bin/python --warp-src ../warp
 
 Writes benchmarks/results/step.md and step.json (``step_<devices>.*`` for other
 devices).
@@ -33,6 +40,7 @@ import inspect
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -63,6 +71,36 @@ def root_width_for(n_state: int) -> int:
 
     return min(range(1, 512), key=lambda w: abs(
         RootNetwork(9, N_CLASSES, w, 1, "relu").n_params - n_state))
+
+
+def authors_root(n_state: int) -> tuple[int, int]:
+    """The (width, depth) of the authors' classification root (an MLP from the
+    time to the class logits) whose weight count is nearest ``n_state``; depth 2
+    (their UEA configurations' usual depth) on ties."""
+
+    def count(width: int, depth: int) -> int:
+        return 2 * width + (depth - 1) * (width + 1) * width + (width + 1) * N_CLASSES
+
+    return min(((w, d) for d in (2, 1) for w in range(1, 1024)),
+               key=lambda wd: abs(count(*wd) - n_state))
+
+
+def jax_reference(args, n_steps: int, n_state: int, batch: int) -> dict | None:
+    """One run of ``_jax_reference.py``: its JSON line plus the root's shape."""
+    width, depth = authors_root(n_state)
+    command = [args.jax_python, str(Path(__file__).with_name("_jax_reference.py")),
+               "--warp-src", args.warp_src, "--steps", str(n_steps), "--batch", str(batch),
+               "--root-width", str(width), "--root-depth", str(depth),
+               "--channels", str(N_CHANNELS), "--classes", str(N_CLASSES),
+               "--repeats", str(args.repeats)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    try:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        print(f"JAX reference failed (exit {done.returncode}):\n{done.stderr[-2000:]}",
+              file=sys.stderr, flush=True)
+        return None
+    return {**result, "root_width": width, "root_depth": depth}
 
 
 def check_default_network() -> None:
@@ -107,21 +145,34 @@ def make_step(n_steps: int, n_state: int, batch: int, method: str, device: str,
     return step, network.n_params
 
 
-def time_step(step, device: str, repeats: int, budget: float) -> tuple[float, float]:
-    """Median seconds over up to ``repeats`` steps after one warm-up step, and
-    peak memory in MB (CUDA allocator; NaN on the CPU)."""
+def time_step(step, device: str, repeats: int, budget: float,
+              bound=None) -> tuple[float, float, float | None]:
+    """Median seconds over up to ``repeats`` steps after one warm-up step, peak
+    memory in MB (CUDA allocator; NaN on the CPU) and, with ``bound`` (a
+    closure running the bound's products), the median seconds of ``bound``
+    timed right after each step: step and bound see the same machine speed,
+    which drifts on a shared host."""
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
     step()  # warm-up: kernels, allocator, optimizer state
     seconds: list[float] = []
+    bounds: list[float] = []
     while len(seconds) < repeats and sum(seconds) < budget:
-        start = time.perf_counter()
-        step()
-        seconds.append(time.perf_counter() - start)
+        seconds.append(_seconds(step, device))
+        if bound is not None:
+            bounds.append(_seconds(bound, device))
     peak = (torch.cuda.max_memory_allocated() - base) / 2**20 if device == "cuda" \
         else float("nan")
-    return statistics.median(seconds), peak
+    return statistics.median(seconds), peak, statistics.median(bounds) if bounds else None
+
+
+def _seconds(run, device: str) -> float:
+    start = time.perf_counter()
+    run()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -132,16 +183,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--budget", type=float, default=30.0,
                         help="seconds of timed steps per case, after the warm-up")
+    parser.add_argument("--jax-python", metavar="PATH",
+                        help="a Python with jax, equinox and optax, for a same-run JAX step")
+    parser.add_argument("--warp-src", metavar="DIR", help="a checkout of ddrous/warp")
     args = parser.parse_args()
+    if (args.jax_python is None) != (args.warp_src is None):
+        parser.error("--jax-python and --warp-src go together")
     torch.set_num_threads(args.threads)
     cases = QUICK_CASES if args.quick else JAX_CASES
 
     check_default_network()
-    rows = []
+    rows, jax_runs = [], {}
     for (n_steps, n_state, batch), jax_seconds in cases.items():
+        shape_first_row = len(rows)
         for device in args.devices:
-            bound = flop_bound(n_steps, n_state, batch, device)
-            first_row = len(rows)
+            bound = bound_products(n_steps, n_state, batch, device)
             for config in CONFIGS:
                 for method in METHODS:
                     if method == "autograd" and config != "paper":
@@ -149,39 +205,48 @@ def main() -> None:
                     step, actual_state = make_step(n_steps, n_state, batch, method, device,
                                                    config)
                     with naive_dense_loop(method == "autograd"):
-                        seconds, peak = time_step(step, device, args.repeats, args.budget)
+                        seconds, peak, bound_s = time_step(
+                            step, device, args.repeats, args.budget,
+                            bound if config == "paper" else None)
                     rows.append({"T": n_steps, "D": actual_state, "batch": batch,
                                  "device": device, "config": config, "solver": method,
-                                 "seconds": seconds, "peak_mb": peak,
-                                 "flop_bound_s": bound if config == "paper" else None,
-                                 "jax_s": jax_seconds})
+                                 "seconds": seconds, "peak_mb": peak, "flop_bound_s": bound_s,
+                                 "jax_s": jax_seconds, "jax_run_s": None})
+                    bound_text = "" if bound_s is None else f"bound {bound_s:.4f} s  "
                     print(f"T={n_steps:<5} D={actual_state:<5} N={batch:<3} {device:4} "
                           f"{config:8} {method:10} {seconds:8.4f} s  {peak:8.1f} MB  "
-                          f"bound {bound:.4f} s  JAX/skwarp {jax_seconds / seconds:6.2f}",
-                          flush=True)
-            # the hardware's rate: the faster of the products timed before and
-            # after this shape's steps (the shared machine's speed drifts)
-            bound = min(bound, flop_bound(n_steps, n_state, batch, device))
-            for row in rows[first_row:]:
-                if row["config"] == "paper":
-                    row["flop_bound_s"] = bound
-    _write(rows, args)
+                          f"{bound_text}JAX/skwarp {jax_seconds / seconds:6.2f}", flush=True)
+        if args.jax_python:  # right after this shape's torch rows
+            run = jax_runs[n_steps, n_state, batch] = jax_reference(args, n_steps, n_state,
+                                                                    batch)
+            if run is not None:
+                print(f"T={n_steps:<5} D={run['D']:<5} N={batch:<3} JAX {run['platform']} "
+                      f"(root {run['root_width']}x{run['root_depth']}) "
+                      f"{run['seconds']:8.4f} s", flush=True)
+                for row in rows[shape_first_row:]:
+                    row["jax_run_s"] = run["seconds"]
+    _write(rows, args, jax_runs)
 
 
-def flop_bound(n_steps: int, n_state: int, batch: int, device: str) -> float:
-    """``3 T`` times the median time of one ``(batch, D) x (D, D)`` product."""
+def bound_products(n_steps: int, n_state: int, batch: int, device: str):
+    """A closure running the FLOP bound's arithmetic: ``3 T`` products of the
+    step's shape, in the faster of its two layouts, ``(batch, D) x (D, D)`` or
+    ``(D, D) x (D, batch)`` (BLAS runs them at different rates; the faster is
+    picked on a median of 20 products each)."""
     from skwarp.core.root import RootNetwork
 
     D = RootNetwork(9, N_CLASSES, root_width_for(n_state), 1, "relu").n_params
     h, A = torch.randn(batch, D, device=device), torch.randn(D, D, device=device)
-    times = []
-    for _ in range(max(20, min(200, int(2e10 / (2 * batch * D * D))))):
-        start = time.perf_counter()
-        h @ A
-        if device == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return 3 * n_steps * statistics.median(times[2:])
+    h_columns = h.T.contiguous()
+    layouts = (lambda: h @ A, lambda: A @ h_columns)
+    product = min(layouts, key=lambda p: statistics.median(
+        _seconds(p, device) for _ in range(20)))
+
+    def run() -> None:
+        for _ in range(3 * n_steps):
+            product()
+
+    return run
 
 
 @contextlib.contextmanager
@@ -198,9 +263,11 @@ def naive_dense_loop(enabled: bool):
         scan.DenseFinalState.apply = original
 
 
-def _write(rows, args) -> None:
+def _write(rows, args, jax_runs) -> None:
     command = "python benchmarks/step.py" + (" --quick" if args.quick else "") + \
-        ("" if args.devices == ["cpu"] else " --devices " + " ".join(args.devices))
+        ("" if args.devices == ["cpu"] else " --devices " + " ".join(args.devices)) + \
+        (f" --jax-python {args.jax_python} --warp-src {args.warp_src}" if args.jax_python
+         else "")
     lines = ["# One WARP training step at the JAX reference shapes", "", machine_header(),
              f"- command: `{command}`; {args.threads} torch CPU thread(s)",
              f"- d={N_CHANNELS} channels, {N_CLASSES} classes; the root width is chosen "
@@ -213,27 +280,55 @@ def _write(rows, args) -> None:
              "`sequential` is the loop (dense: `DenseFinalState`, its own backward); "
              "`autograd` the dense loop differentiated step by step by autograd. "
              f"Seconds: median over up to {args.repeats} steps after a warm-up step. "
-             "FLOP bound (paper rows): 3 T times one `(batch, D) x (D, D)` product timed "
-             "alone in this run (median of many, the faster of before and after the "
-             "shape's steps). JAX: the authors' code, one step on the 2-core "
-             "development CPU; the ratio is JAX seconds over ours (above 1: we are "
-             "faster).", "",
+             "FLOP bound (paper rows): 3 T back-to-back `(batch, D) x (D, D)` products (or "
+             "`(D, D) x (D, batch)`, the faster), timed right after each of the row's steps "
+             "(median), so step and bound see the same machine speed. JAX s: the authors' code, "
+             "one step on the 2-core development CPU, measured on another day (quoted "
+             "constants); the ratio is JAX seconds over ours (above 1: we are faster).", "",
+             _jax_run_text(jax_runs, args.repeats), "",
              "| T | D | batch | device | config | solver | seconds per step | "
-             "FLOP bound s | step / bound | peak MB (CUDA) | JAX s | JAX / skwarp |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "FLOP bound s | step / bound | peak MB (CUDA) | JAX s | JAX / skwarp | "
+             "JAX this run s | JAX this run / skwarp |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         bound = row["flop_bound_s"]
         bound_cells = "- | -" if bound is None else \
             f"{bound:.4f} | {row['seconds'] / bound:.2f}"
+        run = row["jax_run_s"]
+        run_cells = "- | -" if run is None else f"{run:.4f} | {run / row['seconds']:.2f}"
         lines.append(f"| {row['T']} | {row['D']} | {row['batch']} | {row['device']} | "
                      f"{row['config']} | {row['solver']} | {row['seconds']:.4f} | "
                      f"{bound_cells} | {row['peak_mb']:.0f} | {row['jax_s']:.2f} | "
-                     f"{row['jax_s'] / row['seconds']:.2f} |")
+                     f"{row['jax_s'] / row['seconds']:.2f} | {run_cells} |")
     stem = "step" if args.devices == ["cpu"] else "step_" + "_".join(args.devices)
     out = write_report(stem, lines, args.quick)
-    keys = ("T", "D", "batch", "device", "config", "solver", "seconds", "flop_bound_s")
+    keys = ("T", "D", "batch", "device", "config", "solver", "seconds", "flop_bound_s",
+            "jax_run_s")
     out.with_suffix(".json").write_text(json.dumps(
         {"rows": [{k: row[k] for k in keys} for row in rows]}, indent=1))
+
+
+def _jax_run_text(jax_runs, repeats: int) -> str:
+    if not jax_runs:
+        return ("JAX this run: not measured (run with `--jax-python` and `--warp-src`); "
+                "`-` in its columns.")
+    done = [r for r in jax_runs.values() if r is not None]
+    about = "" if not done else (
+        f"jax {done[0]['jax']} on {done[0]['platform']}, ddrous/warp checkout at "
+        f"{done[0]['commit'] or 'an unknown commit'}; ")
+    shapes = "; ".join(
+        f"({t}, {d}, {n}): " + ("failed, `-`" if r is None else
+                                f"D = {r['D']}, root width {r['root_width']}, "
+                                f"depth {r['root_depth']}")
+        for (t, d, n), r in jax_runs.items())
+    return ("JAX this run: the authors' model (their `WSM` classifier, imported from "
+            "their checkout, not vendored) with our own jitted training step "
+            "(cross-entropy of the last step's logits, value and gradient, gradient "
+            "clipping and AdaBelief as in their UEA configurations), timed by "
+            "`benchmarks/_jax_reference.py` in a subprocess right after each shape's "
+            f"torch rows, so on the same machine state: median over {repeats} steps "
+            f"after compilation and two warm-up steps; {about}the root is the one whose "
+            f"state size is nearest the shape's: {shapes}.")
 
 
 if __name__ == "__main__":

@@ -188,8 +188,8 @@ def test_dense_loop_with_gradients_runs_as_its_own_autograd_function():
     assert type(out.grad_fn).__name__ == "DenseFinalStateBackward"
     with torch.no_grad():  # no states kept without gradients: the plain loop
         torch.testing.assert_close(final_state_sequential(A, B, v, h0), out.detach())
-    u = (v @ B.T).detach().requires_grad_()
+    B, v = B.detach().requires_grad_(), v.detach().requires_grad_()
     for lengths in (None, torch.tensor([8, 0, 3])):
         assert torch.autograd.gradcheck(
-            lambda A, u, h0, lengths=lengths: DenseFinalState.apply(A, u, h0, lengths),
-            (A, u, h0))
+            lambda A, B, v, h0, lengths=lengths: DenseFinalState.apply(A, B, v, h0, lengths),
+            (A, B, v, h0))

@@ -298,7 +298,7 @@ def final_state_sequential(A: Tensor | LinearOperator, B: Tensor, v: Tensor, h0:
     """
     A = as_operator(A)
     if isinstance(A, DenseOperator) and clip is None and _plain_gradients(A.A, B, v, h0):
-        return DenseFinalState.apply(A.A, v @ B.T, h0, lengths)
+        return DenseFinalState.apply(A.A, B, v, h0, lengths)
     h = h0
     for s, v_s in enumerate(v.unbind(1)):
         new = _clamp(A.apply(h) + v_s @ B.T, clip)
@@ -339,44 +339,59 @@ def _plain_gradients(*tensors: Tensor) -> bool:
 
 
 class DenseFinalState(torch.autograd.Function):
-    """``h_S`` of ``h_s = A h_{s-1} + u_s`` for a dense ``A`` (D, D), ``u``
-    (N, S, D), ``h0`` (N, D) and optional ``lengths`` (N,) (a row keeps its
-    state after its last valid step).
+    """``h_S`` of ``h_s = A h_{s-1} + B v_s`` for a dense ``A`` (D, D), ``B``
+    (D, d), ``v`` (N, S, d), ``h0`` (N, D) and optional ``lengths`` (N,) (a
+    row keeps its state after its last valid step).
 
     Autograd through the loop would accumulate the gradient of ``A`` as ``S``
     rank-``N`` updates of a ``D x D`` matrix, memory-bound for the small
     batches WARP trains with. This backward keeps the states of the forward
     (the memory autograd keeps too), propagates the state gradient back with
-    one ``(N, D) x (D, D)`` product per step, and forms the gradient of ``A``
-    as one ``(D, S N) x (S N, D)`` product. First-order gradients only (no
-    double backward or ``torch.func`` transforms: those take the autograd loop).
+    one product per step, and forms the gradients of ``A`` and ``B`` as one
+    product each over all steps. Both loops hold the states as columns,
+    ``(D, N)``, and multiply by a contiguous ``A`` (``A^T`` backwards): for the
+    ``N`` of a mini-batch BLAS runs that layout faster than ``h @ A.T``
+    (measured with MKL on a 2-core CPU at D = 1252, N = 40: 1.0 ms against
+    1.34 ms per step forwards, against 1.8 ms backwards). The inputs ``B v``
+    are formed in that layout in one product, and never in ``(N, S, D)``.
+    First-order gradients only (no double backward or ``torch.func``
+    transforms: those take the autograd loop).
     """
 
     @staticmethod
-    def forward(ctx, A: Tensor, u: Tensor, h0: Tensor, lengths: Tensor | None) -> Tensor:
-        previous = torch.empty((u.shape[1], *h0.shape), dtype=h0.dtype, device=h0.device)
-        h, A_t = h0, A.T
-        for s, u_s in enumerate(u.unbind(1)):
-            previous[s] = h
-            new = torch.addmm(u_s, h, A_t)
-            h = new if lengths is None else torch.where((s < lengths)[:, None], new, h)
-        ctx.save_for_backward(A, previous, lengths)
-        return h
+    def forward(ctx, A: Tensor, B: Tensor, v: Tensor, h0: Tensor,
+                lengths: Tensor | None) -> Tensor:
+        (n, n_steps, n_in), n_state = v.shape, A.shape[0]
+        v_columns = v.permute(2, 1, 0).reshape(n_in, n_steps * n)  # column s*N+i: v[i, s]
+        inputs = (B @ v_columns).view(n_state, n_steps, n)
+        previous = torch.empty((n_state, n_steps, n), dtype=h0.dtype, device=h0.device)
+        h, A = h0.T.contiguous(), A.contiguous()
+        for s in range(n_steps):
+            previous[:, s] = h
+            new = torch.addmm(inputs[:, s], A, h)
+            h = new if lengths is None else torch.where((s < lengths)[None, :], new, h)
+        ctx.save_for_backward(A, B, v_columns, previous, lengths)
+        return h.T
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: Tensor):
-        A, previous, lengths = ctx.saved_tensors
+        A, B, v_columns, previous, lengths = ctx.saved_tensors
+        n_state, n_steps, n = previous.shape
         step_grads = torch.empty_like(previous)  # d loss / d h_s, where s was a step
-        g = grad
-        for s in range(previous.shape[0] - 1, -1, -1):
+        g, A_t = grad.T.contiguous(), A.T.contiguous()
+        for s in range(n_steps - 1, -1, -1):
             if lengths is None:
-                step_grads[s] = g
-                g = g @ A
+                step_grads[:, s] = g
+                g = A_t @ g
             else:
-                valid = (s < lengths)[:, None]
-                step_grads[s] = torch.where(valid, g, 0.0)
-                g = torch.where(valid, step_grads[s] @ A, g)
-        grad_A = step_grads.flatten(0, 1).T @ previous.flatten(0, 1) \
+                valid = (s < lengths)[None, :]
+                step_grads[:, s] = torch.where(valid, g, 0.0)
+                g = torch.where(valid, A_t @ step_grads[:, s], g)
+        step_grads = step_grads.view(n_state, n_steps * n)
+        grad_A = step_grads @ previous.view(n_state, -1).T \
             if ctx.needs_input_grad[0] else None
-        return grad_A, step_grads.transpose(0, 1), g, None
+        grad_B = step_grads @ v_columns.T if ctx.needs_input_grad[1] else None
+        grad_v = (B.T @ step_grads).view(B.shape[1], n_steps, n).permute(2, 1, 0) \
+            if ctx.needs_input_grad[2] else None
+        return grad_A, grad_B, grad_v, g.T, None
