@@ -26,8 +26,8 @@ def main() -> None:
 
     accuracy = clf.score(X_test, y_test)
     print(f"test accuracy: {accuracy:.3f}")
-    print(f"fit time: {fit_seconds:.1f} s ({clf.n_epochs_} epochs, "
-          f"root network with {clf.network_.n_params} weights)")
+    print(f"fit time: {fit_seconds:.1f} s ({len(clf.networks_)} networks of "
+          f"{clf.n_epochs_} epochs; each root network has {clf.network_.n_params} weights)")
 
 
 if __name__ == "__main__":
