@@ -8,7 +8,8 @@ Two modes, so that defaults are chosen on training data only:
   test split (what the results are reported on).
 
 Variants are parameter dicts applied on top of a base configuration
-(WarpClassifier's defaults; ``{"preset": "paper"}`` starts from
+(WarpClassifier's defaults with one network, ``n_networks=1``: the ablation is
+of one network's ingredients; ``{"preset": "paper"}`` starts from
 ``PAPER_PARAMS`` instead). Each (dataset, variant, seed) fit runs with one torch thread;
 ``--jobs`` fits run at a time.
 
@@ -94,7 +95,7 @@ def run_one(dataset: str, params: dict, seed: int, mode: str) -> dict:
     params = dict(params)
     if params.pop("preset", None) == "paper":
         params = {**PAPER_PARAMS, **params}
-    clf = WarpClassifier(random_state=seed, **params)
+    clf = WarpClassifier(random_state=seed, **{"n_networks": 1, **params})
     start = time.perf_counter()
     clf.fit(X_fit, y_fit)
     fit_s = time.perf_counter() - start
@@ -160,7 +161,8 @@ def report(rows: list[dict], variants: dict, args, wall: float) -> list[str]:
             cells.append(f"{np.mean(acc):.3f} ({max(acc) - min(acc):.2f})")
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {np.mean(means):.3f} | "
                      f"{fit:.0f} |")
-    lines += ["", "Parameters of each variant (on top of the defaults):", ""]
+    lines += ["", "Parameters of each variant (on top of the defaults with one network, "
+              "`n_networks=1`):", ""]
     lines += [f"- {name}: `{json.dumps(p)}`" for name, p in variants.items()]
     return lines
 

@@ -37,8 +37,10 @@ PREDICT_BATCH_SIZE = 256
 # transition's spectral norm is capped at MAX_TRANSITION_GAIN^(1/(T-1)).
 MAX_TRANSITION_GAIN = 1e3
 # Version of the pickled state's layout; bump it when fitted attributes change
-# in a way an older pickle cannot satisfy.
-STATE_FORMAT = 1
+# in a way an older skwarp cannot read (2: WarpClassifier's ``networks_``). The
+# formats this version reads: 1 loads as a one-network classifier.
+STATE_FORMAT = 2
+READABLE_STATE_FORMATS = (1, 2)
 
 
 @dataclass
@@ -132,12 +134,14 @@ class WarpEstimatorMixin:
                 extra.setdefault("reference_length",
                                  int(sample_lengths[samples.train_idx].max()))
             networks, histories = [], []
-            for member_seeds in map(seeds.member, range(n_networks)):
+            for index in range(n_networks):
+                member_seeds = seeds.member(index)
                 network = self._build_network(self.n_channels_, n_outputs,
                                               member_seeds.init, **extra)
+                label = f"network {index + 1}/{n_networks}" if n_networks > 1 else "epochs"
                 histories.append(self._run_training(
                     network, scaled, sample_lengths, samples.targets, samples.train_idx,
-                    samples.val_idx, self._training_config(), member_seeds))
+                    samples.val_idx, self._training_config(), member_seeds, label))
                 networks.append(network)
             self.network_, self.history_ = networks[0], histories[0]
             self.n_epochs_ = len(self.history_["train_loss"])
@@ -145,7 +149,8 @@ class WarpEstimatorMixin:
 
     def _run_training(self, network: WarpNetwork, values: np.ndarray, lengths: np.ndarray,
                       targets: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray | None,
-                      config: TrainingConfig, seeds: Seeds) -> dict[str, list[float]]:
+                      config: TrainingConfig, seeds: Seeds,
+                      progress_label: str = "epochs") -> dict[str, list[float]]:
         """Train ``network`` (new, or fitted for fine-tuning) in place on the
         device and move it back to the CPU; returns the history."""
         device = resolve_device(self.device)
@@ -156,7 +161,7 @@ class WarpEstimatorMixin:
         n_steps = -(-int(train.host_lengths.max()) // network.stride)
         guard = TransitionGuard(transition_cap(MAX_TRANSITION_GAIN, n_steps - 1))
         history = train_network(network, self._loss_function(seeds), train, validation,
-                                config, seeds, self._noise_std(train), guard)
+                                config, seeds, self._noise_std(train), guard, progress_label)
         network.cpu()
         return history
 
@@ -227,11 +232,12 @@ class WarpEstimatorMixin:
         state = dict(state)
         version = state.pop("_skwarp_version", None)
         state_format = state.pop("_skwarp_state_format", None)
-        if state_format != STATE_FORMAT:
+        if state_format not in READABLE_STATE_FORMATS:
+            readable = " and ".join(map(str, READABLE_STATE_FORMATS))
             raise ValueError(
                 f"this {type(self).__name__} was pickled by skwarp "
                 f"{version or '< 0.1.0'} (state format {state_format}); skwarp "
-                f"{__version__} reads state format {STATE_FORMAT} only. Refit the "
+                f"{__version__} reads state formats {readable} only. Refit the "
                 f"model, or load it with skwarp {version or '< 0.1.0'}")
         # parameters added since the pickle was written take their defaults
         for name, parameter in inspect.signature(type(self).__init__).parameters.items():

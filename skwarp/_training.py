@@ -208,7 +208,8 @@ def make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Op
 def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
                   validation: Batch | None, config: TrainingConfig, seeds: Seeds,
                   noise_std: Tensor | None = None,
-                  guard: Callable[[nn.Module], None] | None = None) -> dict[str, list[float]]:
+                  guard: Callable[[nn.Module], None] | None = None,
+                  progress_label: str = "epochs") -> dict[str, list[float]]:
     """Mini-batch training with early stopping; returns the per-epoch history.
 
     ``loss_fn(network, batch)`` returns ``(mean loss, mean score)``. With a
@@ -237,7 +238,7 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     initial_state = copy.deepcopy(network.state_dict())
     best_loss, best_state, stale = math.inf, initial_state, 0
     diverged = False
-    progress = _progress(config)
+    progress = _progress(config, progress_label)
     for _ in progress:
         order = torch.randperm(len(train), generator=shuffler)
         train_loss, train_score = _train_epoch(network, loss_fn, train.batches(
@@ -339,9 +340,9 @@ def _make_schedule(optimizer, config: TrainingConfig, n_batches: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
 
-def _progress(config: TrainingConfig):
+def _progress(config: TrainingConfig, label: str):
     if not config.verbose:
         return range(config.n_epochs)
     from tqdm.auto import tqdm
 
-    return tqdm(range(config.n_epochs), desc="epochs", unit="epoch")
+    return tqdm(range(config.n_epochs), desc=label, unit="epoch")

@@ -212,7 +212,7 @@ def test_clone_and_pickle_round_trip(motions):
     clf.fit(X, y)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X_test), clf.predict_proba(X_test))
-    assert not hasattr(clone(clf), "network_")
+    assert not hasattr(clone(clf), "network_") and not hasattr(clone(clf), "networks_")
 
 
 def test_multiindex_dataframe_input(motions):
@@ -318,9 +318,12 @@ def test_reset_keeps_sklearn_callback_context_and_tags():
 
 def test_verbose_shows_progress_with_loss(motions, capsys):
     X, y, _, _ = motions
-    WarpClassifier(**{**FAST, "verbose": True}).fit(X, y)
+    WarpClassifier(**{**FAST, "verbose": True, "n_networks": 1}).fit(X, y)
     err = capsys.readouterr().err
     assert "epochs" in err and "loss=" in err
+    WarpClassifier(**{**FAST, "verbose": True, "n_networks": 2}).fit(X, y)
+    err = capsys.readouterr().err
+    assert "network 1/2" in err and "network 2/2" in err and "loss=" in err
 
 
 def test_cuda_device_trains_there_or_is_refused(motions):

@@ -113,7 +113,7 @@ def test_classifier_fits_on_cuda_and_agrees_with_cpu():
     from skwarp import WarpClassifier
 
     X, y = _panel()
-    params = {"n_epochs": 30, "root_width": 8, "random_state": 0}
+    params = {"n_epochs": 30, "root_width": 8, "n_networks": 1, "random_state": 0}
     gpu = WarpClassifier(device="cuda", **params).fit(X, y)
     cpu = WarpClassifier(device="cpu", **params).fit(X, y)
     assert all(p.device.type == "cpu" for p in gpu.network_.parameters())
@@ -127,11 +127,15 @@ def test_classifier_on_cuda_is_reproducible_and_pickles():
     from skwarp import WarpClassifier
 
     X, y = _panel(seed=1)
-    params = {"n_epochs": 5, "root_width": 8, "random_state": 3, "device": "cuda"}
+    params = {"n_epochs": 5, "root_width": 8, "n_networks": 2, "random_state": 3,
+              "device": "cuda"}
     first = WarpClassifier(**params).fit(X, y)
     second = WarpClassifier(**params).fit(X, y)
+    # every network comes back to the CPU after its fit on the GPU
+    assert {p.device.type for n in first.networks_ for p in n.parameters()} == {"cpu"}
     np.testing.assert_allclose(first.predict_proba(X), second.predict_proba(X), atol=1e-5)
     loaded = pickle.loads(pickle.dumps(first))
+    assert loaded.network_ is loaded.networks_[0]
     np.testing.assert_array_equal(loaded.predict_proba(X), first.predict_proba(X))
 
 
@@ -178,7 +182,8 @@ def test_fitted_on_cuda_loads_and_predicts_where_cuda_is_hidden(which):
 
     if which == "classifier":
         X, y = _panel()
-        model = WarpClassifier(n_epochs=3, root_width=8, random_state=0, device="cuda")
+        model = WarpClassifier(n_epochs=3, root_width=8, n_networks=2, random_state=0,
+                               device="cuda")
         expected = model.fit(X, y).predict_proba(X)
     else:
         X, y = None, pd.Series(np.sin(np.arange(120) / 6))

@@ -529,7 +529,7 @@ def test_pickle_from_an_incompatible_version_fails_clearly(fitted, monkeypatch):
         patch.setattr(estimator_module, "STATE_FORMAT", 0)
         old = pickle.dumps(clf)
     with pytest.raises(ValueError, match=r"pickled by skwarp 0\.0\.1 \(state format 0\).*"
-                                         r"reads state format 1 only.*Refit"):
+                                         r"reads state formats 1 and 2 only.*Refit"):
         pickle.loads(old)
     unversioned = dict(clf.__dict__)
     with pytest.raises(ValueError, match="pickled by skwarp < 0.1.0"):

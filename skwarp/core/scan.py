@@ -293,8 +293,8 @@ def final_state_sequential(A: Tensor | LinearOperator, B: Tensor, v: Tensor, h0:
     """Loop version of :func:`final_state`; ``clip`` as in :func:`scan_sequential`.
 
     For a dense ``A`` with gradients, the loop runs as :class:`DenseFinalState`,
-    whose backward is a reverse loop of products plus one large product for
-    the gradient of ``A``.
+    whose backward is a reverse loop of products plus one product each for
+    the gradients of ``A`` and ``B``.
     """
     A = as_operator(A)
     if isinstance(A, DenseOperator) and clip is None and _plain_gradients(A.A, B, v, h0):
@@ -371,7 +371,7 @@ class DenseFinalState(torch.autograd.Function):
             new = torch.addmm(inputs[:, s], A, h)
             h = new if lengths is None else torch.where((s < lengths)[None, :], new, h)
         ctx.save_for_backward(A, B, v_columns, previous, lengths)
-        return h.T
+        return h.T.contiguous()
 
     @staticmethod
     @once_differentiable
