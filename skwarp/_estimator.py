@@ -29,6 +29,7 @@ from skwarp._training import (
     train_network,
 )
 from skwarp.core import WarpNetwork
+from skwarp.core.embedding import pooled_steps
 from skwarp.core.scan import valid_mask
 from skwarp.core.stability import TransitionGuard, transition_cap
 
@@ -158,7 +159,7 @@ class WarpEstimatorMixin:
         data = Batch.from_numpy(values, lengths, targets, device)
         train = data.take(torch.as_tensor(train_idx))
         validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
-        n_steps = -(-int(train.host_lengths.max()) // network.stride)
+        n_steps = pooled_steps(train.host_lengths.max(), network.stride)
         guard = TransitionGuard(transition_cap(MAX_TRANSITION_GAIN, n_steps - 1))
         history = train_network(network, self._loss_function(seeds), train, validation,
                                 config, seeds, self._noise_std(train), guard, progress_label)

@@ -9,7 +9,7 @@ import torch
 from skwarp import WarpClassifier
 from skwarp.classification import AUTO_STRIDE_FULL, AUTO_STRIDE_STEPS, resolve_stride
 from skwarp.core import WarpNetwork
-from skwarp.core.embedding import mean_pool, pooled_lengths
+from skwarp.core.embedding import mean_pool, pooled_lengths, pooled_steps
 
 
 def _pool_by_loop(x: torch.Tensor, lengths: list[int], stride: int) -> torch.Tensor:
@@ -32,6 +32,7 @@ def test_mean_pool_matches_a_loop_and_ignores_padding(stride):
     expected = _pool_by_loop(x, lengths, stride)
     steps = pooled_lengths(torch.tensor(lengths), stride)
     assert steps.tolist() == [math.ceil(n / stride) for n in lengths]
+    assert [pooled_steps(n, stride) for n in lengths] == steps.tolist()
     for i, n in enumerate(steps.tolist()):  # past a series' end: anything finite or not
         torch.testing.assert_close(pooled[i, :n], expected[i, :n])
         if stride > 1:

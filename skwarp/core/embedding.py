@@ -20,6 +20,11 @@ def pooled_lengths(lengths: Tensor, stride: int) -> Tensor:
     return torch.div(lengths + stride - 1, stride, rounding_mode="floor")
 
 
+def pooled_steps(n_steps: int, stride: int) -> int:
+    """:func:`pooled_lengths` of one length given as an int: ``ceil(n_steps / stride)``."""
+    return -(-int(n_steps) // stride)
+
+
 def mean_pool(h: Tensor, lengths: Tensor | None, stride: int) -> Tensor:
     """Means of consecutive windows of ``stride`` steps of ``h`` (N, T, C), over
     each series' valid steps only: (N, ceil(T / stride), C). A series of length
@@ -28,7 +33,7 @@ def mean_pool(h: Tensor, lengths: Tensor | None, stride: int) -> Tensor:
     if stride == 1:
         return h
     n_series, n_steps, n_features = h.shape
-    n_windows = -(-n_steps // stride)
+    n_windows = pooled_steps(n_steps, stride)
     if lengths is None:
         lengths = torch.full((n_series,), n_steps, device=h.device)
     keep = valid_mask(lengths, n_windows * stride).unsqueeze(-1)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from skwarp.core.embedding import ConvEmbedding, mean_pool, pooled_lengths
+from skwarp.core.embedding import ConvEmbedding, mean_pool, pooled_lengths, pooled_steps
 from skwarp.core.physics import PhysicsPrior, check_physics
 from skwarp.core.root import RootNetwork, time_features
 from skwarp.core.scan import (
@@ -240,7 +240,7 @@ class WarpNetwork(nn.Module):
         suit."""
         if isinstance(self.transition, LRUTransition):
             n_steps = None if self.reference_length is None \
-                else -(-self.reference_length // self.stride)
+                else pooled_steps(self.reference_length, self.stride)
             gain = self.transition.drive_gain(n_steps)
             return gain.unsqueeze(1) * self.B
         return self.B
