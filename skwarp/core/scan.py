@@ -349,11 +349,11 @@ class DenseFinalState(torch.autograd.Function):
     (the memory autograd keeps too), propagates the state gradient back with
     one product per step, and forms the gradients of ``A`` and ``B`` as one
     product each over all steps. Both loops hold the states as columns,
-    ``(D, N)``, and multiply by a contiguous ``A`` (``A^T`` backwards): for the
-    ``N`` of a mini-batch BLAS runs that layout faster than ``h @ A.T``
-    (measured with MKL on a 2-core CPU at D = 1252, N = 40: 1.0 ms against
-    1.34 ms per step forwards, against 1.8 ms backwards). The inputs ``B v``
-    are formed in that layout in one product, and never in ``(N, S, D)``.
+    ``(D, N)``, and multiply by a contiguous ``A`` (``A^T`` backwards, a copy:
+    with MKL on a 2-core CPU at D = 1252, N = 40 the transposed view was
+    about 10% slower; rows and columns ran at about the same rate). The inputs ``B v``
+    are formed in that layout in one product and never in ``(N, S, D)``,
+    which saves their copies and the strided products of their gradients.
     First-order gradients only (no double backward or ``torch.func``
     transforms: those take the autograd loop).
     """
