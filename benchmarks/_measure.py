@@ -11,6 +11,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from benchmarks._report import ROOT
+
 
 def rss_bytes() -> int:
     """Current resident set size of this process."""
@@ -70,11 +72,12 @@ def max_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def run_case(script: str, case: dict, timeout: float = 3600) -> dict:
-    """Run ``script --case <json>`` in a fresh interpreter, so one case's memory
-    never hides another's; the script prints its result as JSON on the last line."""
-    cmd = [sys.executable, script, "--case", json.dumps(case)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+def run_case(module: str, case: dict, timeout: float = 3600) -> dict:
+    """Run ``python -m <module> --case <json>`` from the repository root in a
+    fresh interpreter, so one case's memory never hides another's; the module
+    prints its result as JSON on the last line."""
+    cmd = [sys.executable, "-m", module, "--case", json.dumps(case)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     if out.returncode != 0:
         raise RuntimeError(f"case {case} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -5,9 +5,14 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import shlex
+import sys
 from pathlib import Path
 
 import torch
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository: run the scripts from here
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine_header() -> str:
@@ -36,10 +41,16 @@ def machine_header() -> str:
     return "\n".join(lines)
 
 
+def command(name: str) -> str:
+    """The command line that ran ``benchmarks.<name>``, arguments quoted as a
+    shell needs them."""
+    return " ".join(["python -m benchmarks." + name, *map(shlex.quote, sys.argv[1:])])
+
+
 def write_report(stem: str, lines: list[str], quick: bool = False) -> Path:
     """Write ``lines`` to ``benchmarks/results/<stem>.md`` (``<stem>_quick.md``
     for a quick run, which git ignores) and say where."""
-    out = Path(__file__).parent / "results" / f"{stem}{'_quick' if quick else ''}.md"
+    out = RESULTS / f"{stem}{'_quick' if quick else ''}.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")

@@ -13,11 +13,12 @@ of one network's ingredients; ``{"preset": "paper"}`` starts from
 ``PAPER_PARAMS`` instead). Each (dataset, variant, seed) fit runs with one torch thread;
 ``--jobs`` fits run at a time.
 
-    python benchmarks/ablation.py --mode test --jobs 2            # ablation.md
-    python benchmarks/ablation.py --mode select --variants defaults "drive=difference"
-    python benchmarks/ablation.py --quick                          # smoke run
+    python -m benchmarks.ablation --mode test --jobs 2            # ablation.md
+    python -m benchmarks.ablation --mode select --variants defaults "drive=difference"
+    python -m benchmarks.ablation --quick                          # smoke run
 
-Writes benchmarks/results/ablation[_<tag>].md and .json.
+Writes benchmarks/results/ablation.md and .json (either mode; the header says
+which).
 """
 
 from __future__ import annotations
@@ -25,18 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # this checkout's skwarp
-from _report import machine_header, write_report  # noqa: E402
+from benchmarks._report import command, machine_header, write_report  # noqa: E402
 
 DATASETS = ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPowerDemand",
             "OSULeaf", "ACSF1")
@@ -112,7 +109,6 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--tag", default="")
     parser.add_argument("--quick", action="store_true", help="2 epochs, 1 seed, 2 sets")
     args = parser.parse_args()
     variants = {name: VARIANTS[name] for name in args.variants if name in VARIANTS}
@@ -133,8 +129,7 @@ def main() -> None:
     wall = time.perf_counter() - start
     lines = report(rows, variants, args, wall)
     print("\n".join(lines))
-    stem = "ablation" + (f"_{args.tag}" if args.tag else "")
-    path = write_report(stem, lines, args.quick)
+    path = write_report("ablation", lines, args.quick)
     path.with_suffix(".json").write_text(json.dumps(
         {"mode": args.mode, "variants": variants, "rows": rows}, indent=1))
 
@@ -143,7 +138,7 @@ def report(rows: list[dict], variants: dict, args, wall: float) -> list[str]:
     split = ("validation third of the official training split (stratified, per seed)"
              if args.mode == "select" else "official test split")
     lines = ["# WarpClassifier ablation", "", machine_header(),
-             f"- command: `python {' '.join(sys.argv)}`",
+             f"- command: `{command('ablation')}`",
              f"- scored on: {split}; seeds 0-{args.seeds - 1}; one torch thread per fit, "
              f"{args.jobs} at a time; wall {wall / 60:.1f} min", "",
              "Mean accuracy over seeds (spread max - min in brackets); the last columns "

@@ -17,16 +17,17 @@ Models without unequal-length support get JapaneseVowels zero-padded at the
 end (sktime ``PaddingTransformer``); WarpClassifier takes it as it is. One
 torch thread and one numba thread everywhere.
 
-    python benchmarks/classification.py --quick   # official split, 2 epochs
-    python benchmarks/classification.py --jobs 2  # 100 epochs; + 1 resample
+    python -m benchmarks.classification --quick   # official split, 2 epochs
+    python -m benchmarks.classification --jobs 2  # 100 epochs; + 1 resample
                                                   # (deep peers: official only)
-    python benchmarks/classification.py --epochs 5 --resamples 4 --deep-resamples 4
+    python -m benchmarks.classification --epochs 5 --resamples 4 --deep-resamples 4
 
 The default run takes about an hour with two jobs on 2 CPU cores; its budget
 is still far below what the deep peers were published with (InceptionTime:
 1,500 epochs).
 
-Writes benchmarks/results/classification{,_quick}.md and .png.
+Writes benchmarks/results/classification.md, .json and .png (``_quick`` with
+``--quick``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ import json
 import multiprocessing
 import os
 import resource
-import sys
 import time
 from pathlib import Path
 
@@ -45,18 +45,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # this checkout's skwarp
-from _report import machine_header  # noqa: E402
+from benchmarks._report import RESULTS, command, machine_header  # noqa: E402
 
 DATASETS = ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPowerDemand",
             "OSULeaf", "ACSF1")
 MODELS = ("WarpClassifier (defaults)", "WarpClassifier (paper)",
           "WarpClassifier (deep budget)", "InceptionTime", "ResNet", "LSTM-FCN", "MiniRocket",
-          "1-NN Euclidean", "WarpClassifier (tuned)")
-DEFAULT_MODELS = MODELS[:-1]  # the tuned row costs about 9 default fits: opt in
-# the "tuned" row: sktime's TSCGridSearchCV, 3-fold stratified CV on the training split
-TUNING_GRID = {"transition_lr": [1e-5, 1e-4], "decoding": ["last", "mean"]}
+          "1-NN Euclidean")
 DEEP = ("WarpClassifier (deep budget)", "InceptionTime", "ResNet", "LSTM-FCN")
 # runs that get the official split only unless --deep-resamples says otherwise:
 # the deep peers, and the paper's configuration (about 6 minutes per split on
@@ -74,7 +69,6 @@ PUBLISHED = {"ArrowHead": (.899, .880, .866, .881), "GunPoint": (.998, .995, .99
 def build(model: str, epochs: int, seed: int):
     """A fresh classifier; deep peers at ``epochs`` (ResNet's batch 16, the
     size of its reference implementation, instead of sktime's 1)."""
-    from sklearn.model_selection import StratifiedKFold
     from sktime.classification.deep_learning import (
         InceptionTimeClassifierTorch,
         ResNetClassifierTorch,
@@ -82,7 +76,6 @@ def build(model: str, epochs: int, seed: int):
     from sktime.classification.deep_learning.lstmfcn import LSTMFCNClassifierTorch
     from sktime.classification.distance_based import KNeighborsTimeSeriesClassifier
     from sktime.classification.kernel_based import RocketClassifier
-    from sktime.classification.model_selection import TSCGridSearchCV
 
     from skwarp import PAPER_PARAMS, WarpClassifier
 
@@ -100,9 +93,6 @@ def build(model: str, epochs: int, seed: int):
                                                random_state=seed),
         "1-NN Euclidean": lambda: KNeighborsTimeSeriesClassifier(n_neighbors=1,
                                                                  distance="euclidean"),
-        "WarpClassifier (tuned)": lambda: TSCGridSearchCV(
-            WarpClassifier(random_state=seed), TUNING_GRID,
-            cv=StratifiedKFold(3, shuffle=True, random_state=seed)),
     }[model]()
 
 
@@ -338,7 +328,7 @@ def report(rows: list[dict], args: argparse.Namespace, wall_s: float, png: Path,
                if len(rows) < n_runs else f"- all {n_runs} (dataset, model) runs")
     lines = ["# Classification: WarpClassifier beside sktime's classifiers", "",
              machine_header(),
-             f"- command: `python benchmarks/classification.py {' '.join(args.argv)}`".rstrip(),
+             f"- command: `{command('classification')}`",
              f"- {n_splits} split(s) per dataset: the official train/test split"
              + (f" and {args.resamples} stratified resamples (same train size); deep "
                 f"peers and the paper row: {1 + args.deep_resamples} split(s)"
@@ -377,12 +367,10 @@ def main() -> None:
     parser.add_argument("--deep-resamples", type=int, default=0,
                         help="resamples for InceptionTime, ResNet and LSTM-FCN")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
-    parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), choices=MODELS)
-    parser.add_argument("--tag", default="", help="suffix of the results file names")
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--jobs", type=int, default=1,
                         help="(dataset, model) runs at a time, one thread each")
     args = parser.parse_args()
-    args.argv = sys.argv[1:]
     from skwarp import WarpClassifier
 
     assert WarpClassifier().n_epochs == WARP_EPOCHS, "update WARP_EPOCHS"
@@ -408,13 +396,12 @@ def main() -> None:
 
 
 def write(rows: list[dict], args: argparse.Namespace, wall_s: float, n_runs: int) -> str:
-    suffix = ("_quick" if args.quick else "") + (f"_{args.tag}" if args.tag else "")
-    results = ROOT / "benchmarks" / "results"
-    png = results / f"classification{suffix}.png"
+    suffix = "_quick" if args.quick else ""
+    png = RESULTS / f"classification{suffix}.png"
     plot(summary(rows), png)
     text = report(rows, args, wall_s, png, n_runs)
-    (results / f"classification{suffix}.md").write_text(text)
-    (results / f"classification{suffix}.json").write_text(json.dumps(rows, indent=1))
+    (RESULTS / f"classification{suffix}.md").write_text(text)
+    (RESULTS / f"classification{suffix}.json").write_text(json.dumps(rows, indent=1))
     return text
 
 

@@ -4,14 +4,14 @@ For each dataset and seed one classifier with ``n_networks=K_max`` is fitted;
 its first ``k`` networks are exactly the ``n_networks=k`` model with the same
 ``random_state`` (network ``i`` is seeded from ``random_state`` and ``i``), so
 one fit per seed scores every ensemble size from 1 to ``K_max``. Modes as in
-``ablation.py``: "test" scores on the official test split, "select" on a
+``benchmarks.ablation``: "test" scores on the official test split, "select" on a
 stratified third of the training split. One torch thread per fit, ``--jobs``
 fits at a time.
 
-    python benchmarks/ensemble_size.py --datasets ArrowHead GunPoint --seeds 5 --jobs 2
-    python benchmarks/ensemble_size.py --quick
+    python -m benchmarks.ensemble_size --datasets ArrowHead GunPoint --seeds 5 --jobs 2
+    python -m benchmarks.ensemble_size --quick
 
-Writes benchmarks/results/ensemble_size[_<tag>].md and .json.
+Writes benchmarks/results/ensemble_size.md and .json.
 """
 
 from __future__ import annotations
@@ -20,19 +20,15 @@ import argparse
 import copy
 import json
 import os
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # this checkout's skwarp
-from _report import machine_header, write_report  # noqa: E402
-from ablation import fit_and_eval_data  # noqa: E402
+from benchmarks._report import command, machine_header, write_report  # noqa: E402
+from benchmarks.ablation import fit_and_eval_data  # noqa: E402
 
 SCORED_ON = {"test": "official test split",
              "select": "a stratified third of the training split"}
@@ -69,7 +65,6 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--max-networks", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--tag", default="")
     parser.add_argument("--quick", action="store_true", help="2 epochs, 2 seeds")
     args = parser.parse_args()
     params = {"n_epochs": 2} if args.quick else {}
@@ -83,9 +78,8 @@ def main() -> None:
 
 
 def report(rows: list, args, wall_s: float) -> None:
-    command = "python benchmarks/ensemble_size.py " + " ".join(sys.argv[1:])
     lines = ["# WarpClassifier: accuracy and seed spread by n_networks", "",
-             machine_header(), f"- command: `{command.strip()}`",
+             machine_header(), f"- command: `{command('ensemble_size')}`",
              f"- scored on: {SCORED_ON[args.mode]}; "
              f"wall {wall_s / 60:.1f} min; fit seconds of k networks are k/K_max of the "
              "K_max-network fit", "",
@@ -110,8 +104,7 @@ def report(rows: list, args, wall_s: float) -> None:
             acc = [r["accuracy"] for r in sorted(rows, key=lambda r: r["seed"])
                    if r["dataset"] == dataset and r["n_networks"] == k]
             lines.append(f"| {dataset} | {k} | " + " | ".join(f"{a:.3f}" for a in acc) + " |")
-    stem = "ensemble_size" + (f"_{args.tag}" if args.tag else "")
-    out = write_report(stem, lines, args.quick)
+    out = write_report("ensemble_size", lines, args.quick)
     out.with_suffix(".json").write_text(json.dumps({"mode": args.mode, "rows": rows},
                                                    indent=1))
 

@@ -11,22 +11,20 @@
    100 context steps, then 156 steps autoregressive. WARP beside a torch GRU
    with about the same number of parameters, both trained for the same epochs.
 
-    python benchmarks/forecasting.py                  # full run
-    python benchmarks/forecasting.py --only airline   # the airline table alone
-    python benchmarks/forecasting.py --quick          # smoke test
+    python -m benchmarks.forecasting                  # full run
+    python -m benchmarks.forecasting --only airline   # the airline table alone
+    python -m benchmarks.forecasting --quick          # smoke test
 
-Writes benchmarks/results/forecasting.md (``forecasting_airline.md`` with
-``--only airline``) and forecasting.json (MAPE per fold of every airline model).
+Writes benchmarks/results/forecasting.md (the airline table alone with ``--only
+airline``) and forecasting.json (MAPE per fold of every airline model).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -40,12 +38,10 @@ from sktime.split import ExpandingWindowSplitter
 from sktime.transformations.series.boxcox import LogTransformer
 from sktime.transformations.series.difference import Differencer
 
+from benchmarks._baselines import matching_rnn, n_params, train_rnn
+from benchmarks._report import command, machine_header, write_report
 from skwarp import WarpForecaster
 from skwarp.datasets import MSD_TEST_RANGES, make_mass_spring_damper
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _baselines import matching_rnn, n_params, train_rnn  # noqa: E402
-from _report import machine_header, write_report  # noqa: E402
 
 CONTEXT, LENGTH = 100, 256
 
@@ -157,17 +153,14 @@ def main() -> None:
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)  # both models on one thread: fair, and no oversubscription
     airline, scores = airline_table(args.quick)
-    command = "python benchmarks/forecasting.py" + (" --quick" if args.quick else "") + \
-        (f" --only {args.only}" if args.only else "")
     lines = ["# Forecasting: WarpForecaster beside baselines", "", machine_header(),
-             f"- command: `{command}`", "- one torch thread for every torch model",
+             f"- command: `{command('forecasting')}`",
+             "- one torch thread for every torch model",
              "", "## Airline, expanding window (initial 96, step 12, fh 1..12)", "",
              *airline, ""]
-    stem = "forecasting" + ("_airline" if args.only else "")
-    out = write_report(stem, lines if args.only else lines + msd_lines(args.quick),
+    out = write_report("forecasting", lines if args.only else lines + msd_lines(args.quick),
                        args.quick)
-    out.with_name(f"forecasting{'_quick' if args.quick else ''}.json").write_text(
-        json.dumps({"airline_expanding": scores}, indent=1))
+    out.with_suffix(".json").write_text(json.dumps({"airline_expanding": scores}, indent=1))
 
 
 def msd_lines(quick: bool) -> list[str]:

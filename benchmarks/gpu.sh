@@ -6,6 +6,7 @@
 #   run: bash benchmarks/gpu.sh        (results and logs land in $OUT)
 #        PARTS="step gpu_fit" bash benchmarks/gpu.sh    (some parts only)
 set -uo pipefail
+cd "$(dirname "$0")/.."  # the repository root: python -m benchmarks.<name> runs from here
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu_out}
 mkdir -p "$OUT"
@@ -29,9 +30,10 @@ part() {  # part SECONDS NAME COMMAND...: run with a limit, log to $OUT/NAME.log
   echo "== $name exit $? after $((SECONDS - start))s"; tail -n 25 "$OUT/$name.log"
 }
 part 110 test_cuda python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py
-part 120 scan python3 benchmarks/scan.py --device cuda
-part 100 step python3 benchmarks/step.py --devices cuda cpu --repeats 3 --budget 4
-part 240 gpu_fit python3 benchmarks/gpu_fit.py --cpu-datasets BasicMotions JapaneseVowels
-cp benchmarks/results/scan_cuda.md benchmarks/results/step_cuda_cpu.md \
+part 120 scan python3 -m benchmarks.scan --device cuda
+part 100 step python3 -m benchmarks.step --devices cuda cpu --repeats 3 --budget 4
+part 240 gpu_fit python3 -m benchmarks.gpu_fit --cpu-datasets BasicMotions JapaneseVowels
+# each script writes its one results file (these overwrite the CPU tables here)
+cp benchmarks/results/scan.md benchmarks/results/step.md benchmarks/results/step.json \
    benchmarks/results/gpu_fit.md "$OUT/" 2>/dev/null
 ls "$OUT"

@@ -5,8 +5,8 @@ split, once per (dataset, device), in one process; the CPU runs get all the
 host's cores (``n_threads``). sktime's torch deep classifiers have no device
 setting (they run on the CPU), so this compares WarpClassifier with itself.
 
-    python benchmarks/gpu_fit.py                                   # needs CUDA
-    python benchmarks/gpu_fit.py --cpu-datasets BasicMotions GunPoint
+    python -m benchmarks.gpu_fit                                   # needs CUDA
+    python -m benchmarks.gpu_fit --cpu-datasets BasicMotions GunPoint
 
 Writes benchmarks/results/gpu_fit.md.
 """
@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
-from _report import machine_header, write_report  # noqa: E402
+from benchmarks._report import command, machine_header, write_report
 
 DATASETS = ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPowerDemand",
             "OSULeaf", "ACSF1")
@@ -69,7 +66,7 @@ def main() -> None:
 
 def _write(rows, args) -> None:
     lines = ["# WarpClassifier defaults on CUDA beside the host CPU", "", machine_header(),
-             f"- command: `python {' '.join(sys.argv)}`",
+             f"- command: `{command('gpu_fit')}`",
              "- `WarpClassifier(random_state=0)`"
              + ("" if args.n_networks is None else f" with `n_networks={args.n_networks}`")
              + ", official split; CPU fits use "

@@ -1,6 +1,7 @@
 """In-context linear regression: WARP beside a parameter-matched GRU, several seeds.
 
-The task and the models are those of ``examples/in_context_learning.py``:
+The task and the models are those of ``examples/in_context_learning.py``
+(imported from there, so run this from the repository root):
 every sequence is a new task ``y = w x + noise``, step ``t`` shows the query
 ``x_t`` beside the previous answer ``y_{t-1}``, and the model answers ``x_t``
 from the ``t`` pairs before it, with no gradient step at test time. Rows:
@@ -14,8 +15,8 @@ from the ``t`` pairs before it, with no gradient step at test time. Rows:
 Each seed draws its own training tasks, test tasks, initial weights and
 batch order; every model trains with the same epochs, batches and optimiser.
 
-    python benchmarks/in_context.py --seeds 3 4 5   # 20 epochs on 4,000 tasks
-    python benchmarks/in_context.py --quick     # 1 seed, 2 epochs
+    python -m benchmarks.in_context --seeds 3 4 5   # 20 epochs on 4,000 tasks
+    python -m benchmarks.in_context --quick     # 1 seed, 2 epochs
 
 Writes benchmarks/results/in_context.md and in_context.json.
 """
@@ -24,19 +25,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "examples")]
-import in_context_learning as icl  # noqa: E402
-from _report import machine_header  # noqa: E402
-
-from skwarp.datasets import make_linear_regression_tasks  # noqa: E402
+from benchmarks._report import RESULTS, command, machine_header
+from examples import in_context_learning as icl
+from skwarp.datasets import make_linear_regression_tasks
 
 N_TRAIN, N_TEST = 4000, 1000
 REPORTED_PAIRS = (1, 4, 8, 15)
@@ -75,7 +71,7 @@ def report(runs: dict[int, dict], args: argparse.Namespace, seconds: float) -> s
     seeds = list(runs)
     lines = ["# In-context linear regression: WARP and a parameter-matched GRU", "",
              machine_header(),
-             f"- command: `python benchmarks/in_context.py {' '.join(args.argv)}`".rstrip(),
+             f"- command: `{command('in_context')}`",
              f"- {N_TRAIN:,} training tasks and {N_TEST:,} new test tasks per seed, "
              f"{icl.N_PAIRS} steps each, noise {icl.NOISE}; {args.epochs} epochs, batch 64, "
              f"Adam 1e-3, one torch thread; seeds {', '.join(map(str, seeds))}; whole run "
@@ -100,7 +96,6 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=None)
     parser.add_argument("--epochs", type=int, default=None)
     args = parser.parse_args()
-    args.argv = sys.argv[1:]
     args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     args.epochs = args.epochs or (2 if args.quick else icl.N_EPOCHS)
     torch.set_num_threads(1)
@@ -109,12 +104,11 @@ def main() -> None:
     text = report(runs, args, time.perf_counter() - start)
     print(text)
     suffix = "_quick" if args.quick else ""
-    results = Path(__file__).parent / "results"
-    (results / f"in_context{suffix}.md").write_text(text)
+    (RESULTS / f"in_context{suffix}.md").write_text(text)
     rows = [{"model": name, "seed": seed, "pairs": k, "query_mse": runs[seed][name]["curve"][k]}
             for seed in runs for name in MODELS for k in range(icl.N_PAIRS)]
-    (results / f"in_context{suffix}.json").write_text(json.dumps({"rows": rows}, indent=1))
-    print(f"wrote {results / f'in_context{suffix}.md'}")
+    (RESULTS / f"in_context{suffix}.json").write_text(json.dumps({"rows": rows}, indent=1))
+    print(f"wrote {RESULTS / f'in_context{suffix}.md'}")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ its own subprocess with the same epoch budget and torch thread count, so its
 peak resident memory (``ru_maxrss``, interpreter, libraries and data included)
 is its own.
 
-    python benchmarks/long_range.py            # T=16,384: both at 2 epochs, WARP at 10
-    python benchmarks/long_range.py --quick    # T=2,048: both at 1 epoch, WARP at 3
-    python benchmarks/long_range.py --models WarpClassifier --warp-epochs 100 \
+    python -m benchmarks.long_range            # T=16,384: both at 2 epochs, WARP at 10
+    python -m benchmarks.long_range --quick    # T=2,048: both at 1 epoch, WARP at 3
+    python -m benchmarks.long_range --models WarpClassifier --warp-epochs 100 \
         --seeds 0 1 2 --warp-params '{}' '{"stride": 1}'   # variants of WARP, 3 seeds
 
 InceptionTime trains with batch 8, WarpClassifier's default batch size: with
@@ -28,13 +28,10 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # this checkout's skwarp
-from _report import machine_header  # noqa: E402
+from benchmarks._report import RESULTS, ROOT, command, machine_header
 
 N_TRAIN, N_TEST, N_CHANNELS = 200, 100, 6
 MEMORY_BUDGET_MB = 4096
@@ -96,10 +93,11 @@ def worker(model: str, n_timepoints: int, epochs: int, threads: int, seed: int,
 
 def run_in_subprocess(model: str, epochs: int, seed: int, params: str,
                       args: argparse.Namespace) -> dict:
-    command = [sys.executable, __file__, "--worker", model, "--timepoints",
-               str(args.timepoints), "--epochs", str(epochs), "--threads",
-               str(args.threads), "--seeds", str(seed), "--warp-params", params]
-    done = subprocess.run(command, capture_output=True, text=True)
+    worker_command = [sys.executable, "-m", "benchmarks.long_range", "--worker", model,
+                      "--timepoints", str(args.timepoints), "--epochs", str(epochs),
+                      "--threads", str(args.threads), "--seeds", str(seed),
+                      "--warp-params", params]
+    done = subprocess.run(worker_command, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         shown = json.dumps(json.loads(params)) if json.loads(params) else ""
@@ -118,7 +116,7 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
              f"- equal budget: {args.epochs} epochs for both, batch {BATCH_SIZE}, "
              f"{args.threads} torch threads, seeds {seeds}; WarpClassifier also at "
              f"{args.warp_epochs} epochs; each run in its own process",
-             f"- command: `python benchmarks/long_range.py {' '.join(args.argv)}`".rstrip(),
+             f"- command: `{command('long_range')}`",
              "- params: WarpClassifier's parameters besides the defaults; stride: the "
              "recurrence's time points per step after `stride=\"auto\"` is resolved",
              "- peak RSS: the process's maximum resident set (interpreter, torch, data "
@@ -170,10 +168,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--warp-params", nargs="+", default=["{}"],
                         help="WarpClassifier variants, each a JSON dict of parameters")
-    parser.add_argument("--tag", default="", help="suffix of the results file name")
     parser.add_argument("--worker", choices=MODELS, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    args.argv = sys.argv[1:]
     if args.epochs is None:
         args.epochs = 1 if args.quick else 2
     if args.warp_epochs is None:
@@ -199,8 +195,7 @@ def main() -> None:
         print(rows[-1], flush=True)
     text = report(rows, args)
     print(text)
-    name = f"long_range{'_quick' if args.quick else ''}{'_' + args.tag if args.tag else ''}.md"
-    out = Path(__file__).parent / "results" / name
+    out = RESULTS / f"long_range{'_quick' if args.quick else ''}.md"
     out.write_text(text)
     print(f"wrote {out}")
 

@@ -4,9 +4,9 @@ training at D = 10,000 and on the EigenWorms shape, and accuracy per structure.
 Every case runs in a fresh subprocess so that one case's memory never hides
 another's.
 
-    python benchmarks/scale.py            # the full tables (about 30 minutes on 2 cores)
-    python benchmarks/scale.py --quick    # small sizes, a smoke test
-    python benchmarks/scale.py --only solver,train   # some sections
+    python -m benchmarks.scale            # the full tables (about 30 minutes on 2 cores)
+    python -m benchmarks.scale --quick    # small sizes, a smoke test
+    python -m benchmarks.scale --only solver,train   # some sections
 
 Writes benchmarks/results/scale.md (scale_quick.md with --quick).
 """
@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _measure import max_rss_bytes, run_case, time_and_peak  # noqa: E402
+from benchmarks._measure import max_rss_bytes, run_case, time_and_peak
+from benchmarks._report import RESULTS, machine_header
 
-RESULTS = Path(__file__).parent / "results"
 STRUCTURES = ("dense", "diagonal", "complex", "blockdiag", "lowrank")
 RANK, BLOCK = 8, 16
 N_SERIES, N_CHANNELS = 8, 6
@@ -273,7 +271,7 @@ SECTIONS = {"solver": solver_section, "train": train_section, "accuracy": accura
 
 
 def _run(kind: str, **case) -> dict:
-    return run_case(__file__, {"kind": kind, **case})
+    return run_case("benchmarks.scale", {"kind": kind, **case})
 
 
 def main() -> None:
@@ -293,14 +291,12 @@ def main() -> None:
         start = time.perf_counter()
         lines = SECTIONS[name](args.quick, args.threads)
         minutes = (time.perf_counter() - start) / 60
-        command = f"python benchmarks/scale.py{' --quick' if args.quick else ''} --only {name}"
+        command = f"python -m benchmarks.scale{' --quick' if args.quick else ''} --only {name}"
         sections[name] = [lines[0], "", *_header(command, minutes), *lines[1:]]
         _write(path, sections)  # after every section: a late failure loses nothing
 
 
 def _header(command: str, minutes: float) -> list[str]:
-    from _report import machine_header
-
     return [machine_header(), f"- command: `{command}` ({minutes:.0f} minutes)"]
 
 

@@ -7,25 +7,23 @@ torch's allocator peak, in one process, after a warm-up call). Ratios
 are against the sequential loop measured in the same run (for the final state:
 the plain loop differentiated by autograd, `_measure.autograd_dense_loop`).
 
-    python benchmarks/scan.py                  # N=8, T in {256, 2048, 16384}, D in {64, 512}
-    python benchmarks/scan.py --quick          # small sizes, a smoke test
-    python benchmarks/scan.py --device cuda    # on a GPU (memory from torch.cuda)
+    python -m benchmarks.scan                  # N=8, T in {256, 2048, 16384}, D in {64, 512}
+    python -m benchmarks.scan --quick          # small sizes, a smoke test
+    python -m benchmarks.scan --device cuda    # on a GPU (memory from torch.cuda)
 
-Writes benchmarks/results/scan.md (or scan_<device>.md).
+Writes benchmarks/results/scan.md, whatever the device (scan_quick.md with
+``--quick``); its header names the device.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _measure import autograd_dense_loop, run_case, time_and_peak  # noqa: E402
+from benchmarks._measure import autograd_dense_loop, run_case, time_and_peak
+from benchmarks._report import RESULTS, machine_header
 
-RESULTS = Path(__file__).parent / "results"
 N_SERIES, N_CHANNELS = 8, 6
 SOLVERS = {"final": ["sequential", "parallel", "kernel"], "all": ["sequential", "parallel"]}
 
@@ -88,7 +86,7 @@ def _run_case(args, **case) -> dict:
         except torch.cuda.OutOfMemoryError:
             torch.cuda.empty_cache()
             return {"seconds": float("nan"), "peak_mb": float("nan")}
-    return run_case(__file__, case, timeout=1800)
+    return run_case("benchmarks.scan", case, timeout=1800)
 
 
 def main() -> None:
@@ -130,16 +128,13 @@ def main() -> None:
 
 
 def _write(rows, args) -> None:
-    from _report import machine_header
-
-    name = "scan.md" if args.device == "cpu" and not args.quick else \
-        f"scan_{args.device}{'_quick' if args.quick else ''}.md"
+    name = f"scan{'_quick' if args.quick else ''}.md"
     lines = [
         "# Linear-recurrence solvers against the sequential loop", "",
         machine_header(),
         f"- N={N_SERIES} series, d={N_CHANNELS} input channels, float32, device "
         f"{args.device}, {args.threads} torch thread(s)",
-        "- command: `python benchmarks/scan.py"
+        "- command: `python -m benchmarks.scan"
         + (" --quick" if args.quick else "") + f" --device {args.device}"
         + (f" --states {' '.join(map(str, args.states))}" if args.states else "") + "`",
         "- seconds NaN: out of device memory",

@@ -1,7 +1,7 @@
 """Cost of ``WarpForecaster.update(update_params=False)`` against ``fit``.
 
-    python benchmarks/update.py            # 5 repeats
-    python benchmarks/update.py --quick    # 2 repeats
+    python -m benchmarks.update            # 5 repeats
+    python -m benchmarks.update --quick    # 2 repeats
 
 A monthly series of 1,132 points: fit on the first 132 (30 epochs, root width
 8, one torch thread), then update with the remaining 1,000 without changing
@@ -13,18 +13,14 @@ timing assertion in the test suite, which flaked on a loaded machine.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
+from benchmarks._report import command, machine_header, write_report
 from skwarp import WarpForecaster
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _report import machine_header, write_report  # noqa: E402
 
 PARAMS = {"context_length": 6, "horizon_length": 4, "n_epochs": 30, "root_width": 8,
           "n_frequencies": 1, "init_layers": 1, "n_samples": 20, "device": "cpu",
@@ -50,7 +46,7 @@ def main() -> None:
     torch.set_num_threads(1)
     rows = [measure(seed) for seed in range(2 if args.quick else 5)]
     lines = ["# update(update_params=False) against fit", "", machine_header(),
-             f"- command: `python benchmarks/update.py{' --quick' if args.quick else ''}`",
+             f"- command: `{command('update')}`",
              f"- WarpForecaster({', '.join(f'{k}={v!r}' for k, v in PARAMS.items())}); fit on "
              "132 points, update with 1,000", "",
              "| seed | fit s | update s | update / fit |", "|---|---|---|---|"]
