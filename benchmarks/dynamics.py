@@ -15,8 +15,8 @@ back); test series come from out-of-distribution parameter ranges.
 * GRU, LSTM: torch, one-step-ahead, teacher forcing, the widest with at most
   WARP's parameter count; inputs standardised per channel like WARP's.
 
-    python benchmarks/dynamics.py --jobs 2  # 3 seeds, 50 epochs: about 30 min on 2 cores
-    python benchmarks/dynamics.py --quick   # smoke test, under 3 minutes
+    python -m benchmarks.dynamics --jobs 2  # 3 seeds, 50 epochs: about 30 min on 2 cores
+    python -m benchmarks.dynamics --quick   # smoke test, under 3 minutes
 
 Each seed draws its own training and test series and initial weights. Writes
 benchmarks/results/dynamics.md, dynamics.json (one row per task, model and
@@ -29,7 +29,6 @@ import argparse
 import copy
 import json
 import math
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -41,6 +40,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from benchmarks._baselines import matching_rnn, n_params, train_rnn
+from benchmarks._report import RESULTS, command, machine_header
 from skwarp import WarpForecaster
 from skwarp.core import LotkaVolterra, MassSpringDamper, PhysicsPrior, Sine, time_features
 from skwarp.datasets import (
@@ -52,10 +53,7 @@ from skwarp.datasets import (
     make_mass_spring_damper,
     make_sine,
 )
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _baselines import matching_rnn, n_params, train_rnn  # noqa: E402
-from _report import machine_header  # noqa: E402
+from skwarp.exceptions import NonFiniteOutputError
 
 LENGTH, CONTEXT = 256, 100
 HORIZON = LENGTH - CONTEXT
@@ -123,22 +121,44 @@ def fit_warp(train: pd.DataFrame, budget: Budget, physics: PhysicsPrior | None, 
 
 
 def warp_forecast(forecaster: WarpForecaster, test: pd.DataFrame) -> np.ndarray:
-    """Forecasts of the test series (new to the model) from their contexts, with
-    no gradient step; NaN for a series whose rollout diverged."""
+    """Forecasts (n_test, HORIZON, d) of the test series (new to the model) from
+    their contexts, with no gradient step; NaN for a series whose rollout
+    diverged. ``forecaster`` is left as it was.
+
+    ``update`` adds the test series to those the forecaster holds (the training
+    series), and ``predict`` rolls them all out and raises if any diverges. So
+    all test series are tried at once; if that raises, each test series is
+    tried alone beside the training series, whose rollouts must then be finite
+    on their own (otherwise no test series can be told apart: all NaN)."""
     context = test[test.index.get_level_values("time") < CONTEXT].copy()
     context.index = context.index.set_levels(context.index.levels[0] + 10_000, level=0)
-    forecaster.update(context, update_params=False)
-    keys = [key for key in forecaster._recent if key[0] >= 10_000]  # (series,) tuples
+    keys = context.index.get_level_values(0).unique()
+    fh = np.arange(1, HORIZON + 1)
+
+    def forecast(series: pd.Index) -> np.ndarray:
+        """Forecasts of the test series ``series``, (len(series), HORIZON, d)."""
+        model = copy.deepcopy(forecaster)
+        part = context[context.index.get_level_values(0).isin(series)]
+        part.index = part.index.remove_unused_levels()
+        model.update(part, update_params=False)
+        frame = model.predict(fh=fh)
+        return np.stack([frame.xs(key, level=0).to_numpy() for key in series])
+
+    try:
+        return forecast(keys)
+    except NonFiniteOutputError:
+        pass
+    diverged = np.full((HORIZON, test.shape[1]), np.nan)
+    try:
+        forecaster.predict(fh=fh)  # the training series alone
+    except NonFiniteOutputError:
+        return np.stack([diverged] * len(keys))
     forecasts = []
     for key in keys:
-        # predict rolls out every series the forecaster holds, and raises if one
-        # diverges; a view holding one test series scores each on its own
-        view = copy.copy(forecaster)
-        view._recent = {key: forecaster._recent[key]}
         try:
-            forecasts.append(view.predict(fh=np.arange(1, HORIZON + 1)).to_numpy())
-        except FloatingPointError:
-            forecasts.append(np.full((HORIZON, test.shape[1]), np.nan))
+            forecasts.append(forecast(pd.Index([key]))[0])
+        except NonFiniteOutputError:
+            forecasts.append(diverged)
     return np.stack(forecasts)
 
 
@@ -337,11 +357,10 @@ def report(runs: dict, budget: Budget, args: argparse.Namespace,
             f"{np.mean([x['WARP-Phys'][0] for x in d]):.2e} | "
             f"{np.mean([x['WARP-Phys'][1] for x in d]):.5f} | "
             f"{f'{np.mean(ident):.2f}' if ident else '-'} |")
-    command = f"python benchmarks/dynamics.py {' '.join(args.argv)}".rstrip()
     return [
         "# Dynamical-system reconstruction: WARP, WARP-Phys, GRU, LSTM", "",
         machine_header(),
-        f"- command: `{command}`",
+        f"- command: `{command('dynamics')}`",
         f"- budget: {budget.n_train} training series and {budget.n_test} test series per "
         f"task, {budget.n_epochs} epochs, batch {budget.batch_size}, root width "
         f"{budget.root_width}, one torch thread per fit, {args.jobs} fits at a time; "
@@ -381,11 +400,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="fits at a time")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--tag", default="", help="suffix of the results file names")
     parser.add_argument("--explicit", action="store_true",
                         help="also fit WARP-Phys with the explicit Euler step on MSD tasks")
     args = parser.parse_args()
-    args.argv = sys.argv[1:]
     args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     budget = Budget(16, 8, 2) if args.quick else Budget(100, 50, 50)
     if args.epochs:
@@ -400,17 +417,16 @@ def main() -> None:
     runs = {(task.name, seed): result
             for (task, seed), result in zip(jobs, done, strict=True)}
     seconds = time.perf_counter() - start
-    suffix = ("_quick" if args.quick else "") + (f"_{args.tag}" if args.tag else "")
-    results = Path(__file__).parent / "results"
+    suffix = "_quick" if args.quick else ""
     lines = report(runs, budget, args, seconds)
-    out = results / f"dynamics{suffix}.md"
+    out = RESULTS / f"dynamics{suffix}.md"
     rows = [{"task": task, "model": name, "seed": seed, "test_mse": model["mse"],
              "diverged_series": model["diverged"]}
             for (task, seed), run in runs.items() for name, model in run["models"].items()]
     out.with_suffix(".json").write_text(json.dumps({"rows": rows}, indent=1))
     try:
         plot({task.name: runs[task.name, args.seeds[0]] for task in TASKS},
-             results / f"dynamics{suffix}.png")
+             RESULTS / f"dynamics{suffix}.png")
         lines.append(f"![predicted against true trajectories, seed {args.seeds[0]}]"
                      f"(dynamics{suffix}.png)")
     except ImportError:
