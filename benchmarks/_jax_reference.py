@@ -1,19 +1,21 @@
-"""Seconds per training step of the authors' JAX WARP, for benchmarks/step.py.
+"""Seconds per training step of the authors' JAX WARP, for ``benchmarks.step``.
 
 Runs under a Python that has jax, equinox and optax (not skwarp's environment).
-The model is the authors' ``WSM`` classifier, imported from a checkout of
-github.com/ddrous/warp that the user supplies with ``--warp-src``; none of their
-code is vendored here. The training step is ours: cross-entropy of the last
-time step's logits, ``eqx.filter_value_and_grad``, then gradient clipping and
-AdaBelief as in the authors' UEA configurations (their plateau schedule, which
-only rescales the update, is left out), jitted. Inputs are random (their values
-do not change the cost). Prints one JSON line: the median seconds over
+The model is the authors' ``WSM`` classifier, imported (``from models import
+WSM``) from a checkout of github.com/ddrous/warp that must be on
+``PYTHONPATH`` (``benchmarks.step`` puts its ``--warp-src`` there); none of
+their code is vendored here, and ``--warp-src`` only names the checkout for its
+commit. The training step is ours: cross-entropy of the last time step's
+logits, ``eqx.filter_value_and_grad``, then gradient clipping and AdaBelief as
+in the authors' UEA configurations (their plateau schedule, which only
+rescales the update, is left out), jitted. Inputs are random (their values do
+not change the cost). Prints one JSON line: the median seconds over
 ``--repeats`` steps after compilation and two warm-up steps, the model's state
 size D, the jax version, the platform and the checkout's git commit (null when
 it cannot be read).
 
-    python benchmarks/_jax_reference.py --warp-src ../warp --steps 100 --batch 40 \\
-        --root-width 32 --root-depth 2 --channels 3 --classes 4 --repeats 5
+    PYTHONPATH=../warp python -m benchmarks._jax_reference --warp-src ../warp \\
+        --steps 100 --batch 40 --root-width 32 --root-depth 2 --channels 3 --classes 4
 """
 
 import argparse
@@ -47,14 +49,17 @@ def stub_if_missing(*names: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--warp-src", required=True, help="checkout of ddrous/warp")
+    parser.add_argument("--warp-src", required=True,
+                        help="checkout of ddrous/warp, also on PYTHONPATH")
     for name, default in [("steps", 100), ("batch", 40), ("root-width", 32),
                           ("root-depth", 2), ("channels", 3), ("classes", 4),
                           ("repeats", 5)]:
         parser.add_argument(f"--{name}", type=int, default=default)
     args = parser.parse_args()
 
-    sys.path.insert(0, args.warp_src)
+    if importlib.util.find_spec("models") is None:
+        sys.exit(f"no module 'models' on PYTHONPATH: it must hold a checkout of "
+                 f"ddrous/warp (e.g. PYTHONPATH={args.warp_src})")
     stub_if_missing("matplotlib", "matplotlib.pyplot")
     stub_if_missing("sklearn", "sklearn.metrics")
     import equinox as eqx

@@ -19,17 +19,18 @@ each ``T`` such products' worth of arithmetic. The quoted JAX seconds are
 the authors' code on the 2-core development CPU on another day (developers'
 guide); ratios against them are only meaningful for rows from that CPU. With
 ``--jax-python`` and ``--warp-src``, the JAX step is also timed in this run:
-``_jax_reference.py`` (the authors' model imported from their checkout, our
-training step) runs under that Python in a subprocess right after each shape's
-torch rows, at the root width and depth whose state size is nearest the shape's.
+``benchmarks._jax_reference`` (the authors' model imported from their checkout,
+our training step) runs under that Python in a subprocess right after each
+shape's torch rows, at the root width and depth whose state size is nearest the
+shape's.
 
-    python benchmarks/step.py                        # CPU, all cores
-    python benchmarks/step.py --devices cuda cpu     # GPU and its host's CPU
-    python benchmarks/step.py --quick                # tiny shapes, a smoke test
-    python benchmarks/step.py --jax-python ../jaxenv/bin/python --warp-src ../warp
+    python -m benchmarks.step                        # CPU, all cores
+    python -m benchmarks.step --devices cuda cpu     # GPU and its host's CPU
+    python -m benchmarks.step --quick                # tiny shapes, a smoke test
+    python -m benchmarks.step --jax-python ../jaxenv/bin/python --warp-src ../warp
 
-Writes benchmarks/results/step.md and step.json (``step_<devices>.*`` for other
-devices).
+Writes benchmarks/results/step.md and step.json, whatever the devices (the
+header names them).
 """
 
 from __future__ import annotations
@@ -43,13 +44,11 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
-from _measure import autograd_dense_loop  # noqa: E402
-from _report import machine_header, write_report  # noqa: E402
+from benchmarks._measure import autograd_dense_loop
+from benchmarks._report import ROOT, machine_header, write_report
 
 # (T, D, batch) and the JAX seconds per training step on the 2-core CPU
 JAX_CASES = {(100, 1252, 40): 0.17, (1460, 1450, 32): 2.6, (4096, 453, 16): 0.69}
@@ -86,14 +85,16 @@ def authors_root(n_state: int) -> tuple[int, int]:
 
 
 def jax_reference(args, n_steps: int, n_state: int, batch: int) -> dict | None:
-    """One run of ``_jax_reference.py``: its JSON line plus the root's shape."""
+    """One run of ``benchmarks._jax_reference`` under ``--jax-python``, with the
+    authors' checkout on its ``PYTHONPATH``: its JSON line plus the root's shape."""
     width, depth = authors_root(n_state)
-    command = [args.jax_python, str(Path(__file__).with_name("_jax_reference.py")),
+    command = [args.jax_python, "-m", "benchmarks._jax_reference",
                "--warp-src", args.warp_src, "--steps", str(n_steps), "--batch", str(batch),
                "--root-width", str(width), "--root-depth", str(depth),
                "--channels", str(N_CHANNELS), "--classes", str(N_CLASSES),
                "--repeats", str(args.repeats)]
-    done = subprocess.run(command, capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": os.path.abspath(args.warp_src)}
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
     try:
         result = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
@@ -116,7 +117,6 @@ def check_default_network() -> None:
 def make_step(n_steps: int, n_state: int, batch: int, method: str, device: str,
               config: str):
     """A closure running one training step, and the network's state size."""
-    from skwarp._training import TrainingConfig, make_optimizer
     from skwarp.core.warp import WarpNetwork
 
     torch.manual_seed(0)
@@ -124,10 +124,12 @@ def make_step(n_steps: int, n_state: int, batch: int, method: str, device: str,
     network = WarpNetwork(N_CHANNELS, N_CLASSES, root_width=root_width_for(n_state),
                           **CONFIGS[config], **extra)
     network.to(device)
-    config = TrainingConfig(n_epochs=1, batch_size=batch, lr=1e-3, transition_lr=1e-4,
-                            optimizer="adamw", weight_decay=0.0, grad_clip=1.0,
-                            lr_schedule="constant", patience=1, verbose=False)
-    optimizer = make_optimizer(network, config)
+    # the estimators' optimizer: AdamW, the transition in a group of its own
+    named = list(network.named_parameters())
+    groups = [{"params": [p for n, p in named if not n.startswith("transition.")],
+               "lr": 1e-3},
+              {"params": [p for n, p in named if n.startswith("transition.")], "lr": 1e-4}]
+    optimizer = torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=0.0)
     x = torch.randn(batch, n_steps, N_CHANNELS, device=device).cumsum(1) / n_steps**0.5
     y = torch.randint(N_CLASSES, (batch,), device=device)
 
@@ -264,7 +266,7 @@ def naive_dense_loop(enabled: bool):
 
 
 def _write(rows, args, jax_runs) -> None:
-    command = "python benchmarks/step.py" + (" --quick" if args.quick else "") + \
+    command = "python -m benchmarks.step" + (" --quick" if args.quick else "") + \
         ("" if args.devices == ["cpu"] else " --devices " + " ".join(args.devices)) + \
         (f" --jax-python {args.jax_python} --warp-src {args.warp_src}" if args.jax_python
          else "")
@@ -300,8 +302,7 @@ def _write(rows, args, jax_runs) -> None:
                      f"{row['config']} | {row['solver']} | {row['seconds']:.4f} | "
                      f"{bound_cells} | {row['peak_mb']:.0f} | {row['jax_s']:.2f} | "
                      f"{row['jax_s'] / row['seconds']:.2f} | {run_cells} |")
-    stem = "step" if args.devices == ["cpu"] else "step_" + "_".join(args.devices)
-    out = write_report(stem, lines, args.quick)
+    out = write_report("step", lines, args.quick)
     keys = ("T", "D", "batch", "device", "config", "solver", "seconds", "flop_bound_s",
             "jax_run_s")
     out.with_suffix(".json").write_text(json.dumps(
@@ -325,7 +326,7 @@ def _jax_run_text(jax_runs, repeats: int) -> str:
             "their checkout, not vendored) with our own jitted training step "
             "(cross-entropy of the last step's logits, value and gradient, gradient "
             "clipping and AdaBelief as in their UEA configurations), timed by "
-            "`benchmarks/_jax_reference.py` in a subprocess right after each shape's "
+            "`benchmarks._jax_reference` in a subprocess right after each shape's "
             f"torch rows, so on the same machine state: median over {repeats} steps "
             f"after compilation and two warm-up steps; {about}the root is the one whose "
             f"state size is nearest the shape's: {shapes}.")
