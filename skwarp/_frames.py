@@ -12,6 +12,9 @@ import pandas as pd
 
 from skwarp._preprocessing import panel_to_padded
 
+__all__ = ["forecast_frame", "frame_to_padded", "future_exogenous", "n_columns",
+           "targets_and_exogenous"]
+
 
 def _groups(frame: pd.DataFrame) -> tuple[list, list[pd.DataFrame]]:
     """Instance keys and their sub-frames (one ``None`` key for a plain frame)."""

@@ -1,10 +1,12 @@
 """Hyper-parameters: each one's check and docstring text, written once.
 
-An estimator lists its parameters as ``{name: Param}`` (the shared ones
-below plus its own). ``validate_params`` runs every check before ``fit``
-touches the data, and ``document_parameters`` writes the numpydoc
-"Parameters" section from the same table, with each estimator's own
-defaults read off its ``__init__`` signature.
+An estimator's parameters come from three tables: the network settings it
+exposes (:class:`skwarp.core.spec.NetworkSpec`, each setting's check and
+text; the estimator's preset spec gives the default), the training settings
+below, and its own (``_OWN_PARAMS``). :func:`hyperparameters` assembles them
+into ``_PARAMS`` in signature order and writes the numpydoc "Parameters"
+section, with the defaults read off ``__init__``; :func:`validate_params`
+runs every check before ``fit`` touches the data.
 """
 
 from __future__ import annotations
@@ -13,62 +15,19 @@ import inspect
 import numbers
 import re
 import textwrap
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import replace
 
 import numpy as np
 
 from skwarp._preprocessing import SCALINGS
 from skwarp._training import DEVICES, LR_SCHEDULES, OPTIMIZERS, check_device, check_threads
-from skwarp._validation import check_bool, check_choice, check_int, check_real
-from skwarp.core.root import ACTIVATIONS
-from skwarp.core.transitions import TRANSITIONS
-from skwarp.core.warp import INITIAL_STATES, ROOT_PRECISIONS
+from skwarp.core.checks import Param, bool_param, choice_param, int_param, one_of, real_param
+from skwarp.core.spec import NetworkSpec, settings
 
-Check = Callable[[str, object], None]
+__all__ = ["TRAINING_PARAMS", "Param", "bool_param", "choice_param", "hyperparameters",
+           "int_param", "network_spec", "real_param", "validate_params"]
+
 PARAMETERS_MARKER = "%(parameters)s"
-
-
-@dataclass(frozen=True)
-class Param:
-    """One hyper-parameter: its type as documented, its check and its text."""
-
-    kind: str
-    check: Check
-    doc: str = ""
-
-
-def one_of(options: Collection) -> str:
-    """The numpydoc type of a choice: ``{"a", "b", None}``."""
-    return "{" + ", ".join(f'"{o}"' if isinstance(o, str) else repr(o) for o in options) + "}"
-
-
-def choice_param(options: Collection, doc: str = "") -> Param:
-    return Param(one_of(options), lambda name, value: check_choice(name, value, options), doc)
-
-
-def int_param(minimum: int, doc: str = "") -> Param:
-    return Param("int", lambda name, value: check_int(name, value, minimum), doc)
-
-
-def bool_param(doc: str = "") -> Param:
-    return Param("bool", check_bool, doc)
-
-
-def real_param(doc: str = "", minimum: float = 0.0, **bounds) -> Param:
-    kind = "float or None" if bounds.get("allow_none") else "float"
-    return Param(kind, lambda name, value: check_real(name, value, minimum, **bounds), doc)
-
-
-def check_radius(name: str, value) -> None:
-    """Two numbers with ``0 < low <= high < 1``."""
-    try:
-        low, high = (float(r) for r in value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a pair of numbers (low, high), got {value!r}") \
-            from None
-    if not 0 < low <= high < 1:
-        raise ValueError(f"{name} must satisfy 0 < low <= high < 1, got {value!r}")
 
 
 def check_verbosity(name: str, value) -> None:
@@ -84,48 +43,6 @@ def check_random_state(name: str, value) -> None:
         raise TypeError(f"{name} must be None, an int or a numpy RandomState, "
                         f"got {type(value).__name__}")
 
-
-# Parameters of the WARP network (passed to skwarp.core.WarpNetwork by name).
-NETWORK_PARAMS = {
-    "root_width": int_param(1, "Hidden width of the root network."),
-    "root_depth": int_param(0, "Hidden layers of the root network."),
-    "activation": choice_param(tuple(ACTIVATIONS), "Activation of the root network."),
-    "n_frequencies": int_param(0, "Sinusoidal positional-encoding frequencies of normalised time."),
-    "initial_state": choice_param(INITIAL_STATES,
-                                  "``theta_0 = phi(x_0)`` from an MLP, or one learned vector."),
-    "init_layers": int_param(1, "Hidden layers of ``phi``."),
-    "time_channel": bool_param("Feed normalised time as an extra input channel."),
-    "state_clip": real_param("Clip the state to ``[-state_clip, state_clip]`` after every "
-                             "step (forces a sequential solve).", strict=True,
-                             allow_none=True),
-    "transition": choice_param(TRANSITIONS, (
-        "Structure of the transition matrix ``A``. \"lru\": complex pairs with eigenvalues "
-        "``exp(-exp(nu) + i exp(phi))``, whose modulus is below 1 for any parameters, "
-        "started with the moduli in ``transition_radius`` and angles in ``[0, "
-        "transition_phase]``; ``B`` starts random and is used as ``diag((1 - r) / (1 - "
-        "r^L)) B`` (``L`` the longest training series), so that every state is a moving "
-        "average of its drive. The others start at the identity with ``B = 0`` (the "
-        "paper): dense (``D^2`` parameters), diagonal, complex (rotation-scaling of "
-        "weight pairs), blockdiag (blocks of ``transition_block``) or lowrank (``I + U "
-        "V^T`` of rank ``transition_rank``).")),
-    "transition_rank": int_param(1, "Rank of ``A - I`` for ``transition=\"lowrank\"``."),
-    "transition_block": int_param(1, "Block size for ``transition=\"blockdiag\"``."),
-    "transition_radius": Param("(float, float)", check_radius, (
-        "Range of the starting eigenvalue moduli ``r`` of ``transition=\"lru\"``; the "
-        "memory time scales ``-1 / log r`` (about 100 to 100,000 steps for (0.99, "
-        "0.99999)) are spread log-uniformly between them.")),
-    "transition_phase": real_param(
-        "Largest starting eigenvalue angle (radians per step) of ``transition=\"lru\"``. "
-        "At 0 every state starts as a decaying average (angles can still be learned); "
-        "oscillating starts made the states position-sensitive and lost accuracy on "
-        "shape data."),
-    "root_precision": choice_param(ROOT_PRECISIONS, (
-        "\"bfloat16\" evaluates the root network under bf16 autocast, mainly for GPUs; "
-        "``phi`` and the linear recurrence stay in float32.")),
-    "compile_root": bool_param(
-        "Evaluate the root network through ``torch.compile`` (needs a working compiler "
-        "toolchain; the first batches are slow while it compiles)."),
-}
 
 TRAINING_PARAMS = {
     "n_epochs": int_param(1, "Training epochs (upper bound with early stopping)."),
@@ -168,28 +85,51 @@ TRAINING_PARAMS = {
                      "Show a progress bar with the training loss."),
 }
 
-SHARED_PARAMS = {**NETWORK_PARAMS, **TRAINING_PARAMS}
 
 
-def validate_params(estimator, params: dict[str, Param]) -> None:
-    """Run the check of every parameter in ``params`` on ``estimator``."""
-    for name, param in params.items():
+def validate_params(estimator) -> None:
+    """Run the check of every parameter of ``estimator`` (its ``_PARAMS``)."""
+    for name, param in estimator._PARAMS.items():
         param.check(name, getattr(estimator, name))
 
 
-def document_parameters(cls: type) -> type:
-    """Class decorator: replace ``%(parameters)s`` in the docstring with the
-    entries of ``cls._PARAMS``, in signature order, with ``cls``'s defaults."""
+def network_settings(cls: type) -> tuple[str, ...]:
+    """The network settings ``cls`` exposes as hyper-parameters under their own
+    names: the ones in its signature that it does not define itself."""
+    return tuple(name for name in _signature_names(cls)
+                 if name in settings() and name not in cls._OWN_PARAMS)
+
+
+def network_spec(estimator, preset: NetworkSpec, **resolved) -> NetworkSpec:
+    """``preset`` with the estimator's exposed network settings and the
+    ``resolved`` ones (set in ``fit``, e.g. from the data)."""
+    exposed = {name: getattr(estimator, name) for name in network_settings(type(estimator))
+               if name not in resolved}
+    return replace(preset, **exposed, **resolved)
+
+
+def hyperparameters(cls: type) -> type:
+    """Class decorator: set ``cls._PARAMS`` (every ``__init__`` parameter's
+    :class:`Param`, from ``cls._OWN_PARAMS``, the network settings or the
+    training settings, in that order of precedence) and replace
+    ``%(parameters)s`` in the docstring with their entries, in signature
+    order, with ``cls``'s defaults."""
     signature = inspect.signature(cls.__init__).parameters
-    names = [name for name in signature if name != "self"]
-    missing = sorted(set(names) ^ set(cls._PARAMS))
-    if missing:
-        raise TypeError(f"{cls.__name__}: parameters without a Param or not in the "
-                        f"signature: {missing}")
+    names = _signature_names(cls)
+    tables = (cls._OWN_PARAMS, settings(), TRAINING_PARAMS)
+    unknown = [name for name in names if not any(name in table for table in tables)]
+    if unknown:
+        raise TypeError(f"{cls.__name__}: parameters without a Param: {unknown}")
+    cls._PARAMS = {name: next(table[name] for table in tables if name in table)
+                   for name in names}
     if cls.__doc__:  # None under python -OO
         entries = [_entry(name, cls._PARAMS[name], signature[name].default) for name in names]
         cls.__doc__ = cls.__doc__.replace(PARAMETERS_MARKER, "\n".join(entries).strip())
     return cls
+
+
+def _signature_names(cls: type) -> list[str]:
+    return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
 
 
 def _entry(name: str, param: Param, default) -> str:

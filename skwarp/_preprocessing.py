@@ -10,6 +10,9 @@ import numbers
 import numpy as np
 import pandas as pd
 
+__all__ = ["MAX_SCALED", "SCALINGS", "ChannelScaler", "hold_last", "panel_to_padded",
+           "sliding_windows", "window_split"]
+
 SCALINGS = ("standard", "minmax", None)
 # Largest magnitude of a scaled input. The network is built for inputs of order
 # one; its outputs grow like the square of the inputs (the root network multiplies

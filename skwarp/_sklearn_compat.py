@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["SklearnCompatMixin"]
+
 _MISSING = object()
 # set by sklearn's callback machinery on sub-estimators of meta-estimators; it
 # is deleted again after fit, so it must survive sktime's reset() inside fit

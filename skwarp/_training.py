@@ -1,4 +1,6 @@
-"""Training loop, device handling, threads and seeding shared by the estimators."""
+"""Training shared by the estimators: building and training networks on a
+device, the training loop with early stopping, named random streams,
+devices and threads."""
 
 from __future__ import annotations
 
@@ -16,7 +18,16 @@ import torch
 from torch import Tensor, nn
 
 from skwarp._validation import check_choice, check_int
+from skwarp.core.embedding import pooled_steps
 from skwarp.core.scan import valid_mask
+from skwarp.core.spec import NetworkSpec
+from skwarp.core.stability import TransitionGuard, transition_cap
+from skwarp.core.warp import WarpNetwork
+
+__all__ = ["DEVICES", "LR_SCHEDULES", "MAX_TRANSITION_GAIN", "OPTIMIZERS", "Batch", "Seeds",
+           "TrainingConfig", "check_device", "check_threads", "evaluate", "fit_networks",
+           "input_noise_std", "make_optimizer", "resolve_device", "seeded_torch",
+           "torch_threads", "train_network", "train_on_device"]
 
 OPTIMIZERS = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 LR_SCHEDULES = ("cosine", "constant")
@@ -91,18 +102,6 @@ class Seeds:
         return replace(self, shuffle=self.update_shuffle, noise=self.update_noise,
                        forcing=self.update_forcing)
 
-    def __setstate__(self, state: dict) -> None:
-        # pickles before the named streams held (init, training, split) only and
-        # offset the training seed for the other streams: keep those seeds, so
-        # an old model forecasts and fine-tunes as it did
-        if "training" in state:
-            state = dict(state)
-            training = state.pop("training")
-            state.update(shuffle=training, noise=training + 1, forcing=training + 1,
-                         forecast=training + 4, update_shuffle=training + 3,
-                         update_noise=training + 4, update_forcing=training + 2)
-        object.__setattr__(self, "__dict__", state)
-
 
 @contextmanager
 def seeded_torch(seed: int):
@@ -126,8 +125,8 @@ def torch_threads(n_threads: int):
     may use) inside the block, restoring the previous count afterwards.
 
     The thread count is process-wide: concurrent fits in threads of one process
-    share it. WARP's matrix products are small; on 2 cores one thread trained
-    BasicMotions 30x faster than two when the other core was busy.
+    share it. WARP's matrix products are small, so extra threads pay little
+    and oversubscribe a CPU that other fits share.
     """
     check_threads("n_threads", n_threads)
     previous = torch.get_num_threads()
@@ -140,7 +139,8 @@ def torch_threads(n_threads: int):
 
 @dataclass
 class TrainingConfig:
-    """Optimisation settings (checked with the other hyper-parameters)."""
+    """Optimisation settings (checked with the other hyper-parameters;
+    :meth:`of` reads them off an estimator)."""
 
     n_epochs: int
     batch_size: int
@@ -152,6 +152,12 @@ class TrainingConfig:
     lr_schedule: str
     patience: int
     verbose: bool
+
+    @classmethod
+    def of(cls, estimator, **changes) -> TrainingConfig:
+        """The estimator's settings of these names, with ``changes``."""
+        config = cls(**{f.name: getattr(estimator, f.name) for f in fields(cls)})
+        return replace(config, **changes)
 
 
 @dataclass
@@ -192,6 +198,58 @@ class Batch:
 
 
 LossFn = Callable[[nn.Module, Batch], tuple[Tensor, Tensor]]
+# Bound on the growth of A's powers over the longest training series: the
+# transition's spectral norm is capped at MAX_TRANSITION_GAIN^(1/(T-1)).
+MAX_TRANSITION_GAIN = 1e3
+
+
+def fit_networks(spec: NetworkSpec, n_channels: int, n_outputs: int, train: Batch,
+                 validation: Batch | None, make_loss: Callable[[Seeds], LossFn],
+                 config: TrainingConfig, seeds: Seeds, n_networks: int = 1,
+                 noise_std: Tensor | None = None,
+                 score_name: str = "score") -> tuple[list[WarpNetwork], list[dict]]:
+    """Build and train ``n_networks`` networks of ``spec`` on ``train`` (a
+    :class:`Batch` on the training device), each with its own seeds
+    (:meth:`Seeds.member`; network 0 uses ``seeds`` itself) and its own loss
+    (``make_loss(member_seeds)``). Returns the networks, on the CPU, and
+    their histories."""
+    networks, histories = [], []
+    for index in range(n_networks):
+        member = seeds.member(index)
+        with seeded_torch(member.init):
+            network = WarpNetwork(n_channels, n_outputs, spec)
+        label = f"network {index + 1}/{n_networks}" if n_networks > 1 else "epochs"
+        histories.append(train_on_device(network, make_loss(member), train, validation,
+                                         config, member, noise_std, label, score_name))
+        networks.append(network)
+    return networks, histories
+
+
+def train_on_device(network: WarpNetwork, loss_fn: LossFn, train: Batch,
+                    validation: Batch | None, config: TrainingConfig, seeds: Seeds,
+                    noise_std: Tensor | None = None, label: str = "epochs",
+                    score_name: str = "score") -> dict[str, list[float]]:
+    """Train ``network`` (new, or fitted for fine-tuning) in place on the
+    device of ``train``, under the transition guard, and move it back to the
+    CPU; returns the history (:func:`train_network`)."""
+    network.to(train.x.device)
+    n_steps = pooled_steps(train.host_lengths.max(), network.stride)
+    guard = TransitionGuard(transition_cap(MAX_TRANSITION_GAIN, n_steps - 1))
+    history = train_network(network, loss_fn, train, validation, config, seeds, noise_std,
+                            guard, label, score_name)
+    network.cpu()
+    return history
+
+
+def input_noise_std(train: Batch, input_noise: float) -> Tensor | None:
+    """Training-noise std per channel: ``input_noise`` times the std of the
+    step differences ``x_t - x_{t-1}`` (what drives the recurrence); None
+    when there is no noise."""
+    if input_noise == 0 or train.x.shape[1] < 2:
+        return None
+    steps = train.x[:, 1:] - train.x[:, :-1]
+    valid = valid_mask(train.lengths - 1, steps.shape[1])
+    return input_noise * steps[valid].std(dim=0, unbiased=False)
 
 
 def make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Optimizer:
@@ -209,10 +267,13 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
                   validation: Batch | None, config: TrainingConfig, seeds: Seeds,
                   noise_std: Tensor | None = None,
                   guard: Callable[[nn.Module], None] | None = None,
-                  progress_label: str = "epochs") -> dict[str, list[float]]:
+                  progress_label: str = "epochs",
+                  score_name: str = "score") -> dict[str, list[float]]:
     """Mini-batch training with early stopping; returns the per-epoch history.
 
-    ``loss_fn(network, batch)`` returns ``(mean loss, mean score)``. With a
+    ``loss_fn(network, batch)`` returns ``(mean loss, mean score)``; the
+    history holds ``train_loss`` and ``train_<score_name>`` (and ``val_*``)
+    per epoch. With a
     validation set, the weights of the epoch with the lowest validation loss
     are restored at the end, and training stops after ``config.patience``
     epochs without improvement. A non-finite loss or weight stops training and
@@ -231,9 +292,10 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     schedule = _make_schedule(optimizer, config, n_batches)
     shuffler = torch.Generator().manual_seed(seeds.shuffle)
     noise = None if noise_std is None else _Noise(noise_std, seeds.noise)
-    history: dict[str, list[float]] = {"train_loss": [], "train_score": []}
+    score_key = f"train_{score_name}"
+    history: dict[str, list[float]] = {"train_loss": [], score_key: []}
     if validation is not None:
-        history.update(val_loss=[], val_score=[])
+        history.update({"val_loss": [], f"val_{score_name}": []})
     # the initial weights are the fallback if the very first epoch diverges
     initial_state = copy.deepcopy(network.state_dict())
     best_loss, best_state, stale = math.inf, initial_state, 0
@@ -244,12 +306,12 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
         train_loss, train_score = _train_epoch(network, loss_fn, train.batches(
             config.batch_size, order), len(train), config, optimizer, schedule, noise, guard)
         history["train_loss"].append(train_loss)
-        history["train_score"].append(train_score)
+        history[score_key].append(train_score)
         monitored = train_loss
         if validation is not None:
             val_loss, val_score = evaluate(network, loss_fn, validation, config.batch_size)
             history["val_loss"].append(val_loss)
-            history["val_score"].append(val_score)
+            history[f"val_{score_name}"].append(val_score)
             monitored = val_loss
         if not (math.isfinite(train_loss) and _all_finite(network)):
             diverged = True

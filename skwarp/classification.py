@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 import math
+from dataclasses import fields
+from functools import partial
 
 import numpy as np
 import torch
 from sktime.classification.base import BaseClassifier
 from torch import Tensor
 
-from skwarp._estimator import PREDICT_BATCH_SIZE, TrainingSamples, WarpEstimatorMixin
-from skwarp._params import (
-    NETWORK_PARAMS,
-    SHARED_PARAMS,
-    Param,
-    bool_param,
-    choice_param,
-    document_parameters,
-    int_param,
-)
-from skwarp._preprocessing import panel_to_padded
+from skwarp._estimator import PREDICT_BATCH_SIZE, WarpEstimatorMixin
+from skwarp._params import Param, choice_param, hyperparameters, int_param, network_spec
+from skwarp._preprocessing import ChannelScaler, panel_to_padded
 from skwarp._sklearn_compat import SklearnCompatMixin
-from skwarp._training import Batch, torch_threads
+from skwarp._training import (
+    Batch,
+    Seeds,
+    TrainingConfig,
+    fit_networks,
+    input_noise_std,
+    resolve_device,
+    torch_threads,
+)
 from skwarp._validation import check_choice, check_int, check_labels
 from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS, valid_mask
-from skwarp.core.warp import DRIVES, EMBEDDINGS
+from skwarp.core.spec import NetworkSpec
 from skwarp.exceptions import NonFiniteOutputError
+
+__all__ = ["CLASSIFIER_NETWORK", "PAPER_PARAMS", "WarpClassifier", "class_logits",
+           "classification_loss", "resolve_stride", "stratified_split"]
 
 DECODINGS = ("last", "mean")
 # stride="auto": one recurrence step per time point for training series of up
@@ -68,29 +73,17 @@ def resolve_stride(stride: int | str, n_timepoints: int) -> int:
     return -(-int(n_timepoints) // AUTO_STRIDE_STEPS)
 
 
-EMBEDDING_PARAMS = {
-    "embedding": choice_param(EMBEDDINGS, (
-        "\"conv\": the (scaled) series passes through ``embedding_layers`` layers of "
-        "Conv1d (``embedding_width`` channels, kernel ``embedding_kernel``) and ReLU "
-        "before the recurrence; ``phi`` still sees the raw first observation. None: the "
-        "recurrence sees the series itself (the paper).")),
-    "embedding_width": int_param(1, "Channels of each embedding layer."),
-    "embedding_layers": int_param(1, "Convolutional layers of the embedding."),
-    "embedding_kernel": int_param(1, "Kernel size of the embedding layers."),
-    "causal_embedding": bool_param(
-        "Pad the convolutions on the left only, so step ``t`` sees steps ``<= t``; by "
-        "default the kernels are centred."),
-    "embedding_dilated": bool_param("Dilate embedding layer ``l`` by ``2^l``."),
-    "embedding_norm": bool_param(
-        "Batch-normalise each embedding layer (statistics over the valid steps of a "
-        "batch in training, running statistics in prediction)."),
-    "drive": choice_param(DRIVES, (
-        "What drives the recurrence: the embedded values ``e_t`` or their differences "
-        "``e_t - e_{t-1}`` (the paper; with ``A`` near the identity the differences "
-        "telescope to ``e_T - e_0``).")),
-}
+# The classifier's network: the paper's (NetworkSpec's defaults) changed where
+# the ablations on validation thirds of the training splits showed it pays
+# (README, "Classifier defaults"): a learned convolutional embedding with
+# batch normalisation whose values drive the recurrence (the paper's
+# differences telescope under slow decays), and a stable diagonal complex
+# transition started as slow decays.
+CLASSIFIER_NETWORK = NetworkSpec(transition="lru", embedding="conv", embedding_layers=3,
+                                 embedding_norm=True, drive="value")
+_NET = CLASSIFIER_NETWORK
+
 CLASSIFIER_PARAMS = {
-    **EMBEDDING_PARAMS,
     "stride": Param('int or "auto"', check_stride, (
         "The recurrence takes one step per ``stride`` time points, driven by the mean "
         "of the series over them (before the embedding). \"auto\": 1 for training series "
@@ -115,11 +108,13 @@ CLASSIFIER_PARAMS = {
 # training recipe skwarp used for it (transition_lr 1e-4, input noise 0.2).
 # ``WarpClassifier(**PAPER_PARAMS)``; to change one of them,
 # ``WarpClassifier(**{**PAPER_PARAMS, "n_networks": 5})``.
-PAPER_PARAMS = {"transition": "dense", "transition_lr": 1e-4, "embedding": None,
-                "drive": "difference", "stride": 1, "n_networks": 1, "input_noise": 0.2}
+PAPER_PARAMS = {
+    **{f.name: getattr(NetworkSpec(), f.name) for f in fields(NetworkSpec)
+       if getattr(NetworkSpec(), f.name) != getattr(CLASSIFIER_NETWORK, f.name)},
+    "stride": 1, "n_networks": 1, "transition_lr": 1e-4, "input_noise": 0.2}
 
 
-@document_parameters
+@hyperparameters
 class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     """Time series classifier based on WARP, a weight-space linear RNN.
 
@@ -130,20 +125,20 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     GPU, and only its final state is computed. ``n_networks`` such networks
     are trained, and their class probabilities averaged.
 
-    The defaults are WARP with two additions chosen on training splits (see
-    the project README): a small learned convolutional embedding ``e`` of the
-    series, which drives the recurrence with its values ``v_t = e_t``, and a
-    diagonal complex ``A`` that is stable by construction and starts as a bank
-    of slow decays (memory from about 100 to 100,000 steps); long series are
-    pooled (``stride``), and five networks are averaged (over seeds 0-4 the
-    spread of ArrowHead's test accuracy fell from 0.080 to 0.040). The
-    paper's configuration (dense ``A`` from the identity, ``B`` from zero,
-    ``v_t = x_t - x_{t-1}``, no embedding, one step per time point however
-    long the series, one network) is ``WarpClassifier(**PAPER_PARAMS)``,
-    which also sets the recipe skwarp used for it: ``transition_lr=1e-4`` (the
-    powers of a dense ``A`` near the identity amplify updates) and
-    ``input_noise=0.2`` (it regularised that model but cost accuracy with the
-    embedding).
+    The defaults (``CLASSIFIER_NETWORK``) are WARP with two additions chosen
+    on training splits (see the project README): a small learned
+    convolutional embedding ``e`` of the series, which drives the recurrence
+    with its values ``v_t = e_t``, and a diagonal complex ``A`` that is stable
+    by construction and starts as a bank of slow decays (memory from about
+    100 to 100,000 steps); long series are pooled (``stride``), and five
+    networks are averaged, which makes the result depend less on the seed.
+    The paper's configuration (dense ``A`` from the identity, ``B`` from
+    zero, ``v_t = x_t - x_{t-1}``, no embedding, one step per time point
+    however long the series, one network) is
+    ``WarpClassifier(**PAPER_PARAMS)``, which also sets the recipe skwarp
+    used for it: ``transition_lr=1e-4`` (the powers of a dense ``A`` near the
+    identity amplify updates) and ``input_noise=0.2`` (it regularised that
+    model but cost accuracy with the embedding).
 
     Parameters
     ----------
@@ -160,9 +155,11 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         The ``n_networks`` fitted torch modules, on CPU.
     network_ : skwarp.core.WarpNetwork
         The first of ``networks_`` (the one ``weight_trajectory`` follows).
+    histories_ : list of dict of lists
+        Per network, per epoch: ``train_loss``, ``train_accuracy`` and, with a
+        validation fraction, ``val_loss`` and ``val_accuracy``.
     history_ : dict of lists
-        Per-epoch ``train_loss``, ``train_accuracy`` and, with a validation
-        fraction, ``val_loss`` and ``val_accuracy``, of the first network.
+        The first of ``histories_``.
     n_epochs_ : int
         Epochs the first network actually ran.
     stride_ : int
@@ -195,17 +192,23 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     }
     _sklearn_estimator_type = "classifier"
     _score_name = "accuracy"
-    _PARAMS = {**SHARED_PARAMS, **CLASSIFIER_PARAMS}
-    _NETWORK_PARAMS = (*NETWORK_PARAMS, *EMBEDDING_PARAMS)
+    _OWN_PARAMS = CLASSIFIER_PARAMS
 
-    def __init__(self, *, root_width=32, root_depth=1, activation="relu", n_frequencies=4,
-                 initial_state="mlp", init_layers=2, time_channel=False, state_clip=None,
-                 transition="lru", transition_rank=8, transition_block=16,
-                 transition_radius=(0.99, 0.99999), transition_phase=0.0,
-                 root_precision="float32", compile_root=False,
-                 embedding="conv", embedding_width=32, embedding_layers=3,
-                 embedding_kernel=9, causal_embedding=False, embedding_dilated=False,
-                 embedding_norm=True, drive="value",
+    def __init__(self, *, root_width=_NET.root_width, root_depth=_NET.root_depth,
+                 activation=_NET.activation, n_frequencies=_NET.n_frequencies,
+                 initial_state=_NET.initial_state, init_layers=_NET.init_layers,
+                 time_channel=_NET.time_channel, state_clip=_NET.state_clip,
+                 transition=_NET.transition, transition_rank=_NET.transition_rank,
+                 transition_block=_NET.transition_block,
+                 transition_radius=_NET.transition_radius,
+                 transition_phase=_NET.transition_phase,
+                 root_precision=_NET.root_precision, compile_root=_NET.compile_root,
+                 embedding=_NET.embedding, embedding_width=_NET.embedding_width,
+                 embedding_layers=_NET.embedding_layers,
+                 embedding_kernel=_NET.embedding_kernel,
+                 causal_embedding=_NET.causal_embedding,
+                 embedding_dilated=_NET.embedding_dilated,
+                 embedding_norm=_NET.embedding_norm, drive=_NET.drive,
                  stride="auto", n_networks=5, decoding="last", solver="auto",
                  n_epochs=100, batch_size=8, lr=1e-3,
                  transition_lr=1e-3, input_noise=0.0, optimizer="adamw", weight_decay=0.0,
@@ -238,34 +241,38 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         self._validate_params()
         return super().fit(X, check_labels(y))
 
-    def __setstate__(self, state: dict) -> None:
-        """Models pickled before ``stride`` or ``n_networks`` existed keep one
-        step per time point, and their one network."""
-        state = dict(state)
-        if "stride" not in state:
-            state["stride"] = 1
-            if "network_" in state:
-                state["stride_"] = 1
-        if "n_networks" not in state:
-            state["n_networks"] = 1
-            if "network_" in state:
-                state["networks_"] = [state["network_"]]
-        super().__setstate__(state)
-
     # -- sktime hooks -------------------------------------------------------- #
     def _fit(self, X, y):
-        self._validate_params()  # again: fit_predict reaches _fit without fit
+        """Pad, split, scale, build and train the networks, then store them.
+
+        The hyper-parameters were checked by ``fit``, before the data.
+        """
         values, lengths = panel_to_padded(X, allow_missing=True)
-        self.stride_ = resolve_stride(self.stride, lengths.max())
-        if 1 < self.stride_ >= lengths.max():  # one window holds the whole series
+        targets = np.searchsorted(self.classes_, y)
+        stride = resolve_stride(self.stride, lengths.max())
+        if 1 < stride >= lengths.max():  # one window holds the whole series
             raise ValueError(f"stride={self.stride} leaves the longest training series "
                              f"({lengths.max()} time points) a single recurrence step; "
                              "use a stride below its length")
-        self.networks_ = self._fit_network(
-            values, lengths, np.searchsorted(self.classes_, y), n_outputs=self.n_classes_,
-            network_kwargs={"stride": self.stride_}, n_networks=self.n_networks)
-        self.history_ = {key.replace("score", "accuracy"): value
-                         for key, value in self.history_.items()}
+        seeds = Seeds.from_random_state(self.random_state)
+        train_idx, val_idx = stratified_split(targets, self.validation_fraction, seeds.split)
+        scaler = ChannelScaler(self.scaling).fit(values[train_idx], lengths[train_idx])
+        spec = network_spec(self, CLASSIFIER_NETWORK, stride=stride,
+                            reference_length=int(lengths[train_idx].max()))
+        with torch_threads(self.n_threads):
+            data = Batch.from_numpy(scaler.transform(values, lengths), lengths, targets,
+                                    resolve_device(self.device))
+            train = data.take(torch.as_tensor(train_idx))
+            validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
+            loss = partial(classification_loss, decoding=self.decoding, solver=self.solver)
+            networks, histories = fit_networks(
+                spec, values.shape[2], self.n_classes_, train, validation,
+                lambda seeds: loss, TrainingConfig.of(self), seeds, self.n_networks,
+                input_noise_std(train, self.input_noise), score_name="accuracy")
+        self.stride_, self.scaler_, self.n_channels_ = stride, scaler, values.shape[2]
+        self.networks_, self.network_ = networks, networks[0]
+        self.histories_, self.history_ = histories, histories[0]
+        self.n_epochs_ = len(self.history_["train_loss"])
         return self
 
     def _predict(self, X) -> np.ndarray:
@@ -299,7 +306,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         >>> from skwarp import WarpClassifier
         >>> X, y = load_basic_motions(split="train", return_type="numpy3D")
         >>> clf = WarpClassifier(n_epochs=1, root_width=8, n_networks=1, random_state=0)
-    >>> clf = clf.fit(X, y)
+        >>> clf = clf.fit(X, y)
         >>> clf.weight_trajectory(X[:3]).shape
         (3, 100, 116)
         """
@@ -309,35 +316,10 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
             network, data = self._prediction_data(X)
             return self._states(network, data.x, data.lengths)
 
-    # -- WarpEstimatorMixin hooks ------------------------------------------- #
+    # -- parameters and prediction ---------------------------------------------- #
     def _check_param_combinations(self) -> None:
         if self.decoding != "last":  # every state is needed: no final-state kernel
             check_choice("solver", self.solver, SCAN_METHODS)
-
-    def _training_samples(self, values: np.ndarray, lengths: np.ndarray,
-                          targets: np.ndarray, seed: int) -> TrainingSamples:
-        """The series themselves; a stratified random validation fraction."""
-        train_idx, val_idx = self._split(targets, seed)
-        return TrainingSamples(values, lengths, targets, train_idx, val_idx,
-                               values[train_idx], lengths[train_idx])
-
-    def _split(self, targets: np.ndarray, seed: int):
-        """Indices of the training and (optional) validation series, stratified
-        when every class can be."""
-        everything = np.arange(len(targets))
-        n_val = int(round(self.validation_fraction * len(targets)))
-        if n_val == 0:
-            return everything, None
-        if n_val >= len(targets):
-            raise ValueError("validation_fraction leaves no series to train on")
-        from sklearn.model_selection import train_test_split
-
-        n_classes = len(np.unique(targets))
-        counts_ok = np.unique(targets, return_counts=True)[1].min() >= 2
-        sizes_ok = min(n_val, len(targets) - n_val) >= n_classes
-        labels = targets if counts_ok and sizes_ok else None
-        return train_test_split(everything, test_size=n_val, random_state=seed % 2**32,
-                                stratify=labels)
 
     def _predict_outputs(self, X) -> Tensor:
         """``_outputs`` for every series of ``X`` (with several networks, the
@@ -359,7 +341,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         log_probabilities = []
         for fitted in self.networks_:
             network, data = self._prediction_data(X, fitted, data)
-            logits = torch.cat([self._outputs(network, batch).cpu()
+            logits = torch.cat([class_logits(network, batch, self.decoding, self.solver).cpu()
                                 for batch in data.batches(PREDICT_BATCH_SIZE)])
             if len(self.networks_) == 1:
                 return logits
@@ -384,21 +366,6 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
                                 np.zeros(len(lengths)), device)
         return network, data
 
-    def _outputs(self, network, batch: Batch) -> Tensor:
-        if self.decoding == "last":
-            return network(batch.x, batch.lengths, method=self.solver)
-        outputs = network.forward_all(batch.x, batch.lengths, method=self.solver)
-        steps = network.step_lengths(batch.lengths)
-        valid = valid_mask(steps, outputs.shape[1])
-        weights = valid.to(outputs.dtype) / steps[:, None].to(outputs.dtype)
-        return (outputs * weights.unsqueeze(-1)).sum(1)
-
-    def _loss(self, network, batch: Batch) -> tuple[Tensor, Tensor]:
-        logits = self._outputs(network, batch)
-        loss = torch.nn.functional.cross_entropy(logits, batch.y)
-        accuracy = (logits.argmax(1) == batch.y).to(logits.dtype).mean()
-        return loss, accuracy
-
     @classmethod
     def get_test_params(cls, parameter_set="default"):
         """Tiny configurations for sktime's estimator checks."""
@@ -411,3 +378,43 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
              "transition_rank": 2, "n_networks": 1, "device": "cpu", "random_state": 1},
         ]
 
+
+def stratified_split(targets: np.ndarray, validation_fraction: float,
+                     seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Indices of the training and (with a validation fraction) validation
+    series, stratified when every class can be."""
+    everything = np.arange(len(targets))
+    n_val = int(round(validation_fraction * len(targets)))
+    if n_val == 0:
+        return everything, None
+    if n_val >= len(targets):
+        raise ValueError("validation_fraction leaves no series to train on")
+    from sklearn.model_selection import train_test_split
+
+    n_classes = len(np.unique(targets))
+    counts_ok = np.unique(targets, return_counts=True)[1].min() >= 2
+    sizes_ok = min(n_val, len(targets) - n_val) >= n_classes
+    labels = targets if counts_ok and sizes_ok else None
+    return train_test_split(everything, test_size=n_val, random_state=seed % 2**32,
+                            stratify=labels)
+
+
+def class_logits(network, batch: Batch, decoding: str, solver: str) -> Tensor:
+    """Logits (N, n_classes): the root network's output at each series' last
+    step, or with ``decoding="mean"`` its mean over the series' steps."""
+    if decoding == "last":
+        return network(batch.x, batch.lengths, method=solver)
+    outputs = network.forward_all(batch.x, batch.lengths, method=solver)
+    steps = network.step_lengths(batch.lengths)
+    valid = valid_mask(steps, outputs.shape[1])
+    weights = valid.to(outputs.dtype) / steps[:, None].to(outputs.dtype)
+    return (outputs * weights.unsqueeze(-1)).sum(1)
+
+
+def classification_loss(network, batch: Batch, *, decoding: str,
+                        solver: str) -> tuple[Tensor, Tensor]:
+    """Mean cross-entropy and accuracy of ``network`` on ``batch``."""
+    logits = class_logits(network, batch, decoding, solver)
+    loss = torch.nn.functional.cross_entropy(logits, batch.y)
+    accuracy = (logits.argmax(1) == batch.y).to(logits.dtype).mean()
+    return loss, accuracy

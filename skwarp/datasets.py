@@ -22,6 +22,11 @@ import pandas as pd
 
 from skwarp._validation import check_int, check_real
 
+__all__ = ["LV_TEST_RANGES", "LV_TRAIN_RANGES", "MSD_TEST_RANGES", "MSD_TRAIN_RANGES",
+           "SINE_TEST_PHASES", "SINE_TRAIN_PHASES", "TS_RETURN_TYPES", "UEA_LONG_DATASETS",
+           "load_ts", "make_linear_regression_tasks", "make_long_range_events",
+           "make_lotka_volterra", "make_mass_spring_damper", "make_sine"]
+
 MSD_TRAIN_RANGES = {"m": (0.02, 0.04), "k": (4.0, 16.0), "c": (0.01, 0.2)}
 MSD_TEST_RANGES = {"m": (0.01, 0.05), "k": (2.0, 18.0), "c": (0.01, 0.3)}
 # Lotka-Volterra u' = alpha u - beta u v, v' = delta u v - gamma v; the test

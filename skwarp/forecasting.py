@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 from functools import partial
 
 import numpy as np
@@ -12,7 +11,7 @@ import torch
 from sktime.forecasting.base import BaseForecaster
 from torch import Tensor
 
-from skwarp._estimator import TrainingSamples, WarpEstimatorMixin
+from skwarp._estimator import WarpEstimatorMixin
 from skwarp._frames import (
     forecast_frame,
     future_exogenous,
@@ -20,32 +19,41 @@ from skwarp._frames import (
     targets_and_exogenous,
 )
 from skwarp._params import (
-    NETWORK_PARAMS,
-    SHARED_PARAMS,
-    Param,
     bool_param,
     choice_param,
-    document_parameters,
+    hyperparameters,
     int_param,
+    network_spec,
     real_param,
 )
-from skwarp._preprocessing import panel_to_padded, sliding_windows, window_split
-from skwarp._training import Batch, LossFn, Seeds, torch_threads
+from skwarp._preprocessing import ChannelScaler, panel_to_padded, sliding_windows, window_split
+from skwarp._training import (
+    Batch,
+    Seeds,
+    TrainingConfig,
+    fit_networks,
+    input_noise_std,
+    resolve_device,
+    torch_threads,
+    train_on_device,
+)
 from skwarp.core.heads import gaussian_head, gaussian_nll
 from skwarp.core.physics import check_physics
-from skwarp.core.warp import DRIVES, EMBEDDINGS
+from skwarp.core.spec import NetworkSpec
 from skwarp.exceptions import InSampleHorizonError, NonFiniteOutputError
+
+__all__ = ["FORECASTER_NETWORK", "WarpForecaster"]
 
 TRAINING_MODES = ("parallel", "recurrent")
 LOSSES = ("nll", "mse")
 
 
-def _check_physics(name: str, value) -> None:
-    """None, or a prior as :func:`skwarp.core.physics.check_physics` takes it
-    (its output count is checked against ``y`` in fit)."""
-    if value is not None:
-        check_physics(value, getattr(value, "n_outputs", 0))
-
+# The forecaster's network is the paper's (NetworkSpec's defaults: dense A
+# from the identity, differences as the drive, no embedding), except that an
+# embedding is pointwise (kernel 1, causal, no batch statistics), so a
+# rollout embeds each new step without its history.
+FORECASTER_NETWORK = NetworkSpec(embedding_kernel=1, causal_embedding=True)
+_NET = FORECASTER_NETWORK
 
 FORECASTER_PARAMS = {
     "context_length": int_param(1, "Observations the state is built from before forecasting."),
@@ -68,30 +76,10 @@ FORECASTER_PARAMS = {
         "look familiar."),
     "n_samples": int_param(2, "Monte Carlo rollouts for probabilistic forecasts."),
     "update_epochs": int_param(1, "Epochs of fine-tuning in ``update(..., update_params=True)``."),
-    "embedding": choice_param(EMBEDDINGS, (
-        "\"conv\": each step's (scaled) inputs pass through ``embedding_layers`` pointwise "
-        "layers (Conv1d of kernel 1, ``embedding_width`` channels, ReLU) before the "
-        "recurrence; pointwise, so the autoregressive rollout needs no history. Nonlinear "
-        "features let the state average quantities such as squares, which a linear "
-        "recurrence over the raw series cannot. None: the recurrence sees the series "
-        "(the paper).")),
-    "embedding_width": int_param(1, "Channels of each embedding layer."),
-    "embedding_layers": int_param(1, "Layers of the embedding."),
-    "drive": choice_param(DRIVES, (
-        "What drives the recurrence: the differences of the (embedded) inputs ``e_t - "
-        "e_{t-1}`` (the paper) or their values ``e_t``.")),
-    "physics": Param("skwarp.core.PhysicsPrior or None", _check_physics, (
-        "WARP-Phys: the root network outputs the parameters of this known model (e.g. "
-        ":class:`skwarp.core.MassSpringDamper`), which predicts the mean of the next value "
-        "from them, ``tau`` and the current observation; the root's extra outputs give "
-        "the standard deviations. The prior sees the data in its own units, so it needs "
-        "``scaling=None`` and ``window_norm=False``, and ``residual`` does not apply. It "
-        "predicts every column of ``y`` (``physics.n_outputs`` of them). A copy is "
-        "trained; the object passed stays as it is.")),
 }
 
 
-@document_parameters
+@hyperparameters
 class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     """Forecaster based on WARP, a weight-space linear RNN.
 
@@ -108,6 +96,12 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     time step, so ``X_t`` shapes forecasts from ``t + 1`` on; ``predict``
     then needs ``X`` for every step up to the horizon.
 
+    The network is the paper's (``FORECASTER_NETWORK``). With a ``physics``
+    prior (WARP-Phys) the prior predicts every column of ``y``
+    (``physics.n_outputs`` of them) in the data's own units, so it needs
+    ``scaling=None`` and ``window_norm=False``, and ``residual`` does not
+    apply; a copy of the prior is trained, the object passed stays as it is.
+
     Parameters
     ----------
     %(parameters)s
@@ -116,6 +110,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     ----------
     network_ : skwarp.core.WarpNetwork
         The fitted torch module, on CPU.
+    n_channels_ : int
+        Input channels: the columns of ``y``, then those of ``X``.
     history_ : dict of lists
         Per-epoch ``train_loss``, ``train_mse`` (and ``val_loss``, ``val_mse``).
 
@@ -152,24 +148,27 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     # store the whole history in _y
     _config = {**BaseForecaster._config, "remember_data": False}
 
-    _PARAMS = {**FORECASTER_PARAMS, **SHARED_PARAMS}
-    _NETWORK_PARAMS = (*NETWORK_PARAMS, "embedding", "embedding_width", "embedding_layers",
-                       "drive")
+    _OWN_PARAMS = FORECASTER_PARAMS
 
     def __init__(self, *, context_length=12, horizon_length=12, training_mode="parallel",
                  p_forcing=0.25, reparametrise=False, loss="nll", min_std=1e-3,
                  residual=True, window_norm=True, n_samples=200, update_epochs=5,
-                 embedding=None, embedding_width=32, embedding_layers=2,
-                 drive="difference",
-                 root_width=32, root_depth=1, activation="relu", n_frequencies=4,
-                 initial_state="mlp", init_layers=2, time_channel=False, state_clip=None,
-                 transition="dense", transition_rank=8, transition_block=16,
-                 transition_radius=(0.99, 0.99999), transition_phase=0.0,
-                 root_precision="float32", compile_root=False, n_epochs=100,
+                 embedding=_NET.embedding, embedding_width=_NET.embedding_width,
+                 embedding_layers=_NET.embedding_layers, drive=_NET.drive,
+                 root_width=_NET.root_width, root_depth=_NET.root_depth,
+                 activation=_NET.activation, n_frequencies=_NET.n_frequencies,
+                 initial_state=_NET.initial_state, init_layers=_NET.init_layers,
+                 time_channel=_NET.time_channel, state_clip=_NET.state_clip,
+                 transition=_NET.transition, transition_rank=_NET.transition_rank,
+                 transition_block=_NET.transition_block,
+                 transition_radius=_NET.transition_radius,
+                 transition_phase=_NET.transition_phase,
+                 root_precision=_NET.root_precision, compile_root=_NET.compile_root,
+                 n_epochs=100,
                  batch_size=16, lr=1e-3, transition_lr=1e-5, input_noise=0.0,
                  optimizer="adamw", weight_decay=0.0, grad_clip=1.0, lr_schedule="cosine",
                  validation_fraction=0.0, patience=20, scaling="standard", device="auto",
-                 n_threads=1, random_state=None, verbose=False, physics=None):
+                 n_threads=1, random_state=None, verbose=False, physics=_NET.physics):
         self._store_params(locals())
         super().__init__()
         # sktime 1.2 creates these only when remember_data is on at construction;
@@ -182,6 +181,13 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         ``BaseForecaster.fit``. The hyper-parameters are checked first."""
         self._validate_params()
         return super().fit(y, X=X, fh=fh)
+
+    def fit_predict(self, y, X=None, fh=None, X_pred=None):
+        """Fit and forecast; see sktime's ``BaseForecaster.fit_predict``. The
+        hyper-parameters are checked first (sktime reaches ``_fit`` here
+        without ``fit``)."""
+        self._validate_params()
+        return super().fit_predict(y, X=X, fh=fh, X_pred=X_pred)
 
     # -- hyper-parameters and data ---------------------------------------- #
     def _check_param_combinations(self) -> None:
@@ -210,39 +216,49 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     # -- fit / update ------------------------------------------------------ #
     def _fit(self, y, X=None, fh=None):
-        self._validate_params()  # again: fit_predict reaches _fit without fit
+        """Window, split, scale, build and train the network, then store it.
+
+        The hyper-parameters were checked by ``fit``, before the data.
+        """
         values, lengths, keys = targets_and_exogenous(y, X)
         if lengths.min() <= self.context_length:
             raise ValueError(
                 f"y has a series of {lengths.min()} time points; WarpForecaster with "
                 f"context_length={self.context_length} needs at least "
                 f"{self.context_length + 1} (lower context_length for short series)")
-        self._n_exog = 0 if X is None else X.shape[1]
-        self._n_targets = values.shape[2] - self._n_exog
-        network_kwargs = {"time_scale": float(self._window - 1), "embedding_kernel": 1,
-                          "causal_embedding": True, "embedding_norm": False}
-        if self.physics is not None:
-            network_kwargs["physics"] = self._physics_copy()
-        self._remember(values, lengths, keys, y)
-        self._fit_network(values, lengths, None, 2 * self._n_targets, network_kwargs)
-        self.history_ = {key.replace("score", "mse"): value
-                         for key, value in self.history_.items()}
-        return self
-
-    def _training_samples(self, values: np.ndarray, lengths: np.ndarray, targets: None,
-                          seed: int) -> TrainingSamples:
-        """Every window of every series; the last ``validation_fraction`` of each
-        series' windows validate, and the scaling sees only the steps of the
-        training windows."""
+        n_exog = 0 if X is None else X.shape[1]
+        n_targets = values.shape[2] - n_exog
+        physics = None if self.physics is None else self._physics_copy(n_targets)
+        seeds = Seeds.from_random_state(self.random_state)
+        # every window of every series; the last validation_fraction of each
+        # series' windows validate, and the scaling sees only training windows
         window = min(self._window, int(lengths.min()))
         train_idx, val_idx, covered = window_split(lengths, window, self.validation_fraction)
-        n_windows = int((lengths - window + 1).sum())
-        return TrainingSamples(values, lengths, np.zeros(n_windows), train_idx, val_idx,
-                               values, covered, window)
+        scaler = ChannelScaler(self.scaling).fit(values, covered)
+        windows = sliding_windows(scaler.transform(values, lengths), lengths, window)
+        spec = network_spec(self, FORECASTER_NETWORK, time_scale=float(self._window - 1),
+                            reference_length=window, physics=physics)
+        with torch_threads(self.n_threads):
+            data = Batch.from_numpy(windows, np.full(len(windows), window),
+                                    np.zeros(len(windows)), resolve_device(self.device))
+            train = data.take(torch.as_tensor(train_idx))
+            validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
+            (network,), (history,) = fit_networks(
+                spec, values.shape[2], 2 * n_targets, train, validation,
+                partial(self._loss_for, n_targets), TrainingConfig.of(self), seeds,
+                noise_std=input_noise_std(train, self.input_noise), score_name="mse")
+        self._n_exog, self._n_targets, self._seeds = n_exog, n_targets, seeds
+        self.scaler_, self.n_channels_ = scaler, values.shape[2]
+        self.network_, self.history_ = network, history
+        self.n_epochs_ = len(history["train_loss"])
+        self._remember(values, lengths, keys, y)
+        return self
 
-    def _loss_function(self, seeds: Seeds) -> LossFn:
-        """The loss with the recurrent mode's coin flips drawn from ``seeds.forcing``."""
-        return partial(self._loss, forcing=torch.Generator().manual_seed(seeds.forcing))
+    def _loss_for(self, n_targets: int, seeds: Seeds):
+        """The training loss, with the recurrent mode's coin flips drawn from
+        ``seeds.forcing``."""
+        return partial(self._loss, n_targets=n_targets,
+                       forcing=torch.Generator().manual_seed(seeds.forcing))
 
     def _remember(self, values: np.ndarray, lengths: np.ndarray, keys: list, y) -> None:
         """Keep each series' last ``context_length + horizon_length`` points:
@@ -285,33 +301,34 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             values, lengths = panel_to_padded(series, name="y")
             window = min(self._window, int(lengths.min()))
             windows = sliding_windows(self.scaler_.transform(values, lengths), lengths, window)
-            config = dataclasses.replace(self._training_config(),
-                                         n_epochs=self.update_epochs)
-            self._run_training(self.network_, windows, np.full(len(windows), window),
-                               np.zeros(len(windows)), np.arange(len(windows)), None, config,
-                               self._seeds.for_update())
+            seeds = self._seeds.for_update()
+            train = Batch.from_numpy(windows, np.full(len(windows), window),
+                                     np.zeros(len(windows)), resolve_device(self.device))
+            train_on_device(self.network_, self._loss_for(self._n_targets, seeds), train,
+                            None, TrainingConfig.of(self, n_epochs=self.update_epochs),
+                            seeds, input_noise_std(train, self.input_noise))
 
-    def _physics_copy(self):
+    def _physics_copy(self, n_targets: int):
         """A copy of the prior for this fit, checked against y's columns."""
-        check_physics(self.physics, 2 * self._n_targets)
-        if self.physics.n_outputs != self._n_targets:
+        check_physics(self.physics, 2 * n_targets)
+        if self.physics.n_outputs != n_targets:
             raise ValueError(f"the physics prior predicts {self.physics.n_outputs} values, "
-                             f"but y has {self._n_targets} columns; it must predict each")
+                             f"but y has {n_targets} columns; it must predict each")
         return copy.deepcopy(self.physics)
 
-    def _residual_base(self, x: Tensor) -> Tensor | None:
+    def _residual_base(self, x: Tensor, n_targets: int) -> Tensor | None:
         """What the mean is a change from: the current targets with ``residual``
         (a physics prior predicts the next value itself)."""
         if self.residual and self.physics is None:
-            return x[..., :self._n_targets]
+            return x[..., :n_targets]
         return None
 
     # -- the network's inputs and loss ------------------------------------- #
-    def _next_input(self, outputs: Tensor, x_t: Tensor, sample: bool,
+    def _next_input(self, outputs: Tensor, x_t: Tensor, n_targets: int, sample: bool,
                     generator: torch.Generator | None = None) -> Tensor:
         """The next target values (exogenous channels are not predicted)."""
-        n = self._n_targets
-        mean, std = gaussian_head(outputs, n, self.min_std, self._residual_base(x_t))
+        mean, std = gaussian_head(outputs, n_targets, self.min_std,
+                                  self._residual_base(x_t, n_targets))
         if not sample:
             return mean
         eps = torch.randn(mean.shape, generator=generator).to(mean.device)
@@ -328,8 +345,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         std = context.std(dim=1, keepdim=True, unbiased=False).clamp(min=1e-2)
         return (x - mean) / std, mean, std
 
-    def _loss(self, network, batch: Batch, forcing: torch.Generator | None = None
-              ) -> tuple[Tensor, Tensor]:
+    def _loss(self, network, batch: Batch, n_targets: int,
+              forcing: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         """Gaussian NLL (or MSE) of the next value and the MSE; ``forcing``
         draws the recurrent mode's teacher-forcing coin flips."""
         x, _, _ = self._normalise(batch.x)
@@ -338,13 +355,13 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             fed = x[:, :-1]
         else:
             def next_input(y_t, x_t):
-                return self._next_input(y_t, x_t, self.reparametrise, forcing)
+                return self._next_input(y_t, x_t, n_targets, self.reparametrise, forcing)
 
             outputs, fed = network.teacher_forced(
                 x, min(self.context_length, x.shape[1] - 1), self.p_forcing, next_input,
                 forcing)
-        n = self._n_targets
-        mean, std = gaussian_head(outputs, n, self.min_std, self._residual_base(fed))
+        n = n_targets
+        mean, std = gaussian_head(outputs, n, self.min_std, self._residual_base(fed, n))
         target = x[:, 1:, :n]
         mse = (mean - target).square().mean()
         loss = gaussian_nll(target, mean, std) if self.loss == "nll" else mse
@@ -444,7 +461,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                 generator = torch.Generator().manual_seed(self._seeds.forecast)
 
             def next_input(y_t, x_t):
-                return self._next_input(y_t, x_t, n_samples is not None, generator)
+                return self._next_input(y_t, x_t, n, n_samples is not None, generator)
 
             _, paths = network.rollout(theta, x_last, self.context_length - 1, n_steps,
                                        next_input, known)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["COLOR_BY_TIME", "plot_weight_trajectories", "project_trajectories"]
+
 COLOR_BY_TIME = "time"
 
 

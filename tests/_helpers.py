@@ -44,3 +44,26 @@ def identity_reference(B: torch.Tensor, v: torch.Tensor, h0: torch.Tensor,
     grad_B = weights.T @ v.sum(1)
     grad_v = (weights @ B)[:, None, :].expand_as(v)
     return value, (grad_A, grad_B, grad_v, weights)
+
+
+def thread_recording_classifier():
+    """A WarpClassifier subclass that records, as ``threads_in_fit_``, torch's
+    intra-op thread count while its loss runs in ``fit`` (in whatever process
+    the fit runs)."""
+    import skwarp.classification as module
+
+    class ThreadRecordingClassifier(module.WarpClassifier):
+        def _fit(self, X, y):
+            original = module.classification_loss
+
+            def recording(network, batch, **settings):
+                self.threads_in_fit_ = torch.get_num_threads()
+                return original(network, batch, **settings)
+
+            module.classification_loss = recording
+            try:
+                return super()._fit(X, y)
+            finally:
+                module.classification_loss = original
+
+    return ThreadRecordingClassifier

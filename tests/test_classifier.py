@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from _helpers import TINY_CLASSIFIER
+from _helpers import TINY_CLASSIFIER, thread_recording_classifier
 from sklearn.base import clone
 from sklearn.model_selection import (
     GridSearchCV,
@@ -118,12 +118,7 @@ def _separable(n_series=24, n_steps=30, seed=0):
 EASY = {**FAST, "n_epochs": 15, "lr": 1e-2}
 
 
-class ThreadRecordingClassifier(WarpClassifier):
-    """Records torch's intra-op thread count while training."""
-
-    def _loss(self, network, batch):
-        self.threads_in_fit_ = torch.get_num_threads()
-        return super()._loss(network, batch)
+ThreadRecordingClassifier = thread_recording_classifier()
 
 
 def _threads_in_fit(estimator, X, y):

@@ -49,18 +49,6 @@ def test_root_network_is_a_module_without_parameters():
     torch.testing.assert_close(loaded(theta, inputs), root(theta, inputs))
 
 
-def test_root_network_pickled_before_it_was_a_module_loads():
-    root = RootNetwork(3, 2, width=5, depth=1, activation="tanh")
-    plain = {key: value for key, value in root.__dict__.items()
-             if key in ("n_inputs", "n_outputs", "width", "depth", "activation",
-                        "layer_shapes", "n_params")}
-    old = RootNetwork.__new__(RootNetwork)
-    old.__setstate__(plain)
-    theta, inputs = torch.randn(4, root.n_params), torch.randn(4, 3)
-    torch.testing.assert_close(old(theta, inputs), root(theta, inputs))
-    assert list(old.parameters()) == []
-
-
 def test_time_features_against_hand_computed_values():
     """[tau, sin(pi tau), sin(2 pi tau), cos(pi tau), cos(2 pi tau)]."""
     r2, r3 = 2**0.5 / 2, 3**0.5 / 2

@@ -81,13 +81,63 @@ def test_bad_n_networks_is_refused(motions, value):
         WarpClassifier(**{**SMALL, "n_networks": value}).fit(*motions)
 
 
-def test_a_pickle_from_before_n_networks_keeps_its_one_network(motions):
+def _member_data(motions, validation_fraction):
+    """The classifier's training data, scaled and split as in fit."""
+    from skwarp._preprocessing import ChannelScaler, panel_to_padded
+    from skwarp._training import Batch
+    from skwarp.classification import stratified_split
+
     X, y = motions
-    fitted = WarpClassifier(**{**SMALL, "n_networks": 1}).fit(X, y)
-    state = fitted.__getstate__()
-    del state["n_networks"], state["networks_"]
-    restored = WarpClassifier.__new__(WarpClassifier)
-    restored.__setstate__(state)
-    assert restored.get_params()["n_networks"] == 1
-    assert restored.networks_ == [restored.network_]
-    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+    targets = np.searchsorted(np.unique(y), y)
+    values, lengths = panel_to_padded(X)
+    seeds = Seeds.from_random_state(SMALL["random_state"])
+    train_idx, val_idx = stratified_split(targets, validation_fraction, seeds.split)
+    scaler = ChannelScaler("standard").fit(values[train_idx], lengths[train_idx])
+    data = Batch.from_numpy(scaler.transform(values, lengths), lengths, targets,
+                            torch.device("cpu"))
+    validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
+    return data.take(torch.as_tensor(train_idx)), validation, seeds
+
+
+def test_each_member_trains_as_a_one_network_fit_under_its_own_seeds(motions, ensemble):
+    from functools import partial
+
+    from skwarp._training import TrainingConfig, fit_networks, torch_threads
+    from skwarp.classification import classification_loss
+
+    train, _, seeds = _member_data(motions, 0.0)
+    loss = partial(classification_loss, decoding="last", solver="auto")
+    spec = ensemble.networks_[0].spec
+    for k in (1, 2):
+        with torch_threads(ensemble.n_threads):  # the fit's thread count: same rounding
+            (single,), (history,) = fit_networks(
+                spec, train.x.shape[2], len(ensemble.classes_), train, None, lambda s: loss,
+                TrainingConfig.of(ensemble), seeds.member(k), n_networks=1,
+                score_name="accuracy")
+        torch.testing.assert_close(_flat(single), _flat(ensemble.networks_[k]), rtol=0, atol=0)
+        assert history == ensemble.histories_[k]
+    assert not torch.equal(_flat(ensemble.networks_[1]), _flat(ensemble.networks_[2]))
+
+
+def test_every_member_stops_early_and_keeps_its_best_weights(motions):
+    from skwarp._training import evaluate
+    from skwarp.classification import classification_loss
+
+    params = {**SMALL, "n_networks": 3, "n_epochs": 12, "lr": 0.05,
+              "validation_fraction": 0.3, "patience": 2}
+    clf = WarpClassifier(**params).fit(*motions)
+    _, validation, _ = _member_data(motions, 0.3)
+
+    def loss(network, batch):
+        return classification_loss(network, batch, decoding="last", solver="auto")
+
+    assert len(clf.histories_) == 3 and clf.history_ is clf.histories_[0]
+    stopped = 0
+    for network, history in zip(clf.networks_, clf.histories_, strict=True):
+        val_loss = history["val_loss"]
+        assert len(val_loss) == len(history["train_loss"]) == len(history["val_accuracy"])
+        # the kept weights are those of the best epoch, not the last
+        assert evaluate(network, loss, validation, 256)[0] == pytest.approx(min(val_loss),
+                                                                              rel=1e-5)
+        stopped += len(val_loss) < params["n_epochs"]
+    assert stopped >= 1  # at least one member stopped early with patience 2

@@ -37,12 +37,6 @@ def test_every_exception_class_is_exported_from_skwarp_exceptions():
         assert cls is getattr(__import__(module, fromlist=[name]), name)
 
 
-def test_old_import_location_is_the_same_class():
-    from skwarp._validation import NonFiniteOutputError
-
-    assert NonFiniteOutputError is skwarp.exceptions.NonFiniteOutputError
-
-
 def test_in_sample_horizon_is_caught_as_the_exported_class():
     import pandas as pd
 

@@ -5,7 +5,6 @@ random streams; the core imports without sktime."""
 from __future__ import annotations
 
 import inspect
-import pickle
 import re
 import subprocess
 import sys
@@ -16,8 +15,10 @@ import pytest
 from _helpers import TINY_CLASSIFIER, TINY_FORECASTER
 
 from skwarp import WarpClassifier, WarpForecaster
-from skwarp._params import SHARED_PARAMS
+from skwarp._params import TRAINING_PARAMS
 from skwarp._training import Seeds
+from skwarp.classification import stratified_split
+from skwarp.core.spec import settings
 
 ESTIMATORS = [WarpClassifier, WarpForecaster]
 # data that fails validation itself: a parameter error must come first
@@ -36,9 +37,14 @@ def _fit_garbage(estimator):
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_every_parameter_has_one_spec_and_the_shared_ones_come_from_the_base(cls):
-    assert sorted(_names(cls)) == sorted(cls._PARAMS)
-    for name in SHARED_PARAMS:
-        assert cls._PARAMS[name] is SHARED_PARAMS[name]
+    assert list(cls._PARAMS) == _names(cls)
+    for name in _names(cls):
+        if name in cls._OWN_PARAMS:
+            assert cls._PARAMS[name] is cls._OWN_PARAMS[name]
+        elif name in settings():
+            assert cls._PARAMS[name] is settings()[name]
+        else:
+            assert cls._PARAMS[name] is TRAINING_PARAMS[name]
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -67,7 +73,9 @@ def _entry(doc: str, name: str) -> str:
 
 
 def test_shared_parameters_read_the_same_in_both_docstrings():
-    for name in SHARED_PARAMS:
+    shared = set(_names(WarpClassifier)) & set(_names(WarpForecaster))
+    assert len(shared) > 30
+    for name in shared:
         assert _entry(WarpClassifier.__doc__, name) == _entry(WarpForecaster.__doc__, name)
     # the defaults that differ are each estimator's own
     assert "transition : {" in WarpForecaster.__doc__
@@ -131,7 +139,9 @@ def test_classifier_scaling_sees_only_the_training_series():
     X = rng.normal(size=(20, 1, 10))
     y = np.array([0, 1] * 10)
     clf = WarpClassifier(**{**TINY_CLASSIFIER, "validation_fraction": 0.5}).fit(X, y)
-    train_idx, _ = clf._split(np.searchsorted(clf.classes_, y), clf._seeds.split)
+    train_idx, _ = stratified_split(np.searchsorted(clf.classes_, y), 0.5,
+                                    Seeds.from_random_state(0).split)
+    assert len(train_idx) == 10
     np.testing.assert_allclose(clf.scaler_.offset_, [X[train_idx].mean()])
     assert not np.isclose(clf.scaler_.offset_[0], X.mean())
 
@@ -152,27 +162,6 @@ def test_weights_shuffling_and_split_seeds_are_those_of_earlier_versions():
     seeds = Seeds.from_random_state(7)
     init, training, split = np.random.SeedSequence(7).generate_state(3)
     assert (seeds.init, seeds.shuffle, seeds.split) == (init, training, split)
-
-
-def test_seeds_pickled_with_the_old_three_streams_keep_their_old_seeds():
-    old = Seeds.__new__(Seeds)
-    old.__setstate__({"init": 1, "training": 2, "split": 3})
-    # the offsets the old code used: noise and teacher forcing at +1, fine-tuning
-    # forcing +2, shuffling +3 and noise +4, forecasts +4
-    assert vars(old) == {"init": 1, "shuffle": 2, "split": 3, "noise": 3, "forcing": 3,
-                         "forecast": 6, "update_shuffle": 5, "update_noise": 6,
-                         "update_forcing": 4}
-    assert pickle.loads(pickle.dumps(old)) == old
-
-
-def test_an_old_pickle_without_newer_parameters_takes_their_defaults():
-    forecaster = WarpForecaster(**TINY_FORECASTER).fit(pd.Series(np.sin(np.arange(30.0))))
-    state = forecaster.__getstate__()
-    del state["transition_phase"], state["transition_radius"]
-    restored = WarpForecaster.__new__(WarpForecaster)
-    restored.__setstate__(state)
-    assert restored.get_params()["transition_phase"] == 0.0
-    assert restored.get_params()["transition_radius"] == (0.99, 0.99999)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)

@@ -174,21 +174,6 @@ def test_a_stride_longer_than_the_series_is_refused():
         WarpClassifier(stride=10, n_epochs=1).fit(X, [0, 1, 0, 1])
 
 
-def test_models_pickled_before_stride_keep_one_step_per_time_point():
-    import pickle
-
-    X = np.random.default_rng(0).standard_normal((4, 1, 12))
-    clf = WarpClassifier(n_epochs=1, root_width=2, embedding_width=2, embedding_layers=1,
-                         random_state=0).fit(X, [0, 1, 0, 1])
-    state = clf.__getstate__()
-    del state["stride"], state["stride_"]
-    old = WarpClassifier.__new__(WarpClassifier)
-    old.__setstate__(state)
-    assert old.stride == 1 and old.stride_ == 1
-    restored = pickle.loads(pickle.dumps(old))
-    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
-
-
 def test_auto_stride_on_short_series_is_the_per_time_point_model():
     rng = np.random.default_rng(2)
     X = rng.standard_normal((8, 2, 40)).astype(np.float32)

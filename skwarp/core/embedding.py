@@ -14,6 +14,8 @@ from torch import Tensor, nn
 
 from skwarp.core.scan import valid_mask
 
+__all__ = ["ConvEmbedding", "MaskedBatchNorm1d", "mean_pool", "pooled_lengths", "pooled_steps"]
+
 
 def pooled_lengths(lengths: Tensor, stride: int) -> Tensor:
     """Steps left of series of ``lengths`` after :func:`mean_pool` by ``stride``."""

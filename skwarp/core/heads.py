@@ -7,6 +7,8 @@ import math
 import torch
 from torch import Tensor
 
+__all__ = ["gaussian_head", "gaussian_nll"]
+
 
 def gaussian_head(outputs: Tensor, n_channels: int, min_std: float,
                   base: Tensor | None = None) -> tuple[Tensor, Tensor]:

@@ -24,6 +24,9 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
+__all__ = ["BlockDiagonalOperator", "ComplexDiagonalOperator", "DenseOperator",
+           "DiagonalOperator", "LinearOperator", "LowRankOperator", "as_operator"]
+
 
 class LinearOperator(Protocol):
     """What the solvers need from a transition matrix ``A`` of size ``D``."""

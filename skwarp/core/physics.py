@@ -25,6 +25,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn.functional import softplus
 
+__all__ = ["LotkaVolterra", "MassSpringDamper", "PhysicsPrior", "Sine", "check_physics",
+           "positive"]
+
 _SOFTPLUS_OF_ONE = math.log(math.e - 1.0)  # softplus(_SOFTPLUS_OF_ONE) == 1
 
 

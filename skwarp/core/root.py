@@ -14,6 +14,8 @@ import math
 import torch
 from torch import Tensor, nn
 
+__all__ = ["ACTIVATIONS", "RootNetwork", "time_features"]
+
 ACTIVATIONS = {
     "relu": torch.relu,
     "tanh": torch.tanh,
@@ -106,9 +108,3 @@ class RootNetwork(nn.Module):
     def extra_repr(self) -> str:
         return (f"n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, width={self.width}, "
                 f"depth={self.depth}, activation={self.activation!r}")
-
-    def __setstate__(self, state: dict) -> None:
-        # a RootNetwork pickled before it was a module has no module internals
-        if "_modules" not in state:
-            nn.Module.__init__(self)
-        super().__setstate__(state)

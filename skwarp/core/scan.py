@@ -24,6 +24,11 @@ from torch.autograd.function import once_differentiable
 
 from skwarp.core.operators import DenseOperator, LinearOperator, as_operator
 
+__all__ = ["DEFAULT_CHUNK", "FINAL_STATE_METHODS", "GPU_STEP_OVERHEAD",
+           "PARALLEL_SCAN_MAX_STEP_COST_ON_CPU", "SCAN_METHODS", "DenseFinalState",
+           "check_lengths", "final_state", "final_state_kernel", "final_state_sequential",
+           "linear_scan", "scan_parallel", "scan_sequential", "valid_mask"]
+
 SCAN_METHODS = ("auto", "sequential", "parallel")
 FINAL_STATE_METHODS = ("auto", "sequential", "parallel", "kernel")
 DEFAULT_CHUNK = 64
@@ -32,8 +37,7 @@ DEFAULT_CHUNK = 64
 PARALLEL_SCAN_MAX_STEP_COST_ON_CPU = 128**2
 # On a GPU each loop step is a handful of kernel launches (forward and
 # backward), each costing about what 2^27 multiply-adds take on the card: a
-# short loop is bound by launches, not arithmetic (measured on an H200: at
-# T = 256, D = 64 the kernel and parallel paths beat the loop 6-10x).
+# short loop is bound by launches, not arithmetic (benchmarks.scan measures it).
 GPU_STEP_OVERHEAD = 2**27
 
 
@@ -112,9 +116,7 @@ def linear_scan(
         "auto" uses the parallel scan on GPUs, and on CPUs when one step is
         cheap (a dense ``D <= 128``, a diagonal of any size). On a CPU both are
         bound by the same products and the parallel scan does about twice the
-        work, so for costlier steps the loop is faster there (measured on a
-        2-core CPU: at T = 256, D = 512 the parallel scan took 2.5x the
-        loop's time).
+        work, so for costlier steps the loop is faster there.
 
     Returns
     -------
@@ -277,9 +279,8 @@ def _choose_final_state_method(A: LinearOperator, n_series: int, n_steps: int,
                                device_type: str = "cpu") -> str:
     # loop: n_steps applications of A to n_series rows; kernel: about
     # log2(n_steps) squarings. For a dense A on a CPU this is N*S >= D*log2(S),
-    # the break-even measured on a 2-core CPU (at N = 8, D = 512 the loop wins
-    # at S = 256, the kernel from S = 2048); on a GPU every loop step also pays
-    # its launches.
+    # where the loop's S products of N rows cost what the kernel's squarings
+    # do; on a GPU every loop step also pays its launches.
     squarings = max(n_steps, 1).bit_length()
     loop_cost = n_series * n_steps * A.apply_cost
     if device_type != "cpu":
@@ -349,9 +350,8 @@ class DenseFinalState(torch.autograd.Function):
     (the memory autograd keeps too), propagates the state gradient back with
     one product per step, and forms the gradients of ``A`` and ``B`` as one
     product each over all steps. Both loops hold the states as columns,
-    ``(D, N)``, and multiply by a contiguous ``A`` (``A^T`` backwards, a copy:
-    with MKL on a 2-core CPU at D = 1252, N = 40 the transposed view was
-    about 10% slower; rows and columns ran at about the same rate). The inputs ``B v``
+    ``(D, N)``, and multiply by a contiguous ``A`` (``A^T`` backwards, a
+    copy, since a transposed view can take a slower BLAS path). The inputs ``B v``
     are formed in that layout in one product and never in ``(N, S, D)``,
     which saves their copies and the strided products of their gradients.
     First-order gradients only (no double backward or ``torch.func``

@@ -14,6 +14,8 @@ from torch import Tensor, nn
 
 from skwarp.core.transitions import DenseTransition, Transition
 
+__all__ = ["TransitionGuard", "transition_cap"]
+
 
 def transition_cap(max_gain: float, n_steps: int) -> float:
     """The per-step norm bound ``max_gain^(1/n_steps)`` (``max_gain`` for
@@ -33,9 +35,8 @@ class TransitionGuard:
     Frobenius norm of the whole change since (``||A + dA||_2 <= ||A||_2 +
     ||dA||_F``; optimizer steps that cancel do not add up). Only when that
     bound exceeds ``cap`` is the norm measured again and ``A`` scaled down to
-    ``cap`` if needed. With ``transition_lr=1e-5`` that was a few SVDs per
-    hundred steps; at 1e-4 on long series, where ``cap`` leaves little room,
-    most steps need one (89 of 100 on OSULeaf). (A power iteration
+    ``cap`` if needed: rarely for small steps of ``A``, often when large
+    steps meet a ``cap`` that leaves little room (long series). (A power iteration
     would be cheaper but grossly underestimates the norm of ``A`` near the
     identity, whose singular values cluster.) Reading the bound is one
     host-device synchronisation per step on a GPU. Modules without a

@@ -40,6 +40,10 @@ from skwarp.core.operators import (
 )
 from skwarp.core.scan import final_state, linear_scan, valid_mask
 
+__all__ = ["LRU_MAX_PHASE", "LRU_RADIUS", "TRANSITIONS", "BlockDiagonalTransition",
+           "ComplexDiagonalTransition", "DenseTransition", "DiagonalTransition",
+           "LRUTransition", "LowRankTransition", "Transition", "make_transition"]
+
 TRANSITIONS = ("dense", "diagonal", "complex", "blockdiag", "lowrank", "lru")
 # eigenvalue moduli of the "lru" start: memory time scales -1/log(r) log-uniform
 # between these (about 100 and 100,000 steps); angles start in [0, LRU_MAX_PHASE]

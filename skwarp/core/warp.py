@@ -9,14 +9,14 @@ Recurrent Neural Networks", ICLR 2026). Plain torch: no sklearn or sktime here.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
+from dataclasses import replace
 
 import torch
 from torch import Tensor, nn
 
 from skwarp.core.embedding import ConvEmbedding, mean_pool, pooled_lengths, pooled_steps
-from skwarp.core.physics import PhysicsPrior, check_physics
+from skwarp.core.physics import check_physics
 from skwarp.core.root import RootNetwork, time_features
 from skwarp.core.scan import (
     FINAL_STATE_METHODS,
@@ -26,18 +26,10 @@ from skwarp.core.scan import (
     scan_sequential,
     valid_mask,
 )
-from skwarp.core.transitions import (
-    LRU_MAX_PHASE,
-    LRU_RADIUS,
-    LRUTransition,
-    Transition,
-    make_transition,
-)
+from skwarp.core.spec import NetworkSpec
+from skwarp.core.transitions import LRUTransition, Transition, make_transition
 
-INITIAL_STATES = ("mlp", "learned")
-EMBEDDINGS = (None, "conv")
-DRIVES = ("difference", "value")
-ROOT_PRECISIONS = ("float32", "bfloat16")
+__all__ = ["InitialStateMLP", "LearnedInitialState", "WarpNetwork"]
 
 
 class InitialStateMLP(nn.Module):
@@ -86,148 +78,60 @@ class WarpNetwork(nn.Module):
     n_channels : int
         Channels ``d`` of the input series.
     n_outputs : int
-        Output size of the root network (e.g. number of classes).
-    root_width, root_depth : int
-        Hidden width and number of hidden layers of the root network.
-    activation : str
-        Root network activation.
-    n_frequencies : int
-        Sinusoidal features of ``tau`` fed to the root network besides ``tau``.
-    initial_state : {"mlp", "learned"}
-        ``phi(x_0)`` or one learned vector.
-    init_layers : int
-        Hidden layers of ``phi``.
-    time_channel : bool
-        Append ``tau`` as an input channel (B gets one more column).
-    state_clip : float or None
-        Clip ``theta_t`` to ``[-state_clip, state_clip]`` after every step. This
-        makes the recurrence nonlinear, so it runs as a sequential loop.
-    time_scale : float or None
-        ``tau_t = t / time_scale`` for every series (forecasting windows of a
-        fixed length, and rollouts past them); by default ``t / (L - 1)`` with
-        each series' own length ``L``.
-    transition : {"dense", "diagonal", "complex", "blockdiag", "lowrank"}
-        Structure of ``A`` (:mod:`skwarp.core.transitions`); every one starts
-        at the identity.
-    transition_rank : int
-        Rank ``r`` of ``A - I`` for ``transition="lowrank"``.
-    transition_block : int
-        Block size for ``transition="blockdiag"``.
-    transition_radius : (float, float)
-        Range of the eigenvalue moduli of ``transition="lru"`` at the start
-        (memory time scales ``-1 / log r`` spread log-uniformly between them).
-    transition_phase : float
-        Largest eigenvalue angle (radians per step) of ``transition="lru"`` at
-        the start; angles are uniform in ``[0, transition_phase]``.
-    reference_length : int or None
-        Series length (e.g. the longest training series) over which an
-        ``"lru"`` state averages a constant drive to that constant: ``B`` is
-        used as ``diag((1 - r) / (1 - r^L)) B``, so states with memory longer
-        than the series are not drowned by faster ones. ``None``: ``1 - r``.
-    root_precision : {"float32", "bfloat16"}
-        "bfloat16" evaluates the root network under bf16 autocast (its
-        outputs are returned in float32); ``phi`` and the recurrence always
-        run, and accumulate, in the parameters' dtype.
-    compile_root : bool
-        Evaluate the root network through ``torch.compile`` (compiled on
-        first use; never pickled).
-    embedding : {None, "conv"}
-        ``"conv"`` passes the series through a learned
-        :class:`skwarp.core.embedding.ConvEmbedding` (``embedding_width``
-        channels, ``embedding_layers`` layers of kernel ``embedding_kernel``,
-        causal when ``causal_embedding``, dilated by ``2^l`` in layer ``l``
-        when ``embedding_dilated``, batch-normalised when ``embedding_norm``)
-        before the recurrence; ``phi`` still
-        sees the raw first observation.
-    stride : int
-        The recurrence takes one step per ``stride`` time points, driven by
-        the means of the inputs over them
-        (:func:`skwarp.core.embedding.mean_pool`, before the embedding); a
-        series of length ``L`` then takes ``ceil(L / stride)`` steps, and
-        :meth:`states` has that many. ``phi`` still sees the raw first
-        observation, and the first step of the drive is the second window,
-        so without an embedding that mixes neighbouring steps the rest of
-        the first window reaches the state only through ``phi(x_0)``. 1: one
-        step per time point (the paper). Not with a physics prior, which
-        decodes at every time point, nor with ``time_scale``.
-    drive : {"difference", "value"}
-        What drives the recurrence at step ``t``: the difference of the
-        (embedded) inputs ``e_t - e_{t-1}`` (the paper), or ``e_t`` itself.
-    physics : skwarp.core.PhysicsPrior or None
-        A known model the root network parametrises (WARP-Phys). The root then
-        has ``physics.n_parameters + n_outputs - physics.n_outputs`` outputs:
-        the first feed ``physics(params, tau, x_t)``, whose prediction fills
-        the first ``physics.n_outputs`` outputs; the rest pass through
-        unchanged (e.g. the standard deviations of a Gaussian head).
+        Output size of the network (e.g. number of classes). With a physics
+        prior the root network has ``physics.n_parameters + n_outputs -
+        physics.n_outputs`` outputs: the first feed ``physics(params, tau,
+        x_t)``, whose prediction fills the first ``physics.n_outputs``
+        outputs; the rest pass through unchanged.
+    spec : NetworkSpec, optional
+        Every other setting (:class:`skwarp.core.spec.NetworkSpec`, whose
+        defaults are the paper's network).
+    **settings
+        Settings of ``spec`` to override, by name
+        (``WarpNetwork(3, 2, root_width=8)``).
 
     Input series are tensors of shape ``(N, T, d)``; ``lengths`` (N,) gives each
     series' own length when a padded batch holds series of unequal length
-    (valid steps first).
+    (valid steps first). The settings are kept as ``spec``.
     """
 
-    def __init__(self, n_channels: int, n_outputs: int, *, root_width: int = 32,
-                 root_depth: int = 1, activation: str = "relu", n_frequencies: int = 4,
-                 initial_state: str = "mlp", init_layers: int = 2,
-                 time_channel: bool = False, state_clip: float | None = None,
-                 time_scale: float | None = None, transition: str = "dense",
-                 transition_rank: int = 8, transition_block: int = 16,
-                 transition_radius: tuple[float, float] = LRU_RADIUS,
-                 transition_phase: float = LRU_MAX_PHASE,
-                 reference_length: int | None = None,
-                 root_precision: str = "float32", compile_root: bool = False,
-                 embedding: str | None = None, embedding_width: int = 32,
-                 embedding_layers: int = 2, embedding_kernel: int = 9,
-                 causal_embedding: bool = False, embedding_dilated: bool = False,
-                 embedding_norm: bool = False, stride: int = 1,
-                 drive: str = "difference",
-                 physics: PhysicsPrior | None = None) -> None:
+    def __init__(self, n_channels: int, n_outputs: int, spec: NetworkSpec | None = None,
+                 **settings) -> None:
         super().__init__()
-        if embedding not in EMBEDDINGS:
-            raise ValueError(f"embedding must be one of {EMBEDDINGS}, got {embedding!r}")
-        if drive not in DRIVES:
-            raise ValueError(f"drive must be one of {DRIVES}, got {drive!r}")
-        if initial_state not in INITIAL_STATES:
-            raise ValueError(f"initial_state must be one of {INITIAL_STATES}, "
-                             f"got {initial_state!r}")
-        if root_precision not in ROOT_PRECISIONS:
-            raise ValueError(f"root_precision must be one of {ROOT_PRECISIONS}, "
-                             f"got {root_precision!r}")
-        if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
-            raise ValueError(f"stride must be an integer >= 1, got {stride!r}")
-        if stride > 1 and (physics is not None or time_scale is not None):
-            raise ValueError("a physics prior or a time_scale works per time point: it "
-                             "needs stride=1")
-        self.n_channels, self.n_frequencies = n_channels, n_frequencies
-        self.stride = int(stride)
-        self.root_precision, self.compile_root = root_precision, compile_root
-        self.time_channel, self.state_clip = time_channel, state_clip
-        self.time_scale = time_scale
+        spec = replace(NetworkSpec() if spec is None else spec, **settings)
+        if spec.physics is not None:
+            check_physics(spec.physics, n_outputs)
+        self.spec = spec
+        self.n_channels, self.n_outputs = n_channels, n_outputs
+        # the settings read at every call, as plain attributes
+        self.n_frequencies, self.stride = spec.n_frequencies, spec.stride
+        self.root_precision, self.compile_root = spec.root_precision, spec.compile_root
+        self.time_channel, self.state_clip = spec.time_channel, spec.state_clip
+        self.time_scale, self.physics = spec.time_scale, spec.physics
+        self.drive, self.reference_length = spec.drive, spec.reference_length
         n_root_outputs = n_outputs
-        if physics is not None:
-            check_physics(physics, n_outputs)
-            n_root_outputs += physics.n_parameters - physics.n_outputs
-        self.physics = physics
-        self.n_outputs = n_outputs
-        self.root = RootNetwork(1 + 2 * n_frequencies, n_root_outputs, root_width,
-                                root_depth, activation)
+        if spec.physics is not None:
+            n_root_outputs += spec.physics.n_parameters - spec.physics.n_outputs
+        self.root = RootNetwork(1 + 2 * spec.n_frequencies, n_root_outputs, spec.root_width,
+                                spec.root_depth, spec.activation)
         n_params = self.root.n_params
         theta_init = self.root.init_params()
-        if initial_state == "mlp":
-            self.initial_state = InitialStateMLP(n_channels, theta_init, init_layers)
+        if spec.initial_state == "mlp":
+            self.initial_state = InitialStateMLP(n_channels, theta_init, spec.init_layers)
         else:
             self.initial_state = LearnedInitialState(theta_init)
-        self.drive, self.reference_length = drive, reference_length
-        self.embedding = None if embedding is None else ConvEmbedding(
-            n_channels, embedding_width, embedding_layers, embedding_kernel,
-            causal_embedding, embedding_dilated, embedding_norm)
+        self.embedding = None if spec.embedding is None else ConvEmbedding(
+            n_channels, spec.embedding_width, spec.embedding_layers, spec.embedding_kernel,
+            spec.causal_embedding, spec.embedding_dilated, spec.embedding_norm)
         n_features = n_channels if self.embedding is None else self.embedding.n_outputs
-        n_drive = n_features + int(time_channel)
+        n_drive = n_features + int(spec.time_channel)
         self.transition: Transition = make_transition(
-            transition, n_params, rank=transition_rank, block_size=transition_block,
-            radius=tuple(transition_radius), max_phase=transition_phase)
+            spec.transition, n_params, rank=spec.transition_rank,
+            block_size=spec.transition_block, radius=spec.transition_radius,
+            max_phase=spec.transition_phase)
         if isinstance(self.transition, LRUTransition):
             # a decaying start needs a drive from the first step; its size is
-            # set per state by the transition (see _B)
+            # set per state by the transition (see drive_matrix)
             self.B = nn.Parameter(torch.randn(n_params, n_drive) / n_drive ** 0.5)
         else:  # the paper: A = I and B = 0, so theta starts at phi(x_0)
             self.B = nn.Parameter(torch.zeros(n_params, n_drive))
@@ -389,10 +293,6 @@ class WarpNetwork(nn.Module):
         state = self.__dict__.copy()
         state.pop("_compiled_root", None)
         return state
-
-    def __setstate__(self, state: dict) -> None:
-        state.setdefault("stride", 1)  # pickled before the parameter existed
-        super().__setstate__(state)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None,
                 method: str = "auto") -> Tensor:
