@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything the lent GPU machine runs, in one call of the device tool:
 # the CUDA tests first, then the solver, training-step and fit timings.
-# sktime travels as wheels in .whl/ (see /work/.library/device/README.md);
+# sktime travels as wheels in .whl/ (built beforehand with pip wheel on a machine that has them);
 # each part has its own time limit so that the whole fits one call.
 #   run: bash benchmarks/gpu.sh        (results and logs land in $OUT)
 #        PARTS="step gpu_fit" bash benchmarks/gpu.sh    (some parts only)

@@ -1,8 +1,6 @@
 """Bad-input cases of both estimators: what each input must give.
 
-Shared by the test suite (``tests/test_robustness.py``) and the report script
-(``benchmarks/robustness.py``, which imports this file by path), so the
-published table is the tested one. Every case trains tiny models
+Used by ``tests/test_robustness.py``, which checks every case. Every case trains tiny models
 (:data:`_helpers.TINY_CLASSIFIER`, root_width 4) for one epoch.
 """
 

@@ -1,8 +1,7 @@
 """A randomised numerical-stability sweep of both estimators.
 
-Run by the test suite (``tests/test_robustness.py``, 50 short runs) and by the
-report script (``benchmarks/robustness.py``, which imports this file by path),
-so the published table is the tested one.
+Run by the test suite (``tests/test_robustness.py``: 50 short runs by default,
+200 under ``-m slow``).
 """
 
 from __future__ import annotations

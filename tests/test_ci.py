@@ -16,3 +16,10 @@ def test_ci_runs_the_readme_test_command_after_ruff():
     assert lines.index("ruff check .") < lines.index(command)
     install = next(i for i, line in enumerate(lines) if line.startswith("pip install -e"))
     assert install < lines.index("ruff check .")
+
+
+def test_ci_runs_the_suite_again_under_pandas_2():
+    lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
+             if line and not line.startswith("#")]
+    downgrade = next(i for i, line in enumerate(lines) if '"pandas<3"' in line)
+    assert lines[-1] == "python -m pytest" and downgrade < len(lines) - 1
