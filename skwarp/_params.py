@@ -21,13 +21,26 @@ import numpy as np
 
 from skwarp._preprocessing import SCALINGS
 from skwarp._training import DEVICES, LR_SCHEDULES, OPTIMIZERS, check_device, check_threads
-from skwarp.core.checks import Param, bool_param, choice_param, int_param, one_of, real_param
+from skwarp.core.checks import (
+    Param,
+    bool_param,
+    check_int,
+    choice_param,
+    int_param,
+    one_of,
+    real_param,
+)
 from skwarp.core.spec import NetworkSpec, settings
 
 __all__ = ["TRAINING_PARAMS", "Param", "bool_param", "choice_param", "hyperparameters",
            "int_param", "network_spec", "real_param", "validate_params"]
 
 PARAMETERS_MARKER = "%(parameters)s"
+
+
+def _check_epoch_size(name: str, value) -> None:
+    if value is not None:
+        check_int(name, value, 1)
 
 
 def check_verbosity(name: str, value) -> None:
@@ -47,6 +60,10 @@ def check_random_state(name: str, value) -> None:
 TRAINING_PARAMS = {
     "n_epochs": int_param(1, "Training epochs (upper bound with early stopping)."),
     "batch_size": int_param(1, "Series (or windows) per mini-batch."),
+    "epoch_size": Param("int or None", _check_epoch_size, (
+        "Samples (series, or windows) per epoch, drawn afresh without replacement each "
+        "epoch; None: every sample. It bounds the cost of an epoch, e.g. of a global "
+        "forecaster over many series, whose windows grow with the panel.")),
     "lr": real_param("Learning rate of every parameter except those of ``A``."),
     "transition_lr": real_param(
         "Learning rate of the parameters of ``A``. A dense ``A`` near the identity needs "

@@ -144,6 +144,7 @@ class TrainingConfig:
 
     n_epochs: int
     batch_size: int
+    epoch_size: int | None
     lr: float
     transition_lr: float
     optimizer: str
@@ -193,7 +194,7 @@ class Batch:
     def batches(self, batch_size: int, order: Tensor | None = None) -> Iterator[Batch]:
         """Consecutive mini-batches, in ``order`` when given."""
         order = torch.arange(len(self)) if order is None else order
-        for start in range(0, len(self), batch_size):
+        for start in range(0, len(order), batch_size):
             yield self.take(order[start:start + batch_size])
 
 
@@ -288,7 +289,9 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     after every optimizer step (e.g. a :class:`skwarp.core.stability.TransitionGuard`).
     """
     optimizer = make_optimizer(network, config)
-    n_batches = -(-len(train) // config.batch_size)
+    epoch_size = len(train) if config.epoch_size is None else min(config.epoch_size,
+                                                                   len(train))
+    n_batches = -(-epoch_size // config.batch_size)
     schedule = _make_schedule(optimizer, config, n_batches)
     shuffler = torch.Generator().manual_seed(seeds.shuffle)
     noise = None if noise_std is None else _Noise(noise_std, seeds.noise)
@@ -302,9 +305,9 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     diverged = False
     progress = _progress(config, progress_label)
     for _ in progress:
-        order = torch.randperm(len(train), generator=shuffler)
+        order = torch.randperm(len(train), generator=shuffler)[:epoch_size]
         train_loss, train_score = _train_epoch(network, loss_fn, train.batches(
-            config.batch_size, order), len(train), config, optimizer, schedule, noise, guard)
+            config.batch_size, order), epoch_size, config, optimizer, schedule, noise, guard)
         history["train_loss"].append(train_loss)
         history[score_key].append(train_score)
         monitored = train_loss

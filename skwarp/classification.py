@@ -210,7 +210,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
                  embedding_dilated=_NET.embedding_dilated,
                  embedding_norm=_NET.embedding_norm, drive=_NET.drive,
                  stride="auto", n_networks=5, decoding="last", solver="auto",
-                 n_epochs=100, batch_size=8, lr=1e-3,
+                 n_epochs=100, batch_size=8, epoch_size=None, lr=1e-3,
                  transition_lr=1e-3, input_noise=0.0, optimizer="adamw", weight_decay=0.0,
                  grad_clip=1.0, lr_schedule="cosine", validation_fraction=0.0, patience=20,
                  scaling="standard", device="auto", n_threads=1, random_state=None,

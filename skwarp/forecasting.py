@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from functools import partial
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,7 @@ from skwarp.exceptions import InSampleHorizonError, NonFiniteOutputError
 __all__ = ["FORECASTER_NETWORK", "WarpForecaster"]
 
 TRAINING_MODES = ("parallel", "recurrent")
+DECODINGS = ("autoregressive", "direct")
 LOSSES = ("nll", "mse")
 
 
@@ -58,6 +60,13 @@ _NET = FORECASTER_NETWORK
 FORECASTER_PARAMS = {
     "context_length": int_param(1, "Observations the state is built from before forecasting."),
     "horizon_length": int_param(1, "Steps after the context in each training window."),
+    "decoding": choice_param(DECODINGS, (
+        "How the horizon is forecast. \"autoregressive\": the root network predicts the "
+        "next value, which is fed back step by step (intervals by Monte Carlo rollouts). "
+        "\"direct\": the state after the context is decoded at every future ``tau`` (the "
+        "root network is a function of time), each step's mean and std at once; "
+        "intervals are Gaussian, exogenous ``X`` informs the state through the context "
+        "only, and ``training_mode`` does not apply.")),
     "training_mode": choice_param(TRAINING_MODES, (
         "\"parallel\": every input is the truth and all states come from one parallel "
         "scan. \"recurrent\": after the context the model is fed its own predictions, "
@@ -150,7 +159,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     _OWN_PARAMS = FORECASTER_PARAMS
 
-    def __init__(self, *, context_length=12, horizon_length=12, training_mode="parallel",
+    def __init__(self, *, context_length=12, horizon_length=12, decoding="autoregressive",
+                 training_mode="parallel",
                  p_forcing=0.25, reparametrise=False, loss="nll", min_std=1e-3,
                  residual=True, window_norm=True, n_samples=200, update_epochs=5,
                  embedding=_NET.embedding, embedding_width=_NET.embedding_width,
@@ -165,7 +175,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                  transition_phase=_NET.transition_phase,
                  root_precision=_NET.root_precision, compile_root=_NET.compile_root,
                  n_epochs=100,
-                 batch_size=16, lr=1e-3, transition_lr=1e-5, input_noise=0.0,
+                 batch_size=16, epoch_size=None, lr=1e-3, transition_lr=1e-5, input_noise=0.0,
                  optimizer="adamw", weight_decay=0.0, grad_clip=1.0, lr_schedule="cosine",
                  validation_fraction=0.0, patience=20, scaling="standard", device="auto",
                  n_threads=1, random_state=None, verbose=False, physics=_NET.physics):
@@ -194,6 +204,9 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         if self.physics is not None and (self.scaling is not None or self.window_norm):
             raise ValueError("a physics prior works in the data's own units: set "
                              "scaling=None and window_norm=False with physics")
+        if self.physics is not None and self.decoding == "direct":
+            raise ValueError("a physics prior predicts each step from the one before: "
+                             'use decoding="autoregressive" with physics')
 
     @property
     def _window(self) -> int:
@@ -350,6 +363,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         """Gaussian NLL (or MSE) of the next value and the MSE; ``forcing``
         draws the recurrent mode's teacher-forcing coin flips."""
         x, _, _ = self._normalise(batch.x)
+        if self.decoding == "direct":
+            return self._direct_loss(network, x, n_targets)
         if self.training_mode == "parallel":
             outputs = network.forward_all(x)[:, :-1]
             fed = x[:, :-1]
@@ -366,6 +381,31 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         mse = (mean - target).square().mean()
         loss = gaussian_nll(target, mean, std) if self.loss == "nll" else mse
         return loss, mse.detach()
+
+    def _direct_loss(self, network, x: Tensor, n_targets: int) -> tuple[Tensor, Tensor]:
+        """Gaussian NLL (or MSE) of every step after the context, decoded
+        from the state at the context's end, and the MSE."""
+        n_context = min(self.context_length, x.shape[1] - 1)
+        theta = network.final_state(x[:, :n_context])
+        mean, std = self._decode_ahead(network, theta, x[:, n_context - 1], n_context,
+                                       x.shape[1] - n_context, n_targets)
+        target = x[:, n_context:, :n_targets]
+        mse = (mean - target).square().mean()
+        loss = gaussian_nll(target, mean, std) if self.loss == "nll" else mse
+        return loss, mse.detach()
+
+    def _decode_ahead(self, network, theta: Tensor, x_last: Tensor, n_context: int,
+                      n_steps: int, n_targets: int) -> tuple[Tensor, Tensor]:
+        """Mean and std (N, n_steps, n_targets) of the ``n_steps`` values after a
+        context of ``n_context`` steps whose state is ``theta`` (N, D) and last
+        input ``x_last`` (N, d): the state decoded at each future step's ``tau``
+        (the output at step ``t`` predicts the value at ``t + 1``)."""
+        steps = torch.arange(n_context - 1, n_context - 1 + n_steps, dtype=theta.dtype,
+                             device=theta.device)
+        tau = (steps / network.time_scale).expand(theta.shape[0], -1)
+        outputs = network.decode(theta.unsqueeze(1).expand(-1, n_steps, -1), tau)
+        base = self._residual_base(x_last.unsqueeze(1), n_targets)
+        return gaussian_head(outputs, n_targets, self.min_std, base)
 
     # -- weight trajectories ------------------------------------------------ #
     def weight_trajectory(self, y, X=None) -> np.ndarray:
@@ -483,24 +523,55 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         return forecast_frame(per_series, fh.to_absolute_index(self.cutoff),
                               list(self._recent), columns, self._index_names)
 
+    def _direct(self, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std of the next ``n_steps`` values of every series in
+        original units, (n_series, n_steps, d), decoded from the state at the
+        cutoff (``decoding="direct"``)."""
+        n = self._n_targets
+        context = np.stack([v[-self.context_length:] for v in self._recent.values()])
+        scaled = self.scaler_.transform(context, np.full(len(context), self.context_length))
+        with torch_threads(self.n_threads), torch.no_grad():
+            network = self._predict_network()
+            device = next(network.parameters()).device
+            x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device))
+            mean, std = self._decode_ahead(network, network.final_state(x), x[:, -1],
+                                           x.shape[1], n_steps, n)
+            mean, std = mean * scale[..., :n] + shift[..., :n], std * scale[..., :n]
+        mean = mean.double().cpu().numpy() * self.scaler_.scale_[:n] + self.scaler_.offset_[:n]
+        std = std.double().cpu().numpy() * self.scaler_.scale_[:n]
+        if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+            raise NonFiniteOutputError("the forecast is not finite: the context lies too "
+                                       "far outside the range seen in fit")
+        return mean, std
+
     def _predict(self, fh, X=None):
         steps = self._steps(fh)
+        if self.decoding == "direct":
+            return self._frame(fh, self._columns, self._direct(int(steps.max()))[0][:, steps - 1])
         paths = self._rollout(int(steps.max()), None, X)[:, steps - 1]
         return self._frame(fh, self._columns, paths)
 
     def _predict_quantiles(self, fh, X, alpha):
         steps = self._steps(fh)
+        columns = pd.MultiIndex.from_product([self._columns, alpha])
+        if self.decoding == "direct":
+            mean, std = (a[:, steps - 1] for a in self._direct(int(steps.max())))
+            z = np.array([NormalDist().inv_cdf(a) for a in alpha])
+            quantiles = mean[..., None] + std[..., None] * z  # (n_series, n_fh, d, n_alpha)
+            return self._frame(fh, columns, quantiles.reshape(*mean.shape[:2], -1))
         paths = self._rollout(int(steps.max()), self.n_samples, X)[:, :, steps - 1]
         quantiles = np.quantile(paths, alpha, axis=1)  # (n_alpha, n_series, n_fh, d)
         quantiles = quantiles.transpose(1, 2, 3, 0).reshape(*paths.shape[::2][:1],
                                                             len(steps), -1)
-        columns = pd.MultiIndex.from_product([self._columns, alpha])
         return self._frame(fh, columns, quantiles)
 
     def _predict_var(self, fh, X=None, cov=False):
         if cov:
             return super()._predict_var(fh=fh, X=X, cov=cov)
         steps = self._steps(fh)
+        if self.decoding == "direct":
+            std = self._direct(int(steps.max()))[1][:, steps - 1]
+            return self._frame(fh, self._columns, std**2)
         paths = self._rollout(int(steps.max()), self.n_samples, X)[:, :, steps - 1]
         return self._frame(fh, self._columns, paths.var(axis=1, ddof=1))
 
@@ -517,5 +588,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
              "transition": "diagonal",
              "validation_fraction": 0.2, "patience": 1, "device": "cpu",
              "random_state": 1},
+            {"context_length": 4, "horizon_length": 3, "decoding": "direct", "n_epochs": 2,
+             "root_width": 4, "n_frequencies": 1, "update_epochs": 1, "device": "cpu",
+             "random_state": 2},
         ]
 

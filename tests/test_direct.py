@@ -1,0 +1,85 @@
+"""WarpForecaster(decoding="direct"): the whole horizon decoded from the state
+at the cutoff; and epoch_size, which bounds the cost of an epoch."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from _helpers import TINY_FORECASTER
+
+from skwarp import WarpForecaster
+from skwarp._training import Batch, Seeds, TrainingConfig, train_network
+
+DIRECT = {**TINY_FORECASTER, "decoding": "direct", "n_epochs": 3}
+
+
+@pytest.fixture(scope="module")
+def panel():
+    rng = np.random.default_rng(0)
+    t = np.arange(60)
+    frames = []
+    for k in range(3):
+        y = 10 + k + np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.1, len(t))
+        index = pd.MultiIndex.from_arrays([[f"s{k}"] * len(t), t])
+        frames.append(pd.DataFrame({"y": y}, index=index))
+    return pd.concat(frames)
+
+
+def test_direct_forecasts_stay_finite_far_past_the_training_windows(panel):
+    forecaster = WarpForecaster(**DIRECT).fit(panel)
+    window = DIRECT["context_length"] + DIRECT["horizon_length"]
+    fh = list(range(1, 40 * window))
+    assert np.isfinite(forecaster.predict(fh=fh).to_numpy()).all()
+    assert np.isfinite(forecaster.predict_interval(fh=fh, coverage=0.9).to_numpy()).all()
+
+
+def test_direct_intervals_are_gaussian_around_the_point_forecast(panel):
+    forecaster = WarpForecaster(**DIRECT).fit(panel)
+    fh = [1, 2, 5]
+    point = forecaster.predict(fh=fh).to_numpy().ravel()
+    quantiles = forecaster.predict_quantiles(fh=fh, alpha=[0.1, 0.5, 0.9]).to_numpy()
+    np.testing.assert_allclose(quantiles[:, 1], point)
+    assert (quantiles[:, 0] < quantiles[:, 1]).all() and (quantiles[:, 1] < quantiles[:, 2]).all()
+    # symmetric, and the variance is the square of the half-width over z(0.9)
+    np.testing.assert_allclose(quantiles[:, 2] - quantiles[:, 1], quantiles[:, 1] - quantiles[:, 0])
+    var = forecaster.predict_var(fh=fh).to_numpy().ravel()
+    np.testing.assert_allclose(np.sqrt(var) * 1.2815515655446004, quantiles[:, 2] - point,
+                               rtol=1e-6)
+
+
+def test_direct_decoding_is_not_the_autoregressive_model(panel):
+    fh = [1, 2, 3]
+    direct = WarpForecaster(**DIRECT).fit(panel).predict(fh=fh).to_numpy()
+    rolled = WarpForecaster(**{**DIRECT, "decoding": "autoregressive"}).fit(panel).predict(
+        fh=fh).to_numpy()
+    assert not np.allclose(direct, rolled)
+
+
+def test_direct_decoding_with_a_physics_prior_is_refused():
+    from skwarp.core import MassSpringDamper
+
+    with pytest.raises(ValueError, match="autoregressive"):
+        WarpForecaster(decoding="direct", physics=MassSpringDamper(dt=0.1), scaling=None,
+                       window_norm=False).fit(pd.Series(np.arange(30.0)))
+
+
+@pytest.mark.parametrize(("epoch_size", "expected"), [(None, 5), (10, 3), (8, 2), (100, 5)])
+def test_epoch_size_bounds_the_batches_of_an_epoch(epoch_size, expected):
+    calls = []
+    network = torch.nn.Linear(2, 1)
+
+    def loss_fn(network, batch):
+        calls.append(len(batch))
+        loss = network(batch.x[:, 0]).square().mean()
+        return loss, loss.detach()
+
+    n = 17
+    train = Batch.from_numpy(np.random.default_rng(0).normal(size=(n, 3, 2)).astype(np.float32),
+                             np.full(n, 3), np.zeros(n), torch.device("cpu"))
+    config = TrainingConfig(n_epochs=2, batch_size=4, epoch_size=epoch_size, lr=1e-3,
+                            transition_lr=1e-3, optimizer="adamw", weight_decay=0.0,
+                            grad_clip=None, lr_schedule="cosine", patience=1, verbose=False)
+    train_network(network, loss_fn, train, None, config, Seeds.from_random_state(0))
+    # two epochs of `expected` batches, then one pass over everything at the end
+    assert len(calls) == 2 * expected + 5
+    assert sum(calls[:expected]) == min(epoch_size or n, n)
