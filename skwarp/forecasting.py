@@ -83,7 +83,12 @@ FORECASTER_PARAMS = {
         "Express every window in units of its context's mean and std (and undo it on the "
         "forecasts), so that levels outside the training range, as in trending series, "
         "look familiar."),
-    "n_samples": int_param(2, "Monte Carlo rollouts for probabilistic forecasts."),
+    "n_samples": int_param(2, "Monte Carlo rollouts for probabilistic forecasts (per network)."),
+    "n_networks": int_param(1, (
+        "Networks trained on the same windows from independent initialisations and "
+        "mini-batch orders (seeds drawn from ``random_state``); the forecast is their "
+        "mixture: the mean of their means, and intervals from all their rollouts "
+        "(autoregressive) or a Gaussian with the mixture's mean and variance (direct).")),
     "update_epochs": int_param(1, "Epochs of fine-tuning in ``update(..., update_params=True)``."),
 }
 
@@ -117,12 +122,17 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     Attributes
     ----------
+    networks_ : list of skwarp.core.WarpNetwork
+        The ``n_networks`` fitted torch modules, on CPU.
     network_ : skwarp.core.WarpNetwork
-        The fitted torch module, on CPU.
+        The first of ``networks_`` (the one ``weight_trajectory`` follows).
     n_channels_ : int
         Input channels: the columns of ``y``, then those of ``X``.
+    histories_ : list of dict of lists
+        Per network, per epoch: ``train_loss``, ``train_mse`` (and ``val_loss``,
+        ``val_mse``).
     history_ : dict of lists
-        Per-epoch ``train_loss``, ``train_mse`` (and ``val_loss``, ``val_mse``).
+        The first of ``histories_``.
 
     Examples
     --------
@@ -162,7 +172,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     def __init__(self, *, context_length=12, horizon_length=12, decoding="autoregressive",
                  training_mode="parallel",
                  p_forcing=0.25, reparametrise=False, loss="nll", min_std=1e-3,
-                 residual=True, window_norm=True, n_samples=200, update_epochs=5,
+                 residual=True, window_norm=True, n_samples=200, n_networks=1,
+                 update_epochs=5,
                  embedding=_NET.embedding, embedding_width=_NET.embedding_width,
                  embedding_layers=_NET.embedding_layers, drive=_NET.drive,
                  root_width=_NET.root_width, root_depth=_NET.root_depth,
@@ -256,14 +267,15 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                                     np.zeros(len(windows)), resolve_device(self.device))
             train = data.take(torch.as_tensor(train_idx))
             validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
-            (network,), (history,) = fit_networks(
+            networks, histories = fit_networks(
                 spec, values.shape[2], 2 * n_targets, train, validation,
                 partial(self._loss_for, n_targets), TrainingConfig.of(self), seeds,
-                noise_std=input_noise_std(train, self.input_noise), score_name="mse")
+                self.n_networks, input_noise_std(train, self.input_noise), score_name="mse")
         self._n_exog, self._n_targets, self._seeds = n_exog, n_targets, seeds
         self.scaler_, self.n_channels_ = scaler, values.shape[2]
-        self.network_, self.history_ = network, history
-        self.n_epochs_ = len(history["train_loss"])
+        self.networks_, self.network_ = networks, networks[0]
+        self.histories_, self.history_ = histories, histories[0]
+        self.n_epochs_ = len(self.history_["train_loss"])
         self._remember(values, lengths, keys, y)
         return self
 
@@ -308,18 +320,19 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         return self
 
     def _finetune(self, series: list[np.ndarray]) -> None:
-        """A few epochs on every window of ``series``, scaled as in fit, with
-        ``update``'s own random streams."""
+        """A few epochs of every network on every window of ``series``, scaled
+        as in fit, with ``update``'s own random streams."""
         with torch_threads(self.n_threads):
             values, lengths = panel_to_padded(series, name="y")
             window = min(self._window, int(lengths.min()))
             windows = sliding_windows(self.scaler_.transform(values, lengths), lengths, window)
-            seeds = self._seeds.for_update()
             train = Batch.from_numpy(windows, np.full(len(windows), window),
                                      np.zeros(len(windows)), resolve_device(self.device))
-            train_on_device(self.network_, self._loss_for(self._n_targets, seeds), train,
-                            None, TrainingConfig.of(self, n_epochs=self.update_epochs),
-                            seeds, input_noise_std(train, self.input_noise))
+            config = TrainingConfig.of(self, n_epochs=self.update_epochs)
+            for index, network in enumerate(self.networks_):
+                seeds = self._seeds.member(index).for_update()
+                train_on_device(network, self._loss_for(self._n_targets, seeds), train, None,
+                                config, seeds, input_noise_std(train, self.input_noise))
 
     def _physics_copy(self, n_targets: int):
         """A copy of the prior for this fit, checked against y's columns."""
@@ -477,46 +490,56 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     def _rollout(self, n_steps: int, n_samples: int | None, X=None) -> np.ndarray:
         """Forecast paths of the targets in original units: (n_series, n_steps, d)
-        point forecasts, or (n_series, n_samples, n_steps, d) Monte Carlo paths."""
-        n = self._n_targets
+        point forecasts (the mean of the networks'), or (n_series, n_networks *
+        n_samples, n_steps, d) Monte Carlo paths (every network's)."""
         context = np.stack([v[-self.context_length:] for v in self._recent.values()])
         scaled = self.scaler_.transform(context, np.full(len(context), self.context_length))
         exog = self._future_exog(X, n_steps)
         with torch_threads(self.n_threads), torch.no_grad():
-            network = self._predict_network()
-            device = next(network.parameters()).device
-            x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device))
-            known = None
-            if exog is not None:
-                exog = (exog - self.scaler_.offset_[n:]) / self.scaler_.scale_[n:]
-                known = (torch.from_numpy(exog).to(x) - shift[..., n:]) / scale[..., n:]
-            theta = network.final_state(x)
-            x_last = x[:, -1]
-            generator = None
-            if n_samples is not None:
-                theta, x_last, shift, scale = (
-                    t.repeat_interleave(n_samples, dim=0)
-                    for t in (theta, x_last, shift, scale))
-                known = None if known is None else known.repeat_interleave(n_samples, dim=0)
-                generator = torch.Generator().manual_seed(self._seeds.forecast)
-
-            def next_input(y_t, x_t):
-                return self._next_input(y_t, x_t, n, n_samples is not None, generator)
-
-            _, paths = network.rollout(theta, x_last, self.context_length - 1, n_steps,
-                                       next_input, known)
-            paths = (paths * scale + shift)[..., :n]
-        paths = paths.double().cpu().numpy() * self.scaler_.scale_[:n] + \
-            self.scaler_.offset_[:n]
-        finite = np.isfinite(paths).all(axis=tuple(range(2, paths.ndim)))  # (rows, steps)
+            paths = [self._rollout_network(index, scaled, exog, n_steps, n_samples)
+                     for index in range(len(self.networks_))]
+        paths = np.mean(paths, axis=0) if n_samples is None else np.concatenate(paths, axis=1)
+        finite = np.isfinite(paths).reshape(-1, *paths.shape[-2:]).all(axis=2)  # rows, steps
         if not finite.all():
             first = int(np.flatnonzero(~finite.all(axis=0))[0]) + 1
             raise NonFiniteOutputError(
                 f"the autoregressive rollout diverged (non-finite values from step "
                 f"{first} on); forecast a shorter horizon, or train with "
                 "training_mode='recurrent' so the model learns from its own predictions")
+        return paths
+
+    def _rollout_network(self, index: int, scaled: np.ndarray, exog: np.ndarray | None,
+                         n_steps: int, n_samples: int | None) -> np.ndarray:
+        """Network ``index``'s paths from the scaled contexts: (n_series,
+        n_steps, d), or (n_series, n_samples, n_steps, d)."""
+        n = self._n_targets
+        network = self._predict_network(self.networks_[index])
+        device = next(network.parameters()).device
+        x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device))
+        known = None
+        if exog is not None:
+            exog = (exog - self.scaler_.offset_[n:]) / self.scaler_.scale_[n:]
+            known = (torch.from_numpy(exog).to(x) - shift[..., n:]) / scale[..., n:]
+        theta = network.final_state(x)
+        x_last = x[:, -1]
+        generator = None
         if n_samples is not None:
-            paths = paths.reshape(len(context), n_samples, n_steps, -1)
+            theta, x_last, shift, scale = (
+                t.repeat_interleave(n_samples, dim=0)
+                for t in (theta, x_last, shift, scale))
+            known = None if known is None else known.repeat_interleave(n_samples, dim=0)
+            generator = torch.Generator().manual_seed(self._seeds.member(index).forecast)
+
+        def next_input(y_t, x_t):
+            return self._next_input(y_t, x_t, n, n_samples is not None, generator)
+
+        _, paths = network.rollout(theta, x_last, self.context_length - 1, n_steps,
+                                   next_input, known)
+        paths = (paths * scale + shift)[..., :n]
+        paths = paths.double().cpu().numpy() * self.scaler_.scale_[:n] + \
+            self.scaler_.offset_[:n]
+        if n_samples is not None:
+            paths = paths.reshape(len(scaled), n_samples, n_steps, -1)
         return paths
 
     def _frame(self, fh, columns, per_series: np.ndarray) -> pd.DataFrame:
@@ -530,15 +553,21 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         n = self._n_targets
         context = np.stack([v[-self.context_length:] for v in self._recent.values()])
         scaled = self.scaler_.transform(context, np.full(len(context), self.context_length))
+        means, variances = [], []
         with torch_threads(self.n_threads), torch.no_grad():
-            network = self._predict_network()
-            device = next(network.parameters()).device
-            x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device))
-            mean, std = self._decode_ahead(network, network.final_state(x), x[:, -1],
-                                           x.shape[1], n_steps, n)
-            mean, std = mean * scale[..., :n] + shift[..., :n], std * scale[..., :n]
-        mean = mean.double().cpu().numpy() * self.scaler_.scale_[:n] + self.scaler_.offset_[:n]
-        std = std.double().cpu().numpy() * self.scaler_.scale_[:n]
+            for fitted in self.networks_:
+                network = self._predict_network(fitted)
+                device = next(network.parameters()).device
+                x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device))
+                mean, std = self._decode_ahead(network, network.final_state(x), x[:, -1],
+                                               x.shape[1], n_steps, n)
+                mean, std = mean * scale[..., :n] + shift[..., :n], std * scale[..., :n]
+                means.append(mean.double().cpu().numpy() * self.scaler_.scale_[:n]
+                             + self.scaler_.offset_[:n])
+                variances.append((std.double().cpu().numpy() * self.scaler_.scale_[:n]) ** 2)
+        # the mixture of the networks' Gaussians, moment-matched
+        mean = np.mean(means, axis=0)
+        std = np.sqrt(np.mean(variances, axis=0) + np.var(means, axis=0))
         if not (np.isfinite(mean).all() and np.isfinite(std).all()):
             raise NonFiniteOutputError("the forecast is not finite: the context lies too "
                                        "far outside the range seen in fit")

@@ -83,3 +83,21 @@ def test_epoch_size_bounds_the_batches_of_an_epoch(epoch_size, expected):
     # two epochs of `expected` batches, then one pass over everything at the end
     assert len(calls) == 2 * expected + 5
     assert sum(calls[:expected]) == min(epoch_size or n, n)
+
+
+@pytest.mark.parametrize("decoding", ["direct", "autoregressive"])
+def test_a_forecaster_ensemble_is_the_mixture_of_its_networks(panel, decoding):
+    params = {**DIRECT, "decoding": decoding, "n_networks": 3}
+    ensemble = WarpForecaster(**params).fit(panel)
+    assert len(ensemble.networks_) == 3 and ensemble.network_ is ensemble.networks_[0]
+    assert len(ensemble.histories_) == 3
+    fh = [1, 2, 3]
+    singles = []
+    for network in ensemble.networks_:  # each network alone, as a one-network model
+        single = WarpForecaster(**{**params, "n_networks": 1}).fit(panel)
+        single.networks_, single.network_ = [network], network
+        singles.append(single.predict(fh=fh).to_numpy())
+    np.testing.assert_allclose(ensemble.predict(fh=fh).to_numpy(), np.mean(singles, axis=0),
+                               rtol=1e-10)
+    first = WarpForecaster(**{**params, "n_networks": 1}).fit(panel)
+    np.testing.assert_array_equal(first.predict(fh=fh).to_numpy(), singles[0])
