@@ -33,7 +33,7 @@ def test_centred_embedding_sees_both_sides():
     assert moved[8:13].min() > 0 and moved[:8].max() == 0 and moved[13:].max() == 0
 
 
-def test_padding_never_reaches_the_embedding_nor_its_batch_statistics():
+def test_nan_padding_changes_nothing():
     """Garbage (NaN) past each series' end changes neither the training-mode
     outputs on the valid steps nor the running statistics."""
     torch.manual_seed(0)
@@ -55,6 +55,52 @@ def test_padding_never_reaches_the_embedding_nor_its_batch_statistics():
                                torch.where(valid, outputs[1][0], 0))
     assert torch.isfinite(outputs[1][0]).all()
     torch.testing.assert_close(outputs[0][1], outputs[1][1])
+
+
+@pytest.mark.parametrize("dilated", [False, True])
+def test_batch_statistics_are_those_of_the_valid_steps_only(dilated):
+    """Train mode, computed by hand with each series convolved alone: every
+    layer normalises with the mean and biased variance of its valid steps
+    only, and its running statistics move by ``momentum`` towards that mean
+    and the unbiased variance. Padding steps would pull both (a convolution
+    of zeros is its bias), so an unmasked BatchNorm fails here."""
+    torch.manual_seed(0)
+    lengths = [30, 12, 3]
+    x = torch.randn(3, 30, 2, dtype=torch.float64)
+    for i, n in enumerate(lengths):
+        x[i, n:] = float("nan")
+    embedding = ConvEmbedding(2, width=3, n_layers=2, kernel_size=3, dilated=dilated,
+                              norm=True).double().train()
+    with torch.no_grad():  # off the defaults, so that every term shows
+        for norm in embedding.norms:
+            norm.weight.uniform_(0.5, 2.0)
+            norm.bias.normal_()
+            norm.running_mean.normal_()
+            norm.running_var.uniform_(0.5, 2.0)
+    start = [(norm.running_mean.clone(), norm.running_var.clone())
+             for norm in embedding.norms]
+    got = embedding(x, torch.tensor(lengths))
+
+    series = [x[i, :n].T for i, n in enumerate(lengths)]  # each (channels, n)
+    for conv, norm, (mean_0, var_0) in zip(embedding.convs, embedding.norms, start,
+                                           strict=True):
+        total = (conv.kernel_size[0] - 1) * conv.dilation[0]  # centred "same" padding
+        with torch.no_grad():
+            convolved = [conv(torch.nn.functional.pad(h, (total // 2, total - total // 2)))
+                         for h in series]
+        valid = torch.cat(convolved, dim=1)  # (width, sum of lengths): no padding
+        assert valid.shape[1] == sum(lengths)
+        mean, var = valid.mean(1), valid.var(1, correction=0)
+        m = norm.momentum
+        torch.testing.assert_close(norm.running_mean, (1 - m) * mean_0 + m * mean)
+        torch.testing.assert_close(norm.running_var,
+                                   (1 - m) * var_0 + m * valid.var(1, correction=1))
+        scale = norm.weight / torch.sqrt(var + norm.eps)
+        series = [torch.relu((h - mean[:, None]) * scale[:, None] + norm.bias[:, None])
+                  for h in convolved]
+    for i, n in enumerate(lengths):
+        torch.testing.assert_close(got[i, :n], series[i].T.detach())
+        assert (got[i, n:] == 0).all()
 
 
 def test_series_alone_equals_series_in_a_padded_batch():
