@@ -73,14 +73,25 @@ def test_same_random_state_same_model_and_global_rng_untouched(motions):
     assert not np.array_equal(first, other)
 
 
-def test_validation_and_early_stopping(motions):
+def test_validation_and_early_stopping_restore_the_best_epoch(motions):
+    """Training stops 3 epochs after the lowest validation loss and returns
+    the weights of that epoch: those of a fit that ran only up to it (the
+    same split, initialisation and mini-batches, and a constant learning rate,
+    so the epochs before it are identical), not the weights of the last epoch."""
     X, y, _, _ = motions
-    clf = WarpClassifier(**{**FAST, "n_epochs": 200, "validation_fraction": 0.25,
-                            "patience": 3, "lr": 0.05}).fit(X, y)
+    params = {**FAST, "n_epochs": 200, "validation_fraction": 0.25, "patience": 3,
+              "lr": 0.05, "lr_schedule": "constant", "n_networks": 1}
+    clf = WarpClassifier(**params).fit(X, y)
     assert set(clf.history_) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
     assert clf.n_epochs_ < 200
     best = int(np.argmin(clf.history_["val_loss"]))
     assert clf.n_epochs_ == best + 1 + 3
+    assert min(clf.history_["val_loss"][best + 1:]) > clf.history_["val_loss"][best]
+    up_to_best = WarpClassifier(**{**params, "n_epochs": best + 1}).fit(X, y)
+    assert up_to_best.history_["val_loss"] == clf.history_["val_loss"][:best + 1]
+    for name, value in up_to_best.network_.state_dict().items():
+        torch.testing.assert_close(clf.network_.state_dict()[name], value, rtol=0, atol=0)
+    np.testing.assert_array_equal(clf.predict_proba(X), up_to_best.predict_proba(X))
 
 
 def test_network_is_on_cpu_after_fit(motions):
