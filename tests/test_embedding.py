@@ -164,6 +164,27 @@ def test_defaults_and_paper_preset_build_what_they_say():
                                atol=0.1, rtol=0)
 
 
+def test_the_paper_preset_starts_at_exactly_a_identity_and_b_zero():
+    """The paper's model starts at A = I and B = 0 exactly, so every state is
+    phi(x_0): the core's dense transition and network, and the preset's
+    fitted network with lr = transition_lr = 0 (the weights as built)."""
+    assert torch.equal(DenseTransition(7).A.detach(), torch.eye(7))
+    torch.manual_seed(0)
+    core = WarpNetwork(2, 3, root_width=4, transition="dense")
+    assert torch.equal(core.A.detach(), torch.eye(core.n_params))
+    assert torch.equal(core.B.detach(), torch.zeros(core.n_params, 2))
+    X, y = _motions()
+    frozen = WarpClassifier(**{**PAPER_PARAMS, "n_epochs": 1, "lr": 0.0, "transition_lr": 0.0,
+                               "random_state": 0}).fit(X, y)
+    network = frozen.network_
+    assert isinstance(network.transition, DenseTransition)
+    assert torch.equal(network.A.detach(), torch.eye(network.n_params))
+    assert torch.equal(network.B.detach(), torch.zeros_like(network.B))
+    trajectory = frozen.weight_trajectory(X[:4])
+    assert trajectory.shape[1] == X.shape[2]
+    np.testing.assert_array_equal(trajectory, np.repeat(trajectory[:, :1], X.shape[2], axis=1))
+
+
 @pytest.mark.parametrize("radius", [(0.5,), (0.9, 1.0), (0.0, 0.5), "ab", None])
 def test_bad_transition_radius_is_named(radius):
     X, y = _motions()

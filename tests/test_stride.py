@@ -78,6 +78,41 @@ def test_strided_final_state_is_the_last_valid_state_and_padding_is_ignored():
     torch.testing.assert_close(network(padded, lengths)[1], network(x[1:, :8])[0])
 
 
+def test_phi_sees_the_raw_first_time_point_under_a_stride():
+    """initial_state="mlp": theta_0 = phi(x_0) of the raw first time point, not
+    of the first window's mean, in the states, the final state and the
+    classifier's weight trajectory."""
+    torch.manual_seed(0)
+    x = torch.randn(3, 23, 2, dtype=torch.float64)
+    lengths = torch.tensor([23, 9, 4])
+    network = WarpNetwork(2, 3, root_width=4, initial_state="mlp", transition="lru",
+                          drive="value", stride=4, reference_length=23).double()
+    with torch.no_grad():
+        raw = network.initial_state(x[:, 0])
+        pooled = network.initial_state(mean_pool(x, lengths, 4)[:, 0])
+        assert (raw - pooled).abs().amax(1).min() > 1e-3  # the two are told apart
+        states = network.states(x, lengths)
+        torch.testing.assert_close(states[:, 0], raw, rtol=0, atol=0)
+        assert not torch.allclose(states[:, 1], raw)  # the drive moves the later states
+        # A = I and B = 0 at the start of a dense network: the final state is theta_0
+        torch.manual_seed(0)
+        dense = WarpNetwork(2, 3, root_width=4, initial_state="mlp", transition="dense",
+                            stride=4).double()
+        torch.testing.assert_close(dense.final_state(x, lengths),
+                                   dense.initial_state(x[:, 0]), rtol=0, atol=0)
+
+    X = np.random.default_rng(3).standard_normal((6, 2, 23))
+    clf = WarpClassifier(stride=4, initial_state="mlp", n_networks=1, n_epochs=2,
+                         root_width=4, embedding_width=4, embedding_layers=1,
+                         random_state=0).fit(X, np.arange(6) % 2)
+    scaled = clf.scaler_.transform(X.transpose(0, 2, 1), np.full(6, 23))
+    with torch.no_grad():
+        expected = clf.network_.initial_state(torch.from_numpy(scaled[:, 0])).numpy()
+    trajectory = clf.weight_trajectory(X)
+    assert trajectory.shape[1] == 6  # ceil(23 / 4)
+    np.testing.assert_allclose(trajectory[:, 0], expected, rtol=1e-6, atol=1e-7)
+
+
 def test_stride_needs_no_physics_and_must_be_a_positive_integer():
     from skwarp.core import MassSpringDamper
 
