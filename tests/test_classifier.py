@@ -138,21 +138,35 @@ def _threads_in_fit(estimator, X, y):
     return estimator.threads_in_fit_
 
 
+def _root_width_in_fit(estimator, X, y):
+    """A 'score' that reports the root width of the fitted network."""
+    return estimator.network_.root.width
+
+
 def test_grid_search_cv_with_two_jobs_trains_on_one_thread():
     X, y = _separable()
     grid = {"root_width": [4, 8], "lr": [3e-3, 1e-2]}
     params = {k: v for k, v in EASY.items() if k != "n_threads"}
     search = GridSearchCV(ThreadRecordingClassifier(**params), grid, cv=3, n_jobs=2,
-                          scoring={"accuracy": "accuracy", "threads": _threads_in_fit},
+                          scoring={"accuracy": "accuracy", "log_loss": "neg_log_loss",
+                                   "threads": _threads_in_fit, "width": _root_width_in_fit},
                           refit="accuracy", error_score="raise").fit(X, y)
     results = search.cv_results_
     assert len(results["params"]) == 4
-    assert search.best_params_ in results["params"]
+    # every candidate's root_width reached the networks fitted in every split
+    widths = [candidate["root_width"] for candidate in results["params"]]
+    assert sorted(widths) == [4, 4, 8, 8]
+    assert [results[f"split{i}_test_width"].tolist() for i in range(3)] == [widths] * 3
+    # and the four candidates trained four different models (lr too)
+    log_losses = results["mean_test_log_loss"]
+    assert np.isfinite(log_losses).all() and len(set(log_losses.tolist())) == 4
     assert search.best_score_ >= 0.9  # chance is 0.5
     # the 12 fits in the worker processes trained on one thread, the default
     assert [results[f"split{i}_test_threads"].tolist() for i in range(3)] == [[1] * 4] * 3
     best = search.best_estimator_
     assert best.get_params()["n_threads"] == 1 and best.threads_in_fit_ == 1
+    assert {k: best.get_params()[k] for k in grid} == search.best_params_
+    assert best.network_.root.width == search.best_params_["root_width"]
     assert list(best.classes_) == ["flat", "ramp"]
     assert set(best.predict(X)) <= set(best.classes_) and best.score(X, y) >= 0.9
 
@@ -161,9 +175,18 @@ def test_randomized_search(motions):
     X, y = _separable()
     space = {"n_frequencies": [0, 1, 2], "root_width": [4, 8]}
     search = RandomizedSearchCV(WarpClassifier(**EASY), space, n_iter=2, cv=2,
-                                random_state=0, error_score="raise").fit(X, y)
-    assert len(search.cv_results_["params"]) == 2
-    assert search.best_params_ in search.cv_results_["params"]
+                                random_state=0, error_score="raise",
+                                scoring={"accuracy": "accuracy", "width": _root_width_in_fit},
+                                refit="accuracy").fit(X, y)
+    candidates = search.cv_results_["params"]
+    assert len(candidates) == 2 and candidates[0] != candidates[1]
+    for i in range(2):  # each candidate's root_width reached its networks
+        assert search.cv_results_[f"split{i}_test_width"].tolist() == \
+            [candidate["root_width"] for candidate in candidates]
+    best = search.best_estimator_
+    assert {k: best.get_params()[k] for k in space} == search.best_params_
+    assert best.network_.n_frequencies == search.best_params_["n_frequencies"]
+    assert best.network_.root.width == search.best_params_["root_width"]
     assert search.best_score_ >= 0.9
 
 
@@ -240,7 +263,8 @@ def test_pipeline_with_sklearn_transformer(motions):
     assert pipe.predict(X_test).shape == (len(X_test),)
     assert 0 <= pipe.score(X_test, y_test) <= 1
     grid = GridSearchCV(pipe, {"warp__root_width": [4, 8]}, cv=2).fit(X, y)
-    assert grid.best_params_["warp__root_width"] in (4, 8)
+    assert grid.best_estimator_.named_steps["warp"].network_.root.width == \
+        grid.best_params_["warp__root_width"]
 
 
 def test_clone_and_pickle_round_trip(motions):

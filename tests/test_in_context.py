@@ -52,8 +52,12 @@ def _train():
 def test_error_falls_with_the_number_of_context_pairs(trained):
     X, y = _tensors(1000, seed=1)  # new tasks: weights never seen in training
     before = copy.deepcopy(trained.state_dict())
-    with torch.no_grad():
-        curve = (trained.forward_all(X)[..., 0] - y).square().mean(0).numpy()
+    assert all(p.grad is None and p.requires_grad for p in trained.parameters())
+    # autograd on, as a user would call it: a gradient step inside the call
+    # would leave gradients behind or move the weights
+    errors = (trained.forward_all(X)[..., 0] - y).square()
+    assert errors.requires_grad  # the call was recorded: the checks below can see a step
+    curve = errors.detach().mean(0).numpy()
     # with no pair seen, the best guess is 0: MSE = E[(w x)^2] = 1
     assert 0.8 < curve[0] < 1.2
     assert curve[2:5].mean() < 0.8 * curve[0]

@@ -153,8 +153,14 @@ def test_classifier_fits_and_predicts_strided(decoding):
                          embedding_width=8, embedding_layers=1, random_state=0).fit(X, y)
     assert clf.stride_ == 4
     assert clf.weight_trajectory(X[:2]).shape[1] == 8  # ceil(30 / 4)
-    proba = clf.predict_proba(X)
-    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
+    # by hand: every network on the scaled series, decoded at the last of its
+    # 8 steps or averaged over them, then the mean of the softmaxes
+    x = torch.from_numpy(clf.scaler_.transform(X.transpose(0, 2, 1), np.full(12, 30)))
+    with torch.no_grad():
+        logits = [network(x) if decoding == "last" else network.forward_all(x).mean(1)
+                  for network in clf.networks_]
+    expected = np.mean([torch.softmax(z.double(), dim=1).numpy() for z in logits], axis=0)
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-6, atol=1e-7)
     assert (clf.predict(X) == y).mean() >= 0.9
 
 
