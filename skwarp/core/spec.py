@@ -97,8 +97,8 @@ class NetworkSpec:
     # -- the recurrence theta_t = A theta_{t-1} + B v_t --
     transition: str = _setting("dense", choice_param(TRANSITIONS, (
         "Structure of the transition matrix ``A``. \"lru\": complex pairs with eigenvalues "
-        "``exp(-exp(nu) + i exp(phi))``, whose modulus is below 1 for every ``nu`` above "
-        "the float32 rounding limit, started with the moduli in ``transition_radius`` and "
+        "``exp(-exp(nu) + i exp(phi))``, whose modulus is below 1 for any parameters, "
+        "started with the moduli in ``transition_radius`` and "
         "angles in ``[0, transition_phase]``; ``B`` starts random and is used as "
         "``diag((1 - r) / (1 - r^L)) B`` (``L`` the longest training series, see "
         "``reference_length``), so that every state is a moving average of its drive. "

@@ -49,6 +49,8 @@ TRANSITIONS = ("dense", "diagonal", "complex", "blockdiag", "lowrank", "lru")
 # between these (about 100 and 100,000 steps); angles start in [0, LRU_MAX_PHASE]
 LRU_RADIUS = (0.99, 0.99999)
 LRU_MAX_PHASE = 0.0
+# exp of a larger log-angle overflows float32 (angles are taken mod 2 pi anyway)
+MAX_LOG_PHASE = 80.0
 
 
 class Transition(nn.Module):
@@ -243,12 +245,14 @@ class LRUTransition(Transition):
 
     Consecutive weight pairs evolve as complex numbers multiplied by
     ``lambda_k = exp(-exp(nu_k) + i exp(phi_k))``: the modulus
-    ``exp(-exp(nu))`` stays in (0, 1) for any parameters, so no guard is
-    needed. At the start the time scales ``-1 / log|lambda|`` are spread
-    log-uniformly over ``radius`` and the phases uniformly over
-    ``[0, max_phase]``. With odd ``D`` the last weight decays as a real
-    ``exp(-exp(nu_tail))``. :meth:`drive_gain` gives the gain that
-    makes each state a moving average of its drive (used to scale ``B``).
+    ``exp(-exp(nu))`` stays in [0, 1) for any parameters, so no guard is
+    needed (``exp(nu)`` is held at least the dtype's epsilon, below which the
+    modulus would round to 1, and ``exp(phi)`` finite). At the start the
+    time scales ``-1 / log|lambda|`` are spread log-uniformly over
+    ``radius`` and the phases uniformly over ``[0, max_phase]``. With odd
+    ``D`` the last weight decays as a real ``exp(-exp(nu_tail))``.
+    :meth:`drive_gain` gives the gain that makes each state a moving average
+    of its drive (used to scale ``B``).
     """
 
     def __init__(self, n_state: int, radius: tuple[float, float] = LRU_RADIUS,
@@ -275,11 +279,13 @@ class LRUTransition(Transition):
         _tail(self, log_rates(n_state - 2 * n_pairs))
 
     def _modulus(self) -> tuple[Tensor, Tensor]:
-        return torch.exp(-torch.exp(self.nu)), torch.exp(-torch.exp(self.tail))
+        eps = torch.finfo(self.nu.dtype).eps  # a smaller rate rounds the modulus to 1
+        return (torch.exp(-torch.exp(self.nu).clamp(min=eps)),
+                torch.exp(-torch.exp(self.tail).clamp(min=eps)))
 
     def operator(self) -> ComplexDiagonalOperator:
         modulus, tail = self._modulus()
-        angle = torch.exp(self.log_phase)
+        angle = torch.exp(self.log_phase.clamp(max=MAX_LOG_PHASE))
         return ComplexDiagonalOperator(modulus * torch.cos(angle), modulus * torch.sin(angle),
                                        tail)
 
