@@ -33,7 +33,7 @@ from skwarp.core.checks import (
 from skwarp.core.spec import NetworkSpec, settings
 
 __all__ = ["TRAINING_PARAMS", "Param", "bool_param", "choice_param", "hyperparameters",
-           "int_param", "network_spec", "real_param", "validate_params"]
+           "int_param", "network_settings", "network_spec", "real_param", "validate_params"]
 
 PARAMETERS_MARKER = "%(parameters)s"
 

@@ -11,7 +11,8 @@ import numbers
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-__all__ = ["Param", "check_bool", "check_choice", "check_int", "check_real", "one_of"]
+__all__ = ["Param", "bool_param", "check_bool", "check_choice", "check_int", "check_real",
+           "choice_param", "int_param", "one_of", "real_param"]
 
 Check = Callable[[str, object], None]
 
