@@ -144,7 +144,6 @@ class TrainingConfig:
 
     n_epochs: int
     batch_size: int
-    epoch_size: int | None
     lr: float
     transition_lr: float
     optimizer: str
@@ -153,6 +152,7 @@ class TrainingConfig:
     lr_schedule: str
     patience: int
     verbose: bool
+    epoch_size: int | None = None  # samples per epoch; None: all
 
     @classmethod
     def of(cls, estimator, **changes) -> TrainingConfig:
