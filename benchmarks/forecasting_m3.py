@@ -33,8 +33,8 @@ series, hours for the panel; AutoARIMA about 20-40 minutes.
     python -m benchmarks.forecasting_m3 --quick                  # smoke test, 20 series
 
 Writes ``benchmarks/results/forecasting_m3.md`` and ``forecasting_m3.json``
-(``forecasting_m3_n<N>`` for a subset, ``_validation`` for the validation
-split, ``_quick`` with ``--quick``).
+whatever the split or subset (the header says which; ``_quick`` with
+``--quick``, which git ignores).
 """
 
 from __future__ import annotations
@@ -413,13 +413,9 @@ def main() -> None:
         shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
         print(json.dumps(shown), flush=True)
     wall_s = time.perf_counter() - start
-    n = rows[0].get("n_series", 0)
-    stem = "forecasting_m3"
-    if args.n_series is not None and args.n_series < 1428 and not args.quick:
-        stem += f"_n{n}"
-    if args.split == "validation":
-        stem += "_validation"
-    out = write_report(stem, report(rows, args, ran, wall_s), quick=args.quick)
+    # one current results file, whatever the split or subset (the header says
+    # which); git keeps the earlier runs
+    out = write_report("forecasting_m3", report(rows, args, ran, wall_s), quick=args.quick)
     out.with_suffix(".json").write_text(json.dumps({"rows": rows}, indent=1) + "\n")
     print(f"wrote {out.with_suffix('.json')}")
 
