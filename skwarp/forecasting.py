@@ -492,8 +492,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         """Forecast paths of the targets in original units: (n_series, n_steps, d)
         point forecasts (the mean of the networks'), or (n_series, n_networks *
         n_samples, n_steps, d) Monte Carlo paths (every network's)."""
-        context = np.stack([v[-self.context_length:] for v in self._recent.values()])
-        scaled = self.scaler_.transform(context, np.full(len(context), self.context_length))
+        scaled = self._scaled_contexts()
         exog = self._future_exog(X, n_steps)
         with torch_threads(self.n_threads), torch.no_grad():
             paths = [self._rollout_network(index, scaled, exog, n_steps, n_samples)
@@ -507,6 +506,12 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                 f"{first} on); forecast a shorter horizon, or train with "
                 "training_mode='recurrent' so the model learns from its own predictions")
         return paths
+
+    def _scaled_contexts(self) -> np.ndarray:
+        """The last ``context_length`` observations of every series, scaled as
+        in fit: (n_series, context_length, d)."""
+        context = np.stack([v[-self.context_length:] for v in self._recent.values()])
+        return self.scaler_.transform(context, np.full(len(context), self.context_length))
 
     def _rollout_network(self, index: int, scaled: np.ndarray, exog: np.ndarray | None,
                          n_steps: int, n_samples: int | None) -> np.ndarray:
@@ -551,8 +556,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         original units, (n_series, n_steps, d), decoded from the state at the
         cutoff (``decoding="direct"``)."""
         n = self._n_targets
-        context = np.stack([v[-self.context_length:] for v in self._recent.values()])
-        scaled = self.scaler_.transform(context, np.full(len(context), self.context_length))
+        scaled = self._scaled_contexts()
         means, variances = [], []
         with torch_threads(self.n_threads), torch.no_grad():
             for fitted in self.networks_:
