@@ -56,7 +56,8 @@ from benchmarks._report import command, machine_header, write_report
 HORIZON = 18
 SEASON = 12
 LEVELS = (80, 95)
-T_END = 1000  # every series ends at time T_END - 1, so the panel has one cutoff
+T_END = 1000  # statsforecast: every series ends at time T_END - 1
+LAST_MONTH = "2000-12"  # WARP: every series ends in this month, so the panel has one cutoff
 
 STATS_MODELS = {"naive": "SeasonalNaive", "ets": "AutoETS", "theta": "AutoTheta",
                 "arima": "AutoARIMA"}
@@ -87,6 +88,10 @@ VARIANTS: dict[str, dict] = {
     "warp-m3": {"params": RECIPE, "transforms": ["deseasonalize-conditional", "log"]},
     "warp-m3-lru": {"params": {**RECIPE, "transition": "lru", "transition_lr": 1e-3},
                     "transforms": ["deseasonalize-conditional", "log"]},
+    # the same recipe with the estimator's own seasonal adjustment and logs
+    "warp-m3-inside": {"params": {**RECIPE, "seasonal_period": "auto",
+                                  "seasonality": "auto", "transform": "auto"},
+                       "transforms": []},
 }
 WARP_LABELS = {"warp": "WarpForecaster() defaults, one global model",
                "warp-paper": "WarpForecaster, the paper's configuration, one global model",
@@ -206,12 +211,16 @@ def run_stats(key: str, series) -> dict:
 
 
 def panel(series):
-    """The training series as one ``pd-multiindex`` frame, all ending at T_END - 1."""
+    """The training series as one ``pd-multiindex`` frame with a monthly
+    ``PeriodIndex`` (what a user's monthly data carries), all ending at
+    ``LAST_MONTH``: one cutoff for the panel."""
     import pandas as pd
 
     index = pd.MultiIndex.from_arrays([
         np.concatenate([[name] * len(x) for name, x, _ in series]),
-        np.concatenate([np.arange(T_END - len(x), T_END) for _, x, _ in series])],
+        pd.PeriodIndex(np.concatenate([
+            pd.period_range(end=LAST_MONTH, periods=len(x), freq="M").to_timestamp()
+            for _, x, _ in series]), freq="M")],
         names=["series", "time"])
     return pd.DataFrame({"y": np.concatenate([x for _, x, _ in series])}, index=index)
 

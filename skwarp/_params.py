@@ -62,8 +62,9 @@ TRAINING_PARAMS = {
     "batch_size": int_param(1, "Series (or windows) per mini-batch."),
     "epoch_size": Param("int or None", _check_epoch_size, (
         "Samples (series, or windows) per epoch, drawn afresh without replacement each "
-        "epoch; None: every sample. It bounds the cost of an epoch, e.g. of a global "
-        "forecaster over many series, whose windows grow with the panel.")),
+        "epoch (more than the data holds: fresh random orders of every sample one after "
+        "the other); None: every sample once. It fixes the cost of an epoch, e.g. of a "
+        "global forecaster over many series, whose windows grow with the panel.")),
     "lr": real_param("Learning rate of every parameter except those of ``A``."),
     "transition_lr": real_param(
         "Learning rate of the parameters of ``A``. A dense ``A`` near the identity needs "

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.func import functional_call, vmap
 
 from skwarp._validation import check_choice, check_int
 from skwarp.core.embedding import pooled_steps
@@ -27,7 +28,7 @@ from skwarp.core.warp import WarpNetwork
 __all__ = ["DEVICES", "LR_SCHEDULES", "MAX_TRANSITION_GAIN", "OPTIMIZERS", "Batch", "Seeds",
            "TrainingConfig", "check_device", "check_threads", "evaluate", "fit_networks",
            "input_noise_std", "make_optimizer", "resolve_device", "seeded_torch",
-           "torch_threads", "train_network", "train_on_device"]
+           "torch_threads", "train_network", "train_on_device", "train_stacked"]
 
 OPTIMIZERS = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 LR_SCHEDULES = ("cosine", "constant")
@@ -207,22 +208,37 @@ MAX_TRANSITION_GAIN = 1e3
 def fit_networks(spec: NetworkSpec, n_channels: int, n_outputs: int, train: Batch,
                  validation: Batch | None, make_loss: Callable[[Seeds], LossFn],
                  config: TrainingConfig, seeds: Seeds, n_networks: int = 1,
-                 noise_std: Tensor | None = None,
-                 score_name: str = "score") -> tuple[list[WarpNetwork], list[dict]]:
+                 noise_std: Tensor | None = None, score_name: str = "score",
+                 stacked: bool = False) -> tuple[list[WarpNetwork], list[dict]]:
     """Build and train ``n_networks`` networks of ``spec`` on ``train`` (a
     :class:`Batch` on the training device), each with its own seeds
     (:meth:`Seeds.member`; network 0 uses ``seeds`` itself) and its own loss
     (``make_loss(member_seeds)``). Returns the networks, on the CPU, and
-    their histories."""
-    networks, histories = [], []
-    for index in range(n_networks):
-        member = seeds.member(index)
+    their histories.
+
+    ``stacked``: train several networks as one batched model
+    (:func:`train_stacked`: one forward, backward and optimizer step for all
+    of them per mini-batch); the loss must then be the same function for
+    every member, draw no random numbers and run under ``torch.func.vmap``
+    (``make_loss`` is called with the first member's seeds only). Each
+    member still has its own initialisation, batch order, input noise,
+    transition guard, early stopping and history; its result equals a
+    one-network fit under its seeds up to float rounding.
+    """
+    members = [seeds.member(index) for index in range(n_networks)]
+    networks = []
+    for member in members:
         with seeded_torch(member.init):
-            network = WarpNetwork(n_channels, n_outputs, spec)
+            networks.append(WarpNetwork(n_channels, n_outputs, spec))
+    if stacked and n_networks > 1:
+        histories = train_stacked(networks, make_loss(members[0]), train, validation, config,
+                                  members, noise_std, score_name)
+        return networks, histories
+    histories = []
+    for index, (network, member) in enumerate(zip(networks, members, strict=True)):
         label = f"network {index + 1}/{n_networks}" if n_networks > 1 else "epochs"
         histories.append(train_on_device(network, make_loss(member), train, validation,
                                          config, member, noise_std, label, score_name))
-        networks.append(network)
     return networks, histories
 
 
@@ -256,7 +272,11 @@ def input_noise_std(train: Batch, input_noise: float) -> Tensor | None:
 def make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Optimizer:
     """Two groups: the transition ``A`` (its own lr, no weight decay: decay
     would pull ``A`` from its identity start towards zero) and the rest."""
-    named = list(network.named_parameters())
+    return _optimizer(list(network.named_parameters()), config)
+
+
+def _optimizer(named: list[tuple[str, Tensor]],
+               config: TrainingConfig) -> torch.optim.Optimizer:
     transition = [p for name, p in named if name.startswith("transition.")]
     rest = [p for name, p in named if not name.startswith("transition.")]
     groups = [{"params": rest, "lr": config.lr, "weight_decay": config.weight_decay},
@@ -289,8 +309,7 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     after every optimizer step (e.g. a :class:`skwarp.core.stability.TransitionGuard`).
     """
     optimizer = make_optimizer(network, config)
-    epoch_size = len(train) if config.epoch_size is None else min(config.epoch_size,
-                                                                   len(train))
+    epoch_size = len(train) if config.epoch_size is None else config.epoch_size
     n_batches = -(-epoch_size // config.batch_size)
     schedule = _make_schedule(optimizer, config, n_batches)
     shuffler = torch.Generator().manual_seed(seeds.shuffle)
@@ -305,7 +324,7 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     diverged = False
     progress = _progress(config, progress_label)
     for _ in progress:
-        order = torch.randperm(len(train), generator=shuffler)[:epoch_size]
+        order = _epoch_order(len(train), epoch_size, shuffler)
         train_loss, train_score = _train_epoch(network, loss_fn, train.batches(
             config.batch_size, order), epoch_size, config, optimizer, schedule, noise, guard)
         history["train_loss"].append(train_loss)
@@ -342,6 +361,16 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
                       "transition_lr)", RuntimeWarning, stacklevel=3)
     network.eval()
     return history
+
+
+def _epoch_order(n_samples: int, epoch_size: int, shuffler: torch.Generator) -> Tensor:
+    """The samples of one epoch: ``epoch_size`` of them, drawn without
+    replacement; an epoch longer than the data goes through fresh random
+    orders of every sample one after the other (so an epoch is a fixed
+    number of optimiser steps, whatever the data's size)."""
+    n_orders = -(-epoch_size // n_samples)
+    orders = [torch.randperm(n_samples, generator=shuffler) for _ in range(n_orders)]
+    return torch.cat(orders)[:epoch_size]
 
 
 class _Noise:
@@ -411,3 +440,219 @@ def _progress(config: TrainingConfig, label: str):
     from tqdm.auto import tqdm
 
     return tqdm(range(config.n_epochs), desc=label, unit="epoch")
+
+
+# -- the batched ensemble ---------------------------------------------------- #
+class _Stack:
+    """The members' parameters and buffers stacked along a leading member
+    dimension. Each member network's own tensors become views of its slice,
+    so per-member code (the guard, finiteness checks, state dicts, loading
+    the best weights) works on the networks unchanged, and :meth:`release`
+    gives every member its own storage back."""
+
+    def __init__(self, networks: list[nn.Module]) -> None:
+        self.networks = networks
+        params = [dict(n.named_parameters()) for n in networks]
+        buffers = [dict(n.named_buffers()) for n in networks]
+        self.params = {name: torch.stack([p[name].detach() for p in params]).requires_grad_()
+                       for name in params[0]}
+        self.buffers = {name: torch.stack([b[name] for b in buffers]) for name in buffers[0]}
+        for k, network in enumerate(networks):
+            for name, stacked in self.params.items():
+                params[k][name].data = stacked.detach()[k]
+            for name, stacked in self.buffers.items():
+                owner, _, leaf = name.rpartition(".")
+                network.get_submodule(owner)._buffers[leaf] = stacked[k]
+
+    def release(self) -> None:
+        for network in self.networks:
+            for p in network.parameters():
+                p.data = p.data.clone()
+            for module in network.modules():
+                for leaf, buffer in module._buffers.items():
+                    if buffer is not None:
+                        module._buffers[leaf] = buffer.clone()
+
+
+class _Functional:
+    """A module whose parameters and buffers are ``state`` (one member's
+    slice under vmap): calling it, or any of its methods, runs the module on
+    that state (``torch.func.functional_call``); other attributes are the
+    module's own."""
+
+    def __init__(self, caller: _MethodCaller, state: dict[str, Tensor]) -> None:
+        self._caller, self._state = caller, state
+
+    def __call__(self, *args, **kwargs):
+        return functional_call(self._caller, self._state, ("forward", *args), kwargs)
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._caller.network, name)
+        if callable(attr) and getattr(attr, "__self__", None) is self._caller.network:
+            return lambda *args, **kwargs: functional_call(self._caller, self._state,
+                                                           (name, *args), kwargs)
+        return attr
+
+
+class _MethodCaller(nn.Module):
+    """Calls a method of ``network`` by name, so that ``functional_call`` can
+    run any of them (it runs ``forward`` only)."""
+
+    def __init__(self, network: nn.Module) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, name: str, *args, **kwargs):
+        return getattr(self.network, name)(*args, **kwargs)
+
+
+def _stack_batches(batches: list[Batch]) -> tuple[Tensor, Tensor, Tensor]:
+    """The members' mini-batches (each cut to its own longest series) as
+    (M, n, T, d) inputs padded to the longest of all, (M, n) lengths and
+    targets."""
+    longest = max(b.x.shape[1] for b in batches)
+    x = torch.stack([nn.functional.pad(b.x, (0, 0, 0, longest - b.x.shape[1]))
+                     for b in batches])
+    return x, torch.stack([b.lengths for b in batches]), torch.stack([b.y for b in batches])
+
+
+def _clip_per_member(grads: list[Tensor], max_norm: float) -> None:
+    """``clip_grad_norm_`` on each member's slice of the stacked gradients."""
+    norms = torch.stack([torch.linalg.vector_norm(g.flatten(1), dim=1) for g in grads])
+    total = torch.linalg.vector_norm(norms, dim=0)
+    coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef.view(-1, *([1] * (g.ndim - 1))))
+
+
+def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
+                  validation: Batch | None, config: TrainingConfig, members: list[Seeds],
+                  noise_std: Tensor | None = None,
+                  score_name: str = "score") -> list[dict[str, list[float]]]:
+    """:func:`train_on_device` for several networks at once, as one batched
+    model: per mini-batch, one vmapped forward and backward of every member
+    on its own batch (its own ``seeds.shuffle`` order and ``seeds.noise``),
+    per-member gradient clipping, one optimizer step over the stacked
+    parameters (the same update as one optimizer per member: Adam(W) and SGD
+    act elementwise) and each member's transition guard. Each member keeps
+    its own history, early stopping, best weights and divergence fallback
+    (:func:`train_network`); a member that has stopped is still stepped with
+    the others (its updates are discarded when its kept weights are
+    restored) until all have stopped. Returns the histories; the networks are
+    trained in place and moved back to the CPU."""
+    device = train.x.device
+    for network in networks:
+        network.to(device)
+    n_members = len(networks)
+    n_steps = pooled_steps(train.host_lengths.max(), networks[0].stride)
+    guards = [TransitionGuard(transition_cap(MAX_TRANSITION_GAIN, n_steps - 1))
+              for _ in networks]
+    stack = _Stack(networks)
+    caller = _MethodCaller(networks[0])
+    names = list(stack.params)
+
+    def member_loss(params, buffers, x, lengths, y):
+        state = {f"network.{k}": v for k, v in {**params, **buffers}.items()}
+        return loss_fn(_Functional(caller, state), Batch(x, lengths, y, None))
+
+    batched_loss = vmap(member_loss)
+    shared_loss = vmap(member_loss, in_dims=(0, 0, None, None, None))
+
+    @torch.no_grad()
+    def evaluate_all(data: Batch) -> Tensor:
+        """(M, 2): each member's mean loss and score on ``data``, in eval mode."""
+        for network in networks:
+            network.eval()
+        totals = sum(torch.stack(shared_loss(stack.params, stack.buffers, b.x, b.lengths,
+                                             b.y), 1) * len(b)
+                     for b in data.batches(config.batch_size))
+        return totals / len(data)
+
+    optimizer = _optimizer(list(stack.params.items()), config)
+    epoch_size = len(train) if config.epoch_size is None else min(config.epoch_size,
+                                                                   len(train))
+    n_batches = -(-epoch_size // config.batch_size)
+    schedule = _make_schedule(optimizer, config, n_batches)
+    shufflers = [torch.Generator().manual_seed(m.shuffle) for m in members]
+    noises = [None if noise_std is None else _Noise(noise_std, m.noise) for m in members]
+    score_key, val_key = f"train_{score_name}", f"val_{score_name}"
+    histories: list[dict[str, list[float]]] = []
+    for _ in networks:
+        histories.append({"train_loss": [], score_key: []} if validation is None else
+                         {"train_loss": [], score_key: [], "val_loss": [], val_key: []})
+
+    def state_of(network):
+        return {k: v.clone() for k, v in network.state_dict().items()}
+
+    initial = [state_of(n) for n in networks]
+    best, best_loss = list(initial), [math.inf] * n_members
+    stale, diverged, active = [0] * n_members, [False] * n_members, [True] * n_members
+    progress = _progress(config, f"networks 1-{n_members}")
+    for _ in progress:
+        orders = [torch.randperm(len(train), generator=g)[:epoch_size] for g in shufflers]
+        for network in networks:
+            network.train()
+        totals = torch.zeros(n_members, 2, device=device)
+        for start in range(0, epoch_size, config.batch_size):
+            batches = [train.take(order[start:start + config.batch_size]) for order in orders]
+            batches = [b if noise is None else noise(b) for b, noise in zip(batches, noises,
+                                                                            strict=True)]
+            losses, scores = batched_loss(stack.params, stack.buffers, *_stack_batches(batches))
+            optimizer.zero_grad(set_to_none=True)
+            losses.sum().backward()
+            if config.grad_clip is not None:
+                _clip_per_member([stack.params[k].grad for k in names], config.grad_clip)
+            optimizer.step()
+            for network, guard in zip(networks, guards, strict=True):
+                guard(network)
+            schedule.step()
+            totals += torch.stack((losses.detach(), scores.detach()), 1) * len(batches[0])
+        train_stats = (totals / epoch_size).tolist()
+        val_stats = None if validation is None else evaluate_all(validation).tolist()
+        for k, network in enumerate(networks):
+            if not active[k]:
+                continue
+            history = histories[k]
+            train_loss, train_score = train_stats[k]
+            history["train_loss"].append(train_loss)
+            history[score_key].append(train_score)
+            monitored = train_loss
+            if val_stats is not None:
+                history["val_loss"].append(val_stats[k][0])
+                history[val_key].append(val_stats[k][1])
+                monitored = val_stats[k][0]
+            if not (math.isfinite(train_loss) and _all_finite(network)):
+                diverged[k], active[k] = True, False
+                continue
+            if monitored < best_loss[k]:
+                best_loss[k], stale[k] = monitored, 0
+                best[k] = state_of(network)
+            else:
+                stale[k] += 1
+                if validation is not None and stale[k] >= config.patience:
+                    active[k] = False
+        if config.verbose:
+            progress.set_postfix(loss=f"{train_stats[0][0]:.4f}", refresh=False)
+        if not any(active):
+            break
+    for k, network in enumerate(networks):
+        # what train_network keeps: the best weights with a validation set or
+        # after a divergence, else the last (a stopped member's are its best)
+        if diverged[k] or validation is not None:
+            network.load_state_dict(best[k])
+    final = evaluate_all(train)[:, 0].tolist()
+    for k, network in enumerate(networks):
+        if not math.isfinite(final[k]):
+            network.load_state_dict(initial[k])
+            diverged[k] = True
+    stack.release()
+    for network in networks:
+        network.eval()
+        network.cpu()
+    if any(diverged):
+        which = ", ".join(str(k + 1) for k in range(n_members) if diverged[k])
+        warnings.warn(f"training diverged (non-finite loss or weights) in network(s) {which}; "
+                      "stopped them and restored their best finite weights (the initial "
+                      "ones if no other was finite on the training data; try a smaller lr "
+                      "or transition_lr)", RuntimeWarning, stacklevel=3)
+    return histories

@@ -20,6 +20,7 @@ from skwarp._frames import (
     targets_and_exogenous,
 )
 from skwarp._params import (
+    Param,
     bool_param,
     choice_param,
     hyperparameters,
@@ -28,6 +29,12 @@ from skwarp._params import (
     real_param,
 )
 from skwarp._preprocessing import ChannelScaler, panel_to_padded, sliding_windows, window_split
+from skwarp._target_transform import (
+    SEASONALITIES,
+    TRANSFORMS,
+    SeriesTransform,
+    seasonal_period_of,
+)
 from skwarp._training import (
     Batch,
     Seeds,
@@ -38,6 +45,7 @@ from skwarp._training import (
     torch_threads,
     train_on_device,
 )
+from skwarp.core.checks import check_int
 from skwarp.core.heads import gaussian_head, gaussian_nll
 from skwarp.core.physics import check_physics
 from skwarp.core.spec import NetworkSpec
@@ -57,7 +65,28 @@ LOSSES = ("nll", "mse")
 FORECASTER_NETWORK = NetworkSpec(embedding_kernel=1, causal_embedding=True)
 _NET = FORECASTER_NETWORK
 
+
+
+def _check_seasonal_period(name: str, value) -> None:
+    if value is not None and value != "auto":
+        check_int(name, value, 2)
+
+
 FORECASTER_PARAMS = {
+    "seasonal_period": Param('int, "auto" or None', _check_seasonal_period, (
+        "Steps per season. \"auto\": from the time index's frequency (12 monthly, 4 "
+        "quarterly, 7 daily, 24 hourly, 52 weekly, 5 business days), none for other "
+        "indices; None: no seasonal adjustment.")),
+    "seasonality": choice_param(SEASONALITIES, (
+        "Seasonal adjustment of each target series before the model sees it (classical "
+        "decomposition; the seasonal profile is put back on the forecasts). \"auto\": "
+        "only series the 90% autocorrelation test at ``seasonal_period`` finds seasonal, "
+        "multiplicatively where a series is positive, additively otherwise; "
+        "\"multiplicative\" / \"additive\": every series; None: none.")),
+    "transform": choice_param(TRANSFORMS, (
+        "Model each target series in logs: \"auto\" where the series is positive, "
+        "\"log\" every series (all must be positive), None never. Applied after the "
+        "seasonal adjustment; point forecasts are then medians.")),
     "context_length": int_param(1, "Observations the state is built from before forecasting."),
     "horizon_length": int_param(1, "Steps after the context in each training window."),
     "decoding": choice_param(DECODINGS, (
@@ -169,7 +198,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     _OWN_PARAMS = FORECASTER_PARAMS
 
-    def __init__(self, *, context_length=12, horizon_length=12, decoding="autoregressive",
+    def __init__(self, *, context_length=12, horizon_length=12, seasonal_period=None,
+                 seasonality=None, transform=None, decoding="autoregressive",
                  training_mode="parallel",
                  p_forcing=0.25, reparametrise=False, loss="nll", min_std=1e-3,
                  residual=True, window_norm=True, n_samples=200, n_networks=1,
@@ -215,6 +245,10 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         if self.physics is not None and (self.scaling is not None or self.window_norm):
             raise ValueError("a physics prior works in the data's own units: set "
                              "scaling=None and window_norm=False with physics")
+        if self.physics is not None and (self.transform == "log" or self.seasonality in (
+                "multiplicative", "additive")):
+            raise ValueError("a physics prior works in the data's own units: use "
+                             "transform and seasonality None (or \"auto\") with physics")
         if self.physics is not None and self.decoding == "direct":
             raise ValueError("a physics prior predicts each step from the one before: "
                              'use decoding="autoregressive" with physics')
@@ -240,7 +274,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     # -- fit / update ------------------------------------------------------ #
     def _fit(self, y, X=None, fh=None):
-        """Window, split, scale, build and train the network, then store it.
+        """Transform, window, split, scale, build and train the network, then
+        store it.
 
         The hyper-parameters were checked by ``fit``, before the data.
         """
@@ -254,12 +289,22 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         n_targets = values.shape[2] - n_exog
         physics = None if self.physics is None else self._physics_copy(n_targets)
         seeds = Seeds.from_random_state(self.random_state)
-        # every window of every series; the last validation_fraction of each
-        # series' windows validate, and the scaling sees only training windows
-        window = min(self._window, int(lengths.min()))
-        train_idx, val_idx, covered = window_split(lengths, window, self.validation_fraction)
-        scaler = ChannelScaler(self.scaling).fit(values, covered)
-        windows = sliding_windows(scaler.transform(values, lengths), lengths, window)
+        period = self._resolve_period(y)
+        transforms = {key: self._fit_transform(v[:n, :n_targets], period)
+                      for key, v, n in zip(keys, values, lengths, strict=True)}
+        model_values = self._to_model_units(values, lengths, keys, transforms, n_targets)
+        # every window of every series long enough for one (the shorter ones
+        # give none, rather than shortening every window); the last
+        # validation_fraction of each series' windows validate, and the
+        # scaling sees only training windows
+        window = min(self._window, int(lengths.max()))
+        long_enough = lengths >= window
+        train_idx, val_idx, covered = window_split(lengths[long_enough], window,
+                                                   self.validation_fraction)
+        scaler = ChannelScaler(self.scaling).fit(model_values[long_enough], covered)
+        windows = sliding_windows(scaler.transform(model_values[long_enough],
+                                                   lengths[long_enough]),
+                                  lengths[long_enough], window)
         spec = network_spec(self, FORECASTER_NETWORK, time_scale=float(self._window - 1),
                             reference_length=window, physics=physics)
         with torch_threads(self.n_threads):
@@ -272,12 +317,41 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                 partial(self._loss_for, n_targets), TrainingConfig.of(self), seeds,
                 self.n_networks, input_noise_std(train, self.input_noise), score_name="mse")
         self._n_exog, self._n_targets, self._seeds = n_exog, n_targets, seeds
+        self.seasonal_period_, self._transforms = period, transforms
+        self._n_seen = dict(zip(keys, lengths.tolist(), strict=True))
         self.scaler_, self.n_channels_ = scaler, values.shape[2]
         self.networks_, self.network_ = networks, networks[0]
         self.histories_, self.history_ = histories, histories[0]
         self.n_epochs_ = len(self.history_["train_loss"])
         self._remember(values, lengths, keys, y)
         return self
+
+    # -- target transforms ------------------------------------------------- #
+    def _resolve_period(self, y) -> int | None:
+        """The seasonal period: ``seasonal_period``, or the index's with "auto"."""
+        if self.seasonality is None or self.physics is not None:
+            return None
+        if self.seasonal_period == "auto":
+            return seasonal_period_of(y.index)
+        return self.seasonal_period
+
+    def _fit_transform(self, x: np.ndarray, period: int | None) -> SeriesTransform:
+        """The transform of one series' targets (x: n_timepoints, n_targets);
+        a physics prior works in the data's own units, so "auto" is none."""
+        auto_off = self.physics is not None
+        seasonality = None if auto_off and self.seasonality == "auto" else self.seasonality
+        transform = None if auto_off and self.transform == "auto" else self.transform
+        return SeriesTransform.fit(x, period, seasonality, transform)
+
+    def _to_model_units(self, values: np.ndarray, lengths: np.ndarray, keys: list,
+                        transforms: dict, n_targets: int, first=None) -> np.ndarray:
+        """``values`` (n_series, T, d) with each series' targets transformed;
+        ``first[i]``: the step of series i its first row is (0 by default)."""
+        out = values.copy()
+        for i, (key, n) in enumerate(zip(keys, lengths, strict=True)):
+            start = 0 if first is None else first[i]
+            out[i, :n, :n_targets] = transforms[key].forward(values[i, :n, :n_targets], start)
+        return out
 
     def _loss_for(self, n_targets: int, seeds: Seeds):
         """The training loss, with the recurrent mode's coin flips drawn from
@@ -313,19 +387,45 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         empty = np.zeros((0, values.shape[2]))
         combined = {key: np.concatenate((self._recent.get(key, empty), v[:n]))
                     for key, v, n in zip(keys, values, lengths, strict=True)}
+        for key, v, n in zip(keys, values, lengths, strict=True):
+            if key not in self._transforms:  # a new series: its own transform
+                self._transforms[key] = self._fit_transform(v[:n, :self._n_targets],
+                                                            self.seasonal_period_)
+            self._n_seen[key] = self._n_seen.get(key, 0) + int(n)
+        # transformed now, so that a value a transform cannot take fails here
+        in_model_units = {key: self._in_model_units(key, series)
+                          for key, series in combined.items()}
         if update_params:
-            self._finetune(list(combined.values()))
+            self._finetune(in_model_units)
         for key, series in combined.items():
             self._recent[key] = series[-self._window:]
         return self
 
-    def _finetune(self, series: list[np.ndarray]) -> None:
-        """A few epochs of every network on every window of ``series``, scaled
-        as in fit, with ``update``'s own random streams."""
+    def _in_model_units(self, key, series: np.ndarray) -> np.ndarray:
+        """The last ``len(series)`` observations of series ``key`` (targets and
+        exogenous channels), its targets transformed."""
+        out = series.copy()
+        n = self._n_targets
+        out[:, :n] = self._transforms[key].forward(series[:, :n],
+                                                  self._n_seen[key] - len(series))
+        return out
+
+    def _from_model_units(self, values: np.ndarray) -> np.ndarray:
+        """Forecasts (n_series, ..., n_steps, n_targets) of the steps after each
+        series' cutoff, back in the data's units."""
+        return np.stack([self._transforms[key].inverse(v, self._n_seen[key])
+                         for key, v in zip(self._recent, values, strict=True)])
+
+    def _finetune(self, series: dict) -> None:
+        """A few epochs of every network on every window of ``series`` (key:
+        values in model units), scaled as in fit, with ``update``'s own random
+        streams."""
         with torch_threads(self.n_threads):
-            values, lengths = panel_to_padded(series, name="y")
-            window = min(self._window, int(lengths.min()))
-            windows = sliding_windows(self.scaler_.transform(values, lengths), lengths, window)
+            values, lengths = panel_to_padded(list(series.values()), name="y")
+            window = min(self._window, int(lengths.max()))
+            long_enough = lengths >= window
+            windows = sliding_windows(self.scaler_.transform(values, lengths)[long_enough],
+                                      lengths[long_enough], window)
             train = Batch.from_numpy(windows, np.full(len(windows), window),
                                      np.zeros(len(windows)), resolve_device(self.device))
             config = TrainingConfig.of(self, n_epochs=self.update_epochs)
@@ -452,7 +552,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         self.check_is_fitted()
         if not isinstance(y, (pd.Series, pd.DataFrame)):
             raise TypeError(f"y must be a pandas Series or DataFrame, got {type(y).__name__}")
-        values, lengths, _ = targets_and_exogenous(y, self._check_exog(X, "weight_trajectory"))
+        values, lengths, keys = targets_and_exogenous(
+            y, self._check_exog(X, "weight_trajectory"))
         if values.shape[2] != self.n_channels_:
             raise ValueError(f"y (and X) have {values.shape[2]} channels, the forecaster "
                              f"was fitted on {self.n_channels_}")
@@ -462,6 +563,11 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         with torch_threads(self.n_threads), torch.no_grad():
             network = self._predict_network()
             device = next(network.parameters()).device
+            # each series transformed as a series would be in fit
+            transforms = {key: self._fit_transform(v[:n, :self._n_targets],
+                                                   self.seasonal_period_)
+                          for key, v, n in zip(keys, values, lengths, strict=True)}
+            values = self._to_model_units(values, lengths, keys, transforms, self._n_targets)
             x = torch.from_numpy(self.scaler_.transform(values, lengths)).to(device)
             x, _, _ = self._normalise(x)
             return self._states(network, x, torch.from_numpy(lengths).to(device))
@@ -498,6 +604,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             paths = [self._rollout_network(index, scaled, exog, n_steps, n_samples)
                      for index in range(len(self.networks_))]
         paths = np.mean(paths, axis=0) if n_samples is None else np.concatenate(paths, axis=1)
+        paths = self._from_model_units(paths)
         finite = np.isfinite(paths).reshape(-1, *paths.shape[-2:]).all(axis=2)  # rows, steps
         if not finite.all():
             first = int(np.flatnonzero(~finite.all(axis=0))[0]) + 1
@@ -510,7 +617,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     def _scaled_contexts(self) -> np.ndarray:
         """The last ``context_length`` observations of every series, scaled as
         in fit: (n_series, context_length, d)."""
-        context = np.stack([v[-self.context_length:] for v in self._recent.values()])
+        context = np.stack([self._in_model_units(key, v[-self.context_length:])
+                            for key, v in self._recent.items()])
         return self.scaler_.transform(context, np.full(len(context), self.context_length))
 
     def _rollout_network(self, index: int, scaled: np.ndarray, exog: np.ndarray | None,
@@ -552,9 +660,9 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                               list(self._recent), columns, self._index_names)
 
     def _direct(self, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and std of the next ``n_steps`` values of every series in
-        original units, (n_series, n_steps, d), decoded from the state at the
-        cutoff (``decoding="direct"``)."""
+        """Mean and std of the next ``n_steps`` values of every series in model
+        units (after the target transforms, before their inverse), (n_series,
+        n_steps, d), decoded from the state at the cutoff (``decoding="direct"``)."""
         n = self._n_targets
         scaled = self._scaled_contexts()
         means, variances = [], []
@@ -572,15 +680,42 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         # the mixture of the networks' Gaussians, moment-matched
         mean = np.mean(means, axis=0)
         std = np.sqrt(np.mean(variances, axis=0) + np.var(means, axis=0))
-        if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+        return mean, std
+
+    def _direct_quantiles(self, n_steps: int, levels: np.ndarray) -> np.ndarray:
+        """Quantiles at ``levels`` (n_levels,) of the next ``n_steps`` values in
+        the data's units: (n_series, n_steps, d, n_levels). The transforms are
+        monotone, so model-unit quantiles map to data-unit quantiles."""
+        mean, std = self._direct(n_steps)
+        z = np.array([NormalDist().inv_cdf(a) for a in levels])
+        quantiles = mean[..., None] + std[..., None] * z
+        quantiles = self._from_model_units(np.moveaxis(quantiles, -1, 1))  # levels first
+        quantiles = np.moveaxis(quantiles, 1, -1)
+        if not np.isfinite(quantiles).all():
             raise NonFiniteOutputError("the forecast is not finite: the context lies too "
                                        "far outside the range seen in fit")
-        return mean, std
+        return quantiles
+
+    def _direct_var(self, n_steps: int) -> np.ndarray:
+        """Variance of the next ``n_steps`` values in the data's units (n_series,
+        n_steps, d): the Gaussian's in model units, through the transforms (a
+        log-normal where a series is in logs, times the squared seasonal
+        factor where it is adjusted multiplicatively)."""
+        mean, std = self._direct(n_steps)
+        variances = []
+        for key, m, s in zip(self._recent, mean, std, strict=True):
+            variances.append(self._transforms[key].inverse_var(m, s, self._n_seen[key]))
+        variance = np.stack(variances)
+        if not np.isfinite(variance).all():
+            raise NonFiniteOutputError("the forecast is not finite: the context lies too "
+                                       "far outside the range seen in fit")
+        return variance
 
     def _predict(self, fh, X=None):
         steps = self._steps(fh)
-        if self.decoding == "direct":
-            return self._frame(fh, self._columns, self._direct(int(steps.max()))[0][:, steps - 1])
+        if self.decoding == "direct":  # the median: the mean in model units
+            median = self._direct_quantiles(int(steps.max()), np.array([0.5]))[..., 0]
+            return self._frame(fh, self._columns, median[:, steps - 1])
         paths = self._rollout(int(steps.max()), None, X)[:, steps - 1]
         return self._frame(fh, self._columns, paths)
 
@@ -588,10 +723,9 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         steps = self._steps(fh)
         columns = pd.MultiIndex.from_product([self._columns, alpha])
         if self.decoding == "direct":
-            mean, std = (a[:, steps - 1] for a in self._direct(int(steps.max())))
-            z = np.array([NormalDist().inv_cdf(a) for a in alpha])
-            quantiles = mean[..., None] + std[..., None] * z  # (n_series, n_fh, d, n_alpha)
-            return self._frame(fh, columns, quantiles.reshape(*mean.shape[:2], -1))
+            quantiles = self._direct_quantiles(int(steps.max()), np.asarray(alpha))
+            quantiles = quantiles[:, steps - 1]  # (n_series, n_fh, d, n_alpha)
+            return self._frame(fh, columns, quantiles.reshape(*quantiles.shape[:2], -1))
         paths = self._rollout(int(steps.max()), self.n_samples, X)[:, :, steps - 1]
         quantiles = np.quantile(paths, alpha, axis=1)  # (n_alpha, n_series, n_fh, d)
         quantiles = quantiles.transpose(1, 2, 3, 0).reshape(*paths.shape[::2][:1],
@@ -603,8 +737,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             return super()._predict_var(fh=fh, X=X, cov=cov)
         steps = self._steps(fh)
         if self.decoding == "direct":
-            std = self._direct(int(steps.max()))[1][:, steps - 1]
-            return self._frame(fh, self._columns, std**2)
+            return self._frame(fh, self._columns, self._direct_var(int(steps.max()))[:, steps - 1])
         paths = self._rollout(int(steps.max()), self.n_samples, X)[:, :, steps - 1]
         return self._frame(fh, self._columns, paths.var(axis=1, ddof=1))
 

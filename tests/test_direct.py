@@ -63,8 +63,8 @@ def test_direct_decoding_with_a_physics_prior_is_refused():
                        window_norm=False).fit(pd.Series(np.arange(30.0)))
 
 
-@pytest.mark.parametrize(("epoch_size", "expected"), [(None, 5), (10, 3), (8, 2), (100, 5)])
-def test_epoch_size_bounds_the_batches_of_an_epoch(epoch_size, expected):
+@pytest.mark.parametrize(("epoch_size", "expected"), [(None, 5), (10, 3), (8, 2), (40, 10)])
+def test_epoch_size_sets_the_batches_of_an_epoch(epoch_size, expected):
     calls = []
     network = torch.nn.Linear(2, 1)
 
@@ -82,7 +82,16 @@ def test_epoch_size_bounds_the_batches_of_an_epoch(epoch_size, expected):
     train_network(network, loss_fn, train, None, config, Seeds.from_random_state(0))
     # two epochs of `expected` batches, then one pass over everything at the end
     assert len(calls) == 2 * expected + 5
-    assert sum(calls[:expected]) == min(epoch_size or n, n)
+    assert sum(calls[:expected]) == (epoch_size or n)
+
+
+def test_an_epoch_longer_than_the_data_goes_through_every_sample_in_turn():
+    from skwarp._training import _epoch_order
+
+    order = _epoch_order(5, 12, torch.Generator().manual_seed(0)).tolist()
+    assert len(order) == 12
+    assert sorted(order[:5]) == sorted(order[5:10]) == list(range(5))
+    assert len(set(order[10:])) == 2  # the third pass is cut short, without repeats
 
 
 @pytest.mark.parametrize("decoding", ["direct", "autoregressive"])
