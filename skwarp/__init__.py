@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.2.0.dev0"
+__version__ = "0.2.0.dev1"
 __all__ = ["PAPER_PARAMS", "WarpClassifier", "WarpForecaster", "__version__"]
 
 _LAZY = {"PAPER_PARAMS": "skwarp.classification", "WarpClassifier": "skwarp.classification",

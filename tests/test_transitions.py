@@ -210,3 +210,42 @@ def test_invalid_structures_are_rejected():
         make_transition("blockdiag", 4, block_size=0)
     with pytest.raises(ValueError, match="square"):
         DenseOperator(torch.zeros(2, 3))
+
+
+def test_lru_closed_form_final_state_is_finite_and_matches_the_loop_in_float32():
+    """The closed-form powers (``method="kernel"``, what "auto" picks) at the
+    parameters' extremes: angles past float32 overflow of ``k * angle``, moduli
+    rounding to 1 and underflowing to 0; it agrees with the sequential loop."""
+    nu = torch.tensor([-40.0, -17.5, -5.0, 0.0, 4.7, 89.0])
+    log_phase = torch.tensor([100.0, 88.0, 30.0, 0.5, -30.0, -1e4])
+    transition = _lru_with(nu, log_phase, -20.0)
+    g = torch.Generator().manual_seed(0)
+    B = torch.randn(13, 3, generator=g)
+    v = torch.randn(4, 3000, 3, generator=g)
+    h0 = torch.randn(4, 13, generator=g)
+    lengths = torch.tensor([3000, 1, 0, 1777])
+    expected = transition.final_state(B, v, h0, lengths, method="sequential")
+    got = transition.final_state(B, v, h0, lengths)
+    assert torch.isfinite(got).all()
+    # pairs 3-5 (states 6-11: moduli e^-1 and 0) agree closely; the first three
+    # pairs carry angles of e^30 and more, whose float32 value is rounding
+    # noise on both sides (bounded by the same moduli), and moduli at 1 sum
+    # 3,000 steps of rounding
+    torch.testing.assert_close(got[:, 6:12], expected[:, 6:12], rtol=1e-5, atol=1e-5)
+    assert (got.abs().max() / expected.abs().max()).item() < 2
+
+
+def test_lru_final_state_falls_back_to_squarings_past_its_table_size(monkeypatch):
+    from skwarp.core import transitions
+
+    transition = _transition("lru", 10, seed=3)
+    B, v, h0 = _problem(40, 10, seed=3)
+    closed = transition.final_state(B, v, h0)
+    monkeypatch.setattr(transitions, "LRU_POWERS_MAX", 10 * 40 - 1)
+    calls = []
+    original = transitions.final_state
+    monkeypatch.setattr(transitions, "final_state",
+                        lambda *a, **k: calls.append(k) or original(*a, **k))
+    squarings = transition.final_state(B, v, h0)
+    assert calls and calls[0]["method"] == "auto"
+    torch.testing.assert_close(squarings, closed, rtol=1e-9, atol=1e-9)

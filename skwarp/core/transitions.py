@@ -38,7 +38,14 @@ from skwarp.core.operators import (
     LinearOperator,
     LowRankOperator,
 )
-from skwarp.core.scan import final_state, linear_scan, valid_mask
+from skwarp.core.scan import (
+    FINAL_STATE_METHODS,
+    _right_align,
+    check_lengths,
+    final_state,
+    linear_scan,
+    valid_mask,
+)
 
 __all__ = ["LRU_MAX_PHASE", "LRU_RADIUS", "TRANSITIONS", "BlockDiagonalTransition",
            "ComplexDiagonalTransition", "DenseTransition", "DiagonalTransition",
@@ -51,6 +58,9 @@ LRU_RADIUS = (0.99, 0.99999)
 LRU_MAX_PHASE = 0.0
 # exp of a larger log-angle overflows float32 (angles are taken mod 2 pi anyway)
 MAX_LOG_PHASE = 80.0
+# LRUTransition.final_state contracts the drive with all the powers of A at
+# once when the (steps, D) table of them holds at most this many entries
+LRU_POWERS_MAX = 2**24
 
 
 class Transition(nn.Module):
@@ -289,6 +299,55 @@ class LRUTransition(Transition):
         return ComplexDiagonalOperator(modulus * torch.cos(angle), modulus * torch.sin(angle),
                                        tail)
 
+    def final_state(self, B: Tensor, v: Tensor, h0: Tensor, lengths: Tensor | None = None,
+                    method: str = "auto") -> Tensor:
+        """Final state of ``h_s = A h_{s-1} + B v_s``; see :func:`scan.final_state`.
+
+        ``"kernel"`` (and ``"auto"``, unless the table below would exceed
+        ``LRU_POWERS_MAX`` entries) contracts the drive with the powers of the
+        eigenvalues in closed form, ``lambda^k = exp(-k exp(nu) + i k angle)``
+        for every ``k < S`` at once: one matrix product ``v^T W`` with the
+        (S, D) table ``W``, then each pair's complex product with ``B``; no
+        squarings of ``A`` and no (N, S, D) drive are built, and the work is
+        a few large kernels whatever the structure of the batch.
+        """
+        if method not in FINAL_STATE_METHODS:
+            raise ValueError(f"method must be one of {FINAL_STATE_METHODS}, got {method!r}")
+        n_steps = v.shape[1]
+        if method == "auto":
+            method = "kernel" if n_steps * self.n_state <= LRU_POWERS_MAX else method
+        if method != "kernel" or n_steps == 0:
+            return super().final_state(B, v, h0, lengths, method=method)
+        if lengths is None:
+            exponents = torch.full((v.shape[0],), n_steps, device=v.device)
+        else:
+            exponents = check_lengths(lengths, n_steps, v.device, minimum=0)
+            v = _right_align(v, exponents)  # step s then meets lambda^(S - 1 - s)
+        n_pairs = self.nu.shape[0]
+        finfo = torch.finfo(self.nu.dtype)  # eps as in _modulus; max: 0 * rate is 0
+        rates = torch.exp(torch.cat((self.nu, self.tail))).clamp(finfo.eps, finfo.max)
+        # angles mod 2 pi: k * angle stays finite for any log_phase
+        angle = torch.remainder(torch.exp(self.log_phase.clamp(max=MAX_LOG_PHASE)),
+                                2 * math.pi)
+        powers = torch.arange(n_steps - 1, -1, -1, dtype=v.dtype, device=v.device)
+        table = _lru_powers(powers, rates, angle, n_pairs)  # (S, D), laid out as the state
+        n_series, _, n_inputs = v.shape
+        # z[n, e, j] = sum_s v[n, s, e] (lambda^(S-1-s))_j, one matrix product
+        z = (v.transpose(1, 2).reshape(n_series * n_inputs, n_steps) @ table).view(
+            n_series, n_inputs, self.n_state)
+        # pair j = (re, im): h_re = z_re b_re - z_im b_im, h_im = z_re b_im + z_im b_re
+        b = B.T.contiguous()
+        swapped = torch.cat((b[:, :2 * n_pairs].unflatten(1, (n_pairs, 2)).flip(-1).flatten(1),
+                             torch.zeros_like(b[:, 2 * n_pairs:])), 1)
+        same, cross = (z * b).sum(1), (z * swapped).sum(1)  # (N, D) each
+        same_pairs = same[:, :2 * n_pairs].unflatten(1, (n_pairs, 2))
+        cross_pairs = cross[:, :2 * n_pairs].unflatten(1, (n_pairs, 2))
+        driven = torch.cat((torch.stack((same_pairs[..., 0] - same_pairs[..., 1],
+                                         cross_pairs.sum(-1)), -1).flatten(1),
+                            same[:, 2 * n_pairs:]), 1)
+        return driven + _lru_apply(h0, _lru_powers(exponents.to(v.dtype), rates, angle,
+                                                   n_pairs), n_pairs)
+
     def drive_gain(self, n_steps: int | None = None) -> Tensor:
         """Per state entry (D,): ``(1 - r) / (1 - r^n_steps)`` with ``r = |lambda|``
         (``1 - r`` without ``n_steps``), the gain that makes a state driven by a
@@ -306,6 +365,28 @@ class LRUTransition(Transition):
             self.nu.clamp_(min=math.log(-math.log(cap)))
             if self.tail.numel():
                 self.tail.clamp_(min=math.log(-math.log(cap)))
+
+
+def _lru_powers(k: Tensor, rates: Tensor, angle: Tensor, n_pairs: int) -> Tensor:
+    """``lambda^k`` for each ``k`` (K,), laid out as the state: (K, D) with
+    the real and imaginary parts of each pair side by side, then the tail."""
+    k = k.unsqueeze(1)
+    modulus = torch.exp(-k * rates)
+    turn = k * angle
+    pairs = modulus[:, :n_pairs].unsqueeze(-1) * torch.stack((torch.cos(turn),
+                                                              torch.sin(turn)), -1)
+    return torch.cat((pairs.flatten(1), modulus[:, n_pairs:]), 1)
+
+
+def _lru_apply(h: Tensor, powers: Tensor, n_pairs: int) -> Tensor:
+    """Row ``i`` of ``h`` (N, D) times its own ``lambda^k_i`` (a row of
+    :func:`_lru_powers`)."""
+    power = powers[:, :2 * n_pairs].unflatten(1, (n_pairs, 2))
+    re, im = power[..., 0], power[..., 1]
+    pairs = h[:, :2 * n_pairs].unflatten(1, (n_pairs, 2))
+    h_re, h_im = pairs[..., 0], pairs[..., 1]
+    rotated = torch.stack((re * h_re - im * h_im, im * h_re + re * h_im), -1).flatten(1)
+    return torch.cat((rotated, h[:, 2 * n_pairs:] * powers[:, 2 * n_pairs:]), 1)
 
 
 def make_transition(kind: str, n_state: int, *, rank: int = 8, block_size: int = 16,
