@@ -8,6 +8,7 @@ import copy
 import math
 import os
 import secrets
+import statistics
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -555,8 +556,18 @@ def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
         state = {f"network.{k}": v for k, v in {**params, **buffers}.items()}
         return loss_fn(_Functional(caller, state), Batch(x, lengths, y, None))
 
-    batched_loss = vmap(member_loss)
-    shared_loss = vmap(member_loss, in_dims=(0, 0, None, None, None))
+    def quiet(fn):
+        """``fn`` without vmap's note that BatchNorm's ``lerp_`` of its running
+        statistics runs member by member (correct, and a small cost here)."""
+        def call(*args):
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="There is a performance drop",
+                                        category=UserWarning)
+                return fn(*args)
+        return call
+
+    batched_loss = quiet(vmap(member_loss))
+    shared_loss = quiet(vmap(member_loss, in_dims=(0, 0, None, None, None)))
 
     @torch.no_grad()
     def evaluate_all(data: Batch) -> Tensor:
@@ -569,8 +580,7 @@ def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
         return totals / len(data)
 
     optimizer = _optimizer(list(stack.params.items()), config)
-    epoch_size = len(train) if config.epoch_size is None else min(config.epoch_size,
-                                                                   len(train))
+    epoch_size = len(train) if config.epoch_size is None else config.epoch_size
     n_batches = -(-epoch_size // config.batch_size)
     schedule = _make_schedule(optimizer, config, n_batches)
     shufflers = [torch.Generator().manual_seed(m.shuffle) for m in members]
@@ -589,7 +599,7 @@ def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
     stale, diverged, active = [0] * n_members, [False] * n_members, [True] * n_members
     progress = _progress(config, f"networks 1-{n_members}")
     for _ in progress:
-        orders = [torch.randperm(len(train), generator=g)[:epoch_size] for g in shufflers]
+        orders = [_epoch_order(len(train), epoch_size, g) for g in shufflers]
         for network in networks:
             network.train()
         totals = torch.zeros(n_members, 2, device=device)
@@ -632,7 +642,8 @@ def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
                 if validation is not None and stale[k] >= config.patience:
                     active[k] = False
         if config.verbose:
-            progress.set_postfix(loss=f"{train_stats[0][0]:.4f}", refresh=False)
+            mean_loss = statistics.fmean(row[0] for row in train_stats)
+            progress.set_postfix(loss=f"{mean_loss:.4f}", refresh=False)  # members' mean
         if not any(active):
             break
     for k, network in enumerate(networks):

@@ -268,7 +268,8 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
             networks, histories = fit_networks(
                 spec, values.shape[2], self.n_classes_, train, validation,
                 lambda seeds: loss, TrainingConfig.of(self), seeds, self.n_networks,
-                input_noise_std(train, self.input_noise), score_name="accuracy")
+                input_noise_std(train, self.input_noise), score_name="accuracy",
+                stacked=True)
         self.stride_, self.scaler_, self.n_channels_ = stride, scaler, values.shape[2]
         self.networks_, self.network_ = networks, networks[0]
         self.histories_, self.history_ = histories, histories[0]

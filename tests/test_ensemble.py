@@ -40,14 +40,34 @@ def test_member_seeds_are_distinct_and_share_the_split():
     assert [m.init for m in members] == [seeds.member(k).init for k in range(4)]
 
 
+def _assert_same_training(stacked, alone, other):
+    """``stacked`` (a member of the batched ensemble) is ``alone`` (trained by
+    itself under the same seeds) up to float rounding: the batched kernels
+    round differently, and Adam's normalised steps carry that into weights
+    whose gradients are near zero. ``other`` (another member) is far from both."""
+    difference = (_flat(stacked) - _flat(alone)).abs()
+    assert difference.max() < 1e-2 and difference.mean() < 1e-4
+    assert (_flat(stacked) - _flat(other)).abs().mean() > 100 * difference.mean()
+
+
 def test_the_first_network_is_the_single_network_model(motions, ensemble):
     single = WarpClassifier(**{**SMALL, "n_networks": 1}).fit(*motions)
     assert len(ensemble.networks_) == 3 and ensemble.network_ is ensemble.networks_[0]
-    torch.testing.assert_close(_flat(ensemble.network_), _flat(single.network_),
-                               rtol=0, atol=0)
-    assert ensemble.history_ == single.history_
+    _assert_same_training(ensemble.network_, single.network_, ensemble.networks_[1])
+    assert ensemble.history_.keys() == single.history_.keys()
+    for key, values in single.history_.items():
+        assert ensemble.history_[key] == pytest.approx(values, rel=1e-4, abs=1e-6)
     flats = [_flat(n) for n in ensemble.networks_]
     assert not torch.equal(flats[0], flats[1]) and not torch.equal(flats[1], flats[2])
+
+
+def test_the_members_own_their_weights_after_a_stacked_fit(ensemble):
+    """Each network's tensors have their own storage (not views of the
+    stacked ones, which would pickle every member with each)."""
+    for network in ensemble.networks_:
+        for tensor in [*network.parameters(), *network.buffers()]:
+            assert tensor.untyped_storage().nbytes() == tensor.numel() * tensor.element_size()
+            assert not tensor.requires_grad or tensor.grad is None
 
 
 def test_probabilities_are_the_mean_of_the_networks(motions, ensemble):
@@ -115,8 +135,9 @@ def test_each_member_trains_as_a_one_network_fit_under_its_own_seeds(motions, en
                 spec, train.x.shape[2], len(ensemble.classes_), train, None, lambda s: loss,
                 TrainingConfig.of(ensemble), seeds.member(k), n_networks=1,
                 score_name="accuracy")
-        torch.testing.assert_close(_flat(single), _flat(ensemble.networks_[k]), rtol=0, atol=0)
-        assert history == ensemble.histories_[k]
+        _assert_same_training(ensemble.networks_[k], single, ensemble.networks_[3 - k])
+        for key, values in history.items():
+            assert ensemble.histories_[k][key] == pytest.approx(values, rel=1e-4, abs=1e-6)
     assert not torch.equal(_flat(ensemble.networks_[1]), _flat(ensemble.networks_[2]))
 
 

@@ -312,10 +312,22 @@ def check_lengths(lengths, n_steps: int, device: torch.device, minimum: int = 1)
     lengths = torch.as_tensor(lengths, device=device)
     if lengths.dtype.is_floating_point or lengths.dtype == torch.bool or lengths.ndim != 1:
         raise ValueError("lengths must be a 1D integer tensor")
-    if lengths.numel() and not bool(((lengths >= minimum) & (lengths <= n_steps)).all()):
+    if lengths.numel() and not _batched(lengths) and \
+            not bool(((lengths >= minimum) & (lengths <= n_steps)).all()):
         raise ValueError(f"lengths must lie in [{minimum}, {n_steps}], got values "
                          f"from {int(lengths.min())} to {int(lengths.max())}")
     return lengths.long()
+
+
+def _batched(tensor: Tensor) -> bool:
+    """Whether ``tensor`` is one member's slice under ``torch.func.vmap``
+    (the batched ensemble of :mod:`skwarp._training`): it has no single value
+    to check there, and its values were checked before stacking."""
+    try:
+        from torch._C._functorch import is_batchedtensor
+    except ImportError:  # pragma: no cover - every torch this package supports has it
+        return False
+    return bool(is_batchedtensor(tensor))
 
 
 def _gather_last(states: Tensor, h0: Tensor, lengths: Tensor | None) -> Tensor:
