@@ -276,13 +276,20 @@ def make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Op
     return _optimizer(list(network.named_parameters()), config)
 
 
-def _optimizer(named: list[tuple[str, Tensor]],
-               config: TrainingConfig) -> torch.optim.Optimizer:
+def _optimizer(named: list[tuple[str, Tensor]], config: TrainingConfig,
+               fused: bool = False) -> torch.optim.Optimizer:
+    """``fused``: Adam(W)'s fused kernel (one pass over each tensor instead of
+    a kernel per operation; the same update up to float rounding), where torch
+    has it for these tensors."""
     transition = [p for name, p in named if name.startswith("transition.")]
     rest = [p for name, p in named if not name.startswith("transition.")]
     groups = [{"params": rest, "lr": config.lr, "weight_decay": config.weight_decay},
               {"params": transition, "lr": config.transition_lr, "weight_decay": 0.0}]
-    return OPTIMIZERS[config.optimizer]([g for g in groups if g["params"]])
+    options = {}
+    if fused and config.optimizer in ("adam", "adamw") and all(
+            p.dtype == torch.float32 and p.device.type in ("cpu", "cuda") for _, p in named):
+        options["fused"] = True
+    return OPTIMIZERS[config.optimizer]([g for g in groups if g["params"]], **options)
 
 
 def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
@@ -579,7 +586,7 @@ def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
                      for b in data.batches(config.batch_size))
         return totals / len(data)
 
-    optimizer = _optimizer(list(stack.params.items()), config)
+    optimizer = _optimizer(list(stack.params.items()), config, fused=True)
     epoch_size = len(train) if config.epoch_size is None else config.epoch_size
     n_batches = -(-epoch_size // config.batch_size)
     schedule = _make_schedule(optimizer, config, n_batches)
