@@ -62,7 +62,9 @@ MSD_DT = 1.0 / (LENGTH - 1)
 MSD_SCALES = (0.03, 10.0, 0.1)  # middle of the training ranges of m, k, c
 LV_T_MAX = 25.0
 # On top of WarpForecaster's defaults, for WARP and WARP-Phys alike.
-WARP_PARAMS: dict = {"embedding": "conv"}
+# epochs over every window, no target transforms: the dynamics task's own budget
+WARP_PARAMS: dict = {"embedding": "conv", "epoch_size": None, "seasonality": None,
+                     "transform": None}
 
 
 @dataclass

@@ -107,6 +107,7 @@ def msd_table(quick: bool) -> list[str]:
     for mode in ("parallel", "recurrent"):
         warp = WarpForecaster(context_length=CONTEXT, horizon_length=LENGTH - CONTEXT,
                               training_mode=mode, n_epochs=n_epochs, batch_size=16,
+                              epoch_size=None, seasonality=None, transform=None,
                               random_state=0)
         start = time.perf_counter()
         warp.fit(train)

@@ -22,7 +22,8 @@ import torch
 from benchmarks._report import command, machine_header, write_report
 from skwarp import WarpForecaster
 
-PARAMS = {"context_length": 6, "horizon_length": 4, "n_epochs": 30, "root_width": 8,
+PARAMS = {"context_length": 6, "horizon_length": 4, "n_epochs": 30, "epoch_size": None,
+          "root_width": 8,
           "n_frequencies": 1, "init_layers": 1, "n_samples": 20, "device": "cpu",
           "n_threads": 1}
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.2.0.dev1"
-__all__ = ["PAPER_PARAMS", "WarpClassifier", "WarpForecaster", "__version__"]
+__version__ = "0.2.0.dev2"
+__all__ = ["PAPER_FORECASTER_PARAMS", "PAPER_PARAMS", "WarpClassifier", "WarpForecaster",
+           "__version__"]
 
 _LAZY = {"PAPER_PARAMS": "skwarp.classification", "WarpClassifier": "skwarp.classification",
-         "WarpForecaster": "skwarp.forecasting"}
+         "PAPER_FORECASTER_PARAMS": "skwarp.forecasting", "WarpForecaster": "skwarp.forecasting"}
 
 
 def __getattr__(name: str):

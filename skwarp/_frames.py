@@ -20,7 +20,9 @@ def _groups(frame: pd.DataFrame) -> tuple[list, list[pd.DataFrame]]:
     """Instance keys and their sub-frames (one ``None`` key for a plain frame)."""
     if not isinstance(frame.index, pd.MultiIndex):
         return [None], [frame]
-    groups = list(frame.groupby(level=list(range(frame.index.nlevels - 1)), sort=False))
+    levels = list(range(frame.index.nlevels - 1))
+    # one level by its number: a one-item list makes pandas 2 warn (keys become tuples)
+    groups = list(frame.groupby(level=levels[0] if len(levels) == 1 else levels, sort=False))
     return [key for key, _ in groups], [part for _, part in groups]
 
 

@@ -51,7 +51,7 @@ from skwarp.core.physics import check_physics
 from skwarp.core.spec import NetworkSpec
 from skwarp.exceptions import InSampleHorizonError, NonFiniteOutputError
 
-__all__ = ["FORECASTER_NETWORK", "WarpForecaster"]
+__all__ = ["FORECASTER_NETWORK", "PAPER_FORECASTER_PARAMS", "WarpForecaster"]
 
 TRAINING_MODES = ("parallel", "recurrent")
 DECODINGS = ("autoregressive", "direct")
@@ -65,6 +65,21 @@ LOSSES = ("nll", "mse")
 FORECASTER_NETWORK = NetworkSpec(embedding_kernel=1, causal_embedding=True)
 _NET = FORECASTER_NETWORK
 
+
+# The paper's forecaster: ``WarpForecaster(**PAPER_FORECASTER_PARAMS)`` (its
+# network is NetworkSpec's defaults: dense A from the identity, differences of
+# y as the drive, no embedding; a 12-step context, no target transforms,
+# autoregressive, parallel training on every window for 100 epochs).
+PAPER_FORECASTER_PARAMS = {
+    "context_length": 12, "horizon_length": 12, "seasonality": None, "transform": None,
+    "decoding": "autoregressive", "training_mode": "parallel", "loss": "nll",
+    "residual": True, "window_norm": True, "n_networks": 1, "n_epochs": 100,
+    "batch_size": 16, "epoch_size": None, "lr": 1e-3,
+    **{name: getattr(NetworkSpec(), name) for name in (
+        "embedding", "drive", "transition", "root_width", "root_depth", "n_frequencies",
+        "time_channel")},
+    "transition_lr": 1e-5,
+}
 
 
 def _check_seasonal_period(name: str, value) -> None:
@@ -126,7 +141,10 @@ FORECASTER_PARAMS = {
 class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     """Forecaster based on WARP, a weight-space linear RNN.
 
-    The series drives ``theta_t = A theta_{t-1} + B (y_t - y_{t-1})`` (or the
+    Each target series is first seasonally adjusted (where the index's
+    frequency gives a season and the series is seasonal) and taken to logs
+    (where it is positive); the forecasts put both back. The (transformed)
+    series drives ``theta_t = A theta_{t-1} + B (y_t - y_{t-1})`` (or the
     values or differences of a pointwise ``embedding`` of it) over the
     weights of a root MLP, which outputs the mean and standard deviation of
     the next value. Training uses windows of ``context_length +
@@ -134,16 +152,21 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     ``context_length`` observations and roll out autoregressively, feeding
     back the predicted mean (point forecasts) or samples (intervals,
     quantiles and variances, by Monte Carlo, so uncertainty compounds over
-    the horizon). Panels and hierarchies are fitted as one global model.
+    the horizon; a path is held within the range of the training windows,
+    widened by its width on each side). Panels and hierarchies are fitted as
+    one global model; an epoch is ``epoch_size`` windows drawn from all of
+    them, so the cost of a fit does not grow with the panel.
     Exogenous ``X`` enters as extra input channels beside ``y`` at the same
     time step, so ``X_t`` shapes forecasts from ``t + 1`` on; ``predict``
     then needs ``X`` for every step up to the horizon.
 
-    The network is the paper's (``FORECASTER_NETWORK``). With a ``physics``
+    The network is the paper's (``FORECASTER_NETWORK``); the paper's whole
+    forecaster is ``WarpForecaster(**PAPER_FORECASTER_PARAMS)``. With a ``physics``
     prior (WARP-Phys) the prior predicts every column of ``y``
     (``physics.n_outputs`` of them) in the data's own units, so it needs
     ``scaling=None`` and ``window_norm=False``, and ``residual`` does not
-    apply; a copy of the prior is trained, the object passed stays as it is.
+    apply, and ``seasonality`` and ``transform`` "auto" mean none; a copy of
+    the prior is trained, the object passed stays as it is.
 
     Parameters
     ----------
@@ -198,8 +221,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     _OWN_PARAMS = FORECASTER_PARAMS
 
-    def __init__(self, *, context_length=12, horizon_length=12, seasonal_period=None,
-                 seasonality=None, transform=None, decoding="autoregressive",
+    def __init__(self, *, context_length=12, horizon_length=18, seasonal_period="auto",
+                 seasonality="auto", transform="auto", decoding="autoregressive",
                  training_mode="parallel",
                  p_forcing=0.25, reparametrise=False, loss="nll", min_std=1e-3,
                  residual=True, window_norm=True, n_samples=200, n_networks=1,
@@ -215,8 +238,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                  transition_radius=_NET.transition_radius,
                  transition_phase=_NET.transition_phase,
                  root_precision=_NET.root_precision, compile_root=_NET.compile_root,
-                 n_epochs=100,
-                 batch_size=16, epoch_size=None, lr=1e-3, transition_lr=1e-5, input_noise=0.0,
+                 n_epochs=40,
+                 batch_size=32, epoch_size=512, lr=1e-3, transition_lr=1e-5, input_noise=0.0,
                  optimizer="adamw", weight_decay=0.0, grad_clip=1.0, lr_schedule="cosine",
                  validation_fraction=0.0, patience=20, scaling="standard", device="auto",
                  n_threads=1, random_state=None, verbose=False, physics=_NET.physics):
@@ -317,6 +340,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                 partial(self._loss_for, n_targets), TrainingConfig.of(self), seeds,
                 self.n_networks, input_noise_std(train, self.input_noise), score_name="mse")
         self._n_exog, self._n_targets, self._seeds = n_exog, n_targets, seeds
+        self._fed_bounds = self._bounds_of(train, n_targets)
         self.seasonal_period_, self._transforms = period, transforms
         self._n_seen = dict(zip(keys, lengths.tolist(), strict=True))
         self.scaler_, self.n_channels_ = scaler, values.shape[2]
@@ -325,6 +349,22 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         self.n_epochs_ = len(self.history_["train_loss"])
         self._remember(values, lengths, keys, y)
         return self
+
+    def _bounds_of(self, train: Batch, n_targets: int) -> Tensor:
+        """What a rollout may feed back, (2, n_targets): the range of the
+        (window-normalised) training targets, widened by its own width on each
+        side. A sampled path that leaves it is held at its edge, so that one
+        unlikely draw cannot drive the state, and every later step, off to
+        where the network was never trained (and to infinity)."""
+        with torch.no_grad():
+            low = torch.full((n_targets,), torch.inf)
+            high = -low
+            for batch in train.batches(4096):
+                x = self._normalise(batch.x)[0][..., :n_targets].reshape(-1, n_targets).cpu()
+                low = torch.minimum(low, x.min(0).values)
+                high = torch.maximum(high, x.max(0).values)
+            width = high - low
+            return torch.stack((low - width, high + width))
 
     # -- target transforms ------------------------------------------------- #
     def _resolve_period(self, y) -> int | None:
@@ -428,7 +468,9 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                                       lengths[long_enough], window)
             train = Batch.from_numpy(windows, np.full(len(windows), window),
                                      np.zeros(len(windows)), resolve_device(self.device))
-            config = TrainingConfig.of(self, n_epochs=self.update_epochs)
+            # every new window once per epoch: a fixed-size epoch would cycle a
+            # few new windows many times over
+            config = TrainingConfig.of(self, n_epochs=self.update_epochs, epoch_size=None)
             for index, network in enumerate(self.networks_):
                 seeds = self._seeds.member(index).for_update()
                 train_on_device(network, self._loss_for(self._n_targets, seeds), train, None,
@@ -463,10 +505,11 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     def _normalise(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """With ``window_norm``: each window in units of its context's mean and
         std, so the model sees shapes, not levels (trends leave the range seen
-        in training otherwise)."""
+        in training otherwise). A training window's context is its first
+        ``context_length`` steps, as is the whole of a forecast's context."""
         if not self.window_norm:
             return x, torch.zeros_like(x[:, :1]), torch.ones_like(x[:, :1])
-        context = x[:, :min(self.context_length, x.shape[1] - 1)]
+        context = x[:, :self.context_length]
         mean = context.mean(dim=1, keepdim=True)
         std = context.std(dim=1, keepdim=True, unbiased=False).clamp(min=1e-2)
         return (x - mean) / std, mean, std
@@ -643,8 +686,11 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             known = None if known is None else known.repeat_interleave(n_samples, dim=0)
             generator = torch.Generator().manual_seed(self._seeds.member(index).forecast)
 
+        low, high = self._fed_bounds.to(device)
+
         def next_input(y_t, x_t):
-            return self._next_input(y_t, x_t, n, n_samples is not None, generator)
+            fed = self._next_input(y_t, x_t, n, n_samples is not None, generator)
+            return torch.minimum(torch.maximum(fed, low), high)
 
         _, paths = network.rollout(theta, x_last, self.context_length - 1, n_steps,
                                    next_input, known)
@@ -745,11 +791,13 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     def get_test_params(cls, parameter_set="default"):
         """Tiny configurations for sktime's estimator checks."""
         return [
-            {"context_length": 3, "horizon_length": 2, "n_epochs": 2, "root_width": 4,
+            {"context_length": 3, "horizon_length": 2, "n_epochs": 2, "epoch_size": 64,
+             "root_width": 4,
              "n_frequencies": 1, "init_layers": 1, "n_samples": 20, "update_epochs": 1,
              "device": "cpu", "random_state": 0},
             {"context_length": 4, "horizon_length": 3, "training_mode": "recurrent",
-             "reparametrise": True, "loss": "mse", "n_epochs": 2, "root_width": 6,
+             "reparametrise": True, "loss": "mse", "n_epochs": 2, "epoch_size": None,
+             "root_width": 6, "seasonality": None, "transform": None,
              "n_samples": 10, "update_epochs": 1, "scaling": "minmax",
              "transition": "diagonal",
              "validation_fraction": 0.2, "patience": 1, "device": "cpu",

@@ -10,9 +10,9 @@ import torch
 # override single entries.
 TINY_CLASSIFIER = {"n_epochs": 1, "root_width": 4, "n_frequencies": 1, "init_layers": 1,
                    "n_networks": 2, "device": "cpu", "random_state": 0}
-TINY_FORECASTER = {"context_length": 4, "horizon_length": 3, "n_epochs": 1, "root_width": 4,
-                   "n_frequencies": 1, "init_layers": 1, "n_samples": 10, "device": "cpu",
-                   "random_state": 0}
+TINY_FORECASTER = {"context_length": 4, "horizon_length": 3, "n_epochs": 1, "epoch_size": None,
+                   "root_width": 4, "n_frequencies": 1, "init_layers": 1, "n_samples": 10,
+                   "device": "cpu", "random_state": 0}
 
 
 def reference_states(A: torch.Tensor, B: torch.Tensor, v: torch.Tensor,
