@@ -525,7 +525,11 @@ def _stack_batches(batches: list[Batch]) -> tuple[Tensor, Tensor, Tensor]:
 
 
 def _clip_per_member(grads: list[Tensor], max_norm: float) -> None:
-    """``clip_grad_norm_`` on each member's slice of the stacked gradients."""
+    """``clip_grad_norm_`` on each member's slice of the stacked gradients
+    (None where a parameter took no part, e.g. series of one step)."""
+    grads = [g for g in grads if g is not None]
+    if not grads:
+        return
     norms = torch.stack([torch.linalg.vector_norm(g.flatten(1), dim=1) for g in grads])
     total = torch.linalg.vector_norm(norms, dim=0)
     coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
