@@ -6,6 +6,8 @@ the truth) and rolled out autoregressively after a context.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -56,8 +58,9 @@ def matching_rnn(n_target: int, n_channels: int = 1, cell: str = "gru",
 
 
 def train_rnn(model: RNNForecaster, series: np.ndarray, n_epochs: int, batch_size: int,
-              seed: int) -> None:
-    """AdamW with a cosine schedule on the one-step MSE of ``series`` (N, T, d)."""
+              seed: int, on_epoch: Callable[[], None] | None = None) -> None:
+    """AdamW with a cosine schedule on the one-step MSE of ``series`` (N, T, d);
+    ``on_epoch()`` runs after each epoch (a benchmark's clock)."""
     generator = torch.Generator().manual_seed(seed)
     x = torch.tensor(series, dtype=torch.float32)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -72,3 +75,5 @@ def train_rnn(model: RNNForecaster, series: np.ndarray, n_epochs: int, batch_siz
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             schedule.step()
+        if on_epoch is not None:
+            on_epoch()
