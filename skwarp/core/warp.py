@@ -254,10 +254,13 @@ class WarpNetwork(nn.Module):
         return trajectory
 
     # -- decoding ---------------------------------------------------------- #
-    def decode(self, theta: Tensor, tau: Tensor, x: Tensor | None = None) -> Tensor:
+    def decode(self, theta: Tensor, tau: Tensor, x: Tensor | None = None,
+               features: Tensor | None = None) -> Tensor:
         """Outputs (..., n_outputs) for states ``theta`` (..., D) at times ``tau``
-        (...); a physics prior also needs the observations ``x`` (..., d) there."""
-        outputs = self._root_outputs(theta, tau)
+        (...); a physics prior also needs the observations ``x`` (..., d) there.
+        ``features``: ``time_features(tau, n_frequencies)`` when the caller has
+        them already (any shape that broadcasts with ``theta``'s leading ones)."""
+        outputs = self._root_outputs(theta, tau, features)
         if self.physics is None:
             return outputs
         if x is None:
@@ -274,9 +277,11 @@ class WarpNetwork(nn.Module):
                              f"of its inputs, then n_outputs={self.physics.n_outputs})")
         return torch.cat((prediction, outputs[..., n_params:]), dim=-1)
 
-    def _root_outputs(self, theta: Tensor, tau: Tensor) -> Tensor:
+    def _root_outputs(self, theta: Tensor, tau: Tensor,
+                      features: Tensor | None = None) -> Tensor:
         """Root network outputs for states ``theta`` (..., D) at times ``tau`` (...)."""
-        features = time_features(tau, self.n_frequencies)
+        if features is None:
+            features = time_features(tau, self.n_frequencies)
         if self.root_precision == "float32":
             return self._root_fn()(theta, features)
         with torch.autocast(theta.device.type, dtype=torch.bfloat16):
@@ -316,42 +321,67 @@ class WarpNetwork(nn.Module):
         return self.decode(theta, self._tau(theta.shape[1], lengths, theta), x)
 
     # -- recurrent (autoregressive) mode ------------------------------------ #
-    def _step(self, theta: Tensor, e_prev: Tensor, x_next: Tensor,
-              t_next: int) -> tuple[Tensor, Tensor]:
-        """``theta_{t+1}`` from ``theta_t``, the embedded input at ``t``
-        (:meth:`_embed_step`) and the input at ``t+1``; and the embedded input
-        at ``t+1``, so each step is embedded once (``t_next = t + 1``: the time
-        channel of a value drive is ``tau_{t+1}``)."""
+    def _check_recurrent(self) -> None:
+        """Recurrent mode takes one step per time point, embeds each step on its
+        own and decodes at ``t / time_scale``."""
         if self.stride > 1:
             raise ValueError("recurrent (autoregressive) mode takes one step per time "
                              "point: it needs stride=1")
-        e_next = self._embed_step(x_next)
-        drive = e_next - e_prev if self.drive == "difference" else e_next
-        if self.time_channel:
-            if self.time_scale is None:
-                raise ValueError("recurrent mode with time_channel needs time_scale")
-            tau = (1 if self.drive == "difference" else t_next) / self.time_scale
-            drive = torch.cat((drive, torch.full_like(drive[:, :1], tau)), dim=-1)
-        theta = self.transition.step(theta) + drive @ self.drive_matrix().T
-        if self.state_clip is not None:
-            theta = theta.clamp(-self.state_clip, self.state_clip)
-        return theta, e_next
-
-    def _embed_step(self, x: Tensor) -> Tensor:
-        """The embedding of one step's inputs (N, d): only a pointwise one
-        (kernel 1, no batch statistics) embeds a step without its history."""
-        if self.embedding is None:
-            return x
-        if self.embedding.kernel_size != 1 or self.embedding.norms is not None:
+        if self.embedding is not None and (self.embedding.kernel_size != 1
+                                           or self.embedding.norms is not None):
             raise ValueError("recurrent (autoregressive) mode supports only a pointwise "
                              "embedding: embedding_kernel=1 and embedding_norm=False")
-        for conv in self.embedding.convs:  # a kernel-1 Conv1d is a Linear on each step
-            x = torch.relu(nn.functional.linear(x, conv.weight[..., 0], conv.bias))
-        return x
-
-    def _decode_at(self, theta: Tensor, t: int, x_t: Tensor) -> Tensor:
         if self.time_scale is None:
             raise ValueError("recurrent mode needs time_scale (tau of future steps)")
+
+    def _recurrent_step(self) -> tuple[Callable[[Tensor], Tensor],
+                                       Callable[[Tensor, Tensor, Tensor, int],
+                                                tuple[Tensor, Tensor]]]:
+        """``embed(x)``, the embedding of one step's inputs (N, d), and
+        ``step(theta_t, e_t, x_next, t_next) -> (theta_{t+1}, e_{t+1})``: the
+        next state from the state at ``t``, the embedded input at ``t`` and
+        the input at ``t+1``, and the embedded input at ``t+1``, so each step
+        is embedded once (``t_next = t + 1``: the time channel of a value
+        drive is ``tau_{t+1}``). What every step shares (the transition's
+        operator, the drive matrix, the embedding's weights) is built once,
+        here, not at every step."""
+        self._check_recurrent()
+        operator = self.transition.operator()
+        drive_t = self.drive_matrix().T
+        # a kernel-1 Conv1d is a Linear on each step
+        layers = [] if self.embedding is None else \
+            [(conv.weight[..., 0], conv.bias) for conv in self.embedding.convs]
+
+        def embed(x: Tensor) -> Tensor:
+            for weight, bias in layers:
+                x = torch.relu(nn.functional.linear(x, weight, bias))
+            return x
+
+        def step(theta: Tensor, e_prev: Tensor, x_next: Tensor,
+                 t_next: int) -> tuple[Tensor, Tensor]:
+            e_next = embed(x_next)
+            drive = e_next - e_prev if self.drive == "difference" else e_next
+            if self.time_channel:
+                tau = (1 if self.drive == "difference" else t_next) / self.time_scale
+                drive = torch.cat((drive, torch.full_like(drive[:, :1], tau)), dim=-1)
+            theta = torch.addmm(operator.apply(theta), drive, drive_t)
+            if self.state_clip is not None:
+                theta = theta.clamp(-self.state_clip, self.state_clip)
+            return theta, e_next
+
+        return embed, step
+
+    def _times(self, first: int, n_steps: int, n_series: int,
+               like: Tensor) -> tuple[Tensor, Tensor]:
+        """``tau`` (n_steps, n_series) of steps ``first .. first + n_steps - 1``
+        and their time features (n_steps, 1 + 2 n_frequencies), computed once
+        for a loop over those steps."""
+        steps = torch.arange(first, first + n_steps, dtype=like.dtype, device=like.device)
+        tau = steps / self.time_scale
+        return tau.unsqueeze(1).expand(-1, n_series), time_features(tau, self.n_frequencies)
+
+    def _decode_at(self, theta: Tensor, t: int, x_t: Tensor) -> Tensor:
+        self._check_recurrent()
         tau = torch.full(theta.shape[:1], t / self.time_scale, dtype=theta.dtype,
                          device=theta.device)
         return self.decode(theta, tau, x_t)
@@ -369,14 +399,17 @@ class WarpNetwork(nn.Module):
         (N, n_steps, d_known). Returns outputs (N, n_steps, n_outputs) and the
         inputs fed (N, n_steps, d).
         """
+        embed, step = self._recurrent_step()
+        taus, features = self._times(t_last, n_steps, theta.shape[0], theta)
         outputs, inputs = [], []
-        x_t, e_t = x_last, self._embed_step(x_last)
+        x_t, e_t = x_last, embed(x_last)
         for k, t in enumerate(range(t_last, t_last + n_steps)):
-            y_t = self._decode_at(theta, t, x_t)
+            y_t = self.decode(theta, taus[k], x_t, features[k])
             x_next = next_input(y_t, x_t)
             if known is not None:
                 x_next = torch.cat((x_next, known[:, k]), dim=-1)
-            theta, e_t = self._step(theta, e_t, x_next, t + 1)
+            if k < n_steps - 1:  # the state after the last output is never decoded
+                theta, e_t = step(theta, e_t, x_next, t + 1)
             outputs.append(y_t)
             inputs.append(x_next)
             x_t = x_next
@@ -392,23 +425,47 @@ class WarpNetwork(nn.Module):
         the truth with probability ``p_forcing`` and otherwise
         ``next_input(y_t, input_t)``, the model's own prediction. Channels that
         ``next_input`` does not predict (exogenous inputs) stay the truth.
+
+        The context's states depend on the truth alone: they are one scan
+        (:meth:`states`) and decoded at once, as in :meth:`forward_all`; only
+        the steps after the context run one at a time. Every step after the
+        context draws its coin flip from ``generator`` (the last one too,
+        although its input is never fed), so the random streams are those of
+        a loop over every step.
         """
-        theta = self.initial_state(x[:, 0])
-        fed = x[:, 0]
-        embedded = self._embed_step(fed)
-        outputs, inputs = [], []
+        self._check_recurrent()
+        n_series, n_out = x.shape[0], x.shape[1] - 1
+        if n_out < 1:
+            raise ValueError("teacher forcing needs series of at least 2 steps")
+        n_forced = min(max(n_context, 1), n_out)  # outputs whose inputs are all the truth
+        fed = x[:, :n_forced]
+        theta = self.states(fed)
+        taus, features = self._times(0, n_out, n_series, x)
+        outputs = [self.decode(theta, taus[:n_forced].T, fed, features[:n_forced])]
+        inputs = [fed]
+        if n_context > n_out:  # every input is the truth, and no coin is flipped
+            return outputs[0], fed
+        embed, step = self._recurrent_step()
+        theta, fed = theta[:, -1], fed[:, -1]
+        y_t, e_t = outputs[0][:, -1], embed(fed)
         truth = x.unbind(1)
-        for t in range(x.shape[1] - 1):
-            y_t = self._decode_at(theta, t, fed)
-            outputs.append(y_t)
-            inputs.append(fed)
+        looped_outputs, looped_inputs = [], []
+        for t in range(n_forced - 1, n_out):
+            if t >= n_forced:
+                y_t = self.decode(theta, taus[t], fed, features[t])
+                looped_outputs.append(y_t)
+            keep = torch.rand(n_series, 1, generator=generator).to(x.device) < p_forcing
+            predicted = next_input(y_t, fed)
+            if t == n_out - 1:  # the input after the last output is never fed
+                break
             x_next = truth[t + 1]
-            if t + 1 >= n_context:
-                keep = torch.rand(x.shape[0], 1, generator=generator).to(x.device) < p_forcing
-                predicted = next_input(y_t, fed)
-                n_pred = predicted.shape[-1]
-                predicted = torch.cat((predicted, x_next[:, n_pred:]), dim=-1)
-                x_next = torch.where(keep, x_next, predicted)
-            theta, embedded = self._step(theta, embedded, x_next, t + 1)
+            n_pred = predicted.shape[-1]
+            predicted = torch.cat((predicted, x_next[:, n_pred:]), dim=-1)
+            x_next = torch.where(keep, x_next, predicted)
+            theta, e_t = step(theta, e_t, x_next, t + 1)
             fed = x_next
-        return torch.stack(outputs, dim=1), torch.stack(inputs, dim=1)
+            looped_inputs.append(fed)
+        if looped_outputs:
+            outputs.append(torch.stack(looped_outputs, dim=1))
+            inputs.append(torch.stack(looped_inputs, dim=1))
+        return torch.cat(outputs, dim=1), torch.cat(inputs, dim=1)
