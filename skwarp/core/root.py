@@ -86,24 +86,30 @@ class RootNetwork(nn.Module):
         """Evaluate the MLP of every ``theta[..., :]`` at ``inputs[..., :]``.
 
         ``theta`` (..., D) and ``inputs`` (..., n_inputs) must broadcast in their
-        leading dimensions; the result is (..., n_outputs).
+        leading dimensions; the result is (..., n_outputs). Each layer is one
+        batched product with its bias added in the same kernel (``baddbmm``)
+        over the flattened leading dimensions, on slices of ``theta`` from one
+        ``split``: few kernels and autograd nodes per call, which matters when
+        the recurrent mode decodes one step at a time.
         """
         if theta.shape[-1] != self.n_params:
             raise ValueError(f"theta has {theta.shape[-1]} entries, the root "
                              f"network needs {self.n_params}")
         act = ACTIVATIONS[self.activation]
-        h = inputs
-        start = 0
+        shape = torch.broadcast_shapes(theta.shape[:-1], inputs.shape[:-1])
+        if theta.shape[:-1] != shape or theta.ndim != 2:
+            theta = theta.expand(*shape, -1).reshape(-1, self.n_params)
+        h = inputs.expand(theta.shape[0], -1) if inputs.ndim == 1 and len(shape) == 1 \
+            else inputs.expand(*shape, -1).reshape(-1, self.n_inputs)
+        sizes = [size for n_out, n_in in self.layer_shapes for size in (n_out * n_in, n_out)]
+        chunks = theta.split(sizes, dim=-1)
         for layer, (n_out, n_in) in enumerate(self.layer_shapes):
-            weight = theta[..., start:start + n_out * n_in]
-            start += n_out * n_in
-            bias = theta[..., start:start + n_out]
-            start += n_out
-            weight = weight.unflatten(-1, (n_out, n_in))
-            h = (weight @ h.unsqueeze(-1)).squeeze(-1) + bias
+            weight = chunks[2 * layer].unflatten(-1, (n_out, n_in))
+            bias = chunks[2 * layer + 1]
+            h = torch.baddbmm(bias.unsqueeze(-1), weight, h.unsqueeze(-1)).squeeze(-1)
             if layer < len(self.layer_shapes) - 1:
                 h = act(h)
-        return h
+        return h if len(shape) == 1 else h.reshape(*shape, self.n_outputs)
 
     def extra_repr(self) -> str:
         return (f"n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, width={self.width}, "
