@@ -213,6 +213,13 @@ def test_pointwise_embedding_steps_like_the_parallel_scan(drive, time_channel):
     outputs, _ = net.teacher_forced(x, n_context=8, p_forcing=0.0,
                                     next_input=lambda y, x_t: y[..., :2])
     torch.testing.assert_close(outputs, net.forward_all(x)[:, :-1])
+    # the context is one scan; the steps after it loop: forced to the truth
+    # (p_forcing=1), the loop must give the scan's outputs too
+    for n_context in (0, 1, 3, 7):
+        outputs, fed = net.teacher_forced(x, n_context=n_context, p_forcing=1.0,
+                                          next_input=lambda y, x_t: y[..., :2])
+        torch.testing.assert_close(outputs, net.forward_all(x)[:, :-1])
+        torch.testing.assert_close(fed, x[:, :-1])
     theta = net.final_state(x[:, :5])
     known = x[:, 5:]
     out, _ = net.rollout(theta, x[:, 4], 4, 3, lambda y, x_t: y[..., :0], known)

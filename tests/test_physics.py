@@ -101,6 +101,9 @@ def test_rollout_and_teacher_forcing_feed_the_observation_to_the_prior():
     outputs, fed = net.teacher_forced(x, n_context=6, p_forcing=0.0,
                                       next_input=lambda y, x_t: y)
     torch.testing.assert_close(outputs, net.forward_all(x)[:, :-1])  # all truth
+    outputs, fed = net.teacher_forced(x, n_context=2, p_forcing=1.0,  # truth, in the loop
+                                      next_input=lambda y, x_t: y)
+    torch.testing.assert_close(outputs, net.forward_all(x)[:, :-1])
     theta = net.final_state(x[:, :3])
     out, inputs = net.rollout(theta, x[:, 2], 2, 3, lambda y, x_t: y)
     torch.testing.assert_close(inputs[:, 0], out[:, 0])  # the prediction is fed back

@@ -460,7 +460,8 @@ class WarpNetwork(nn.Module):
                 break
             x_next = truth[t + 1]
             n_pred = predicted.shape[-1]
-            predicted = torch.cat((predicted, x_next[:, n_pred:]), dim=-1)
+            if n_pred < x_next.shape[-1]:  # the exogenous channels stay the truth
+                predicted = torch.cat((predicted, x_next[:, n_pred:]), dim=-1)
             x_next = torch.where(keep, x_next, predicted)
             theta, e_t = step(theta, e_t, x_next, t + 1)
             fed = x_next
