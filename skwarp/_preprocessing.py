@@ -10,8 +10,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-__all__ = ["MAX_SCALED", "SCALINGS", "ChannelScaler", "hold_last", "panel_to_padded",
-           "sliding_windows", "window_split"]
+__all__ = ["MAX_SCALED", "SCALINGS", "ChannelScaler", "SeriesStandardiser", "hold_last",
+           "panel_to_padded", "sliding_windows", "window_split"]
 
 SCALINGS = ("standard", "minmax", None)
 # Largest magnitude of a scaled input. The network is built for inputs of order
@@ -165,6 +165,12 @@ class ChannelScaler:
         self.scale_ = np.where(constant, 1.0, self.scale_)
         return self
 
+    def extended(self, n_channels: int) -> ChannelScaler:
+        """This scaler with ``n_channels`` more channels, passed unscaled."""
+        self.offset_ = np.concatenate((self.offset_, np.zeros(n_channels)))
+        self.scale_ = np.concatenate((self.scale_, np.ones(n_channels)))
+        return self
+
     def transform(self, values: np.ndarray, lengths: np.ndarray, name: str = "X"
                   ) -> np.ndarray:
         """Scaled float32 values, padding zero and gaps filled by :func:`hold_last`.
@@ -184,6 +190,63 @@ class ChannelScaler:
             raise ValueError(f"{name} reaches {largest:.3g} after scaling (limit "
                              f"{MAX_SCALED:.0e}); {advice}")
         return scaled.astype(np.float32)
+
+
+class SeriesStandardiser:
+    """Each series standardised on its own, with its level and spread kept as
+    extra channels.
+
+    :meth:`transform` maps a padded panel (N, T, d) to (N, T, 3d): channel by
+    channel, the series minus its mean over its observed steps, divided by its
+    standard deviation there; then, constant over time, ``log(std / unit +
+    LOG_FLOOR)`` and ``mean / unit`` minus their means over the training
+    series (``centre_``), where ``unit`` is the channel's standard deviation
+    over the training series. A constant series is 0 in its first block.
+    Gaps are held (:func:`hold_last`) before the statistics are taken; a
+    channel a series never observes is NaN, for :class:`ChannelScaler` to
+    fill.
+
+    The last 2d channels are in their own units and must not be rescaled to
+    unit variance: where every series has nearly the same spread (data
+    z-normalised per series), that would blow rounding noise up into a random
+    constant per series, which a network memorises.
+
+    Why: a network whose inputs share one scale sees a series of small
+    amplitude as nearly constant when other series (other classes) are large;
+    standardising each series shows every shape at the same scale, and the
+    extra channels still tell the network the amplitude (in logs, so a 1,000x
+    range is a few units).
+    """
+
+    LOG_FLOOR = 1e-3  # log spread of a constant series: log(1e-3), not -inf
+
+    def fit(self, values: np.ndarray, lengths: np.ndarray) -> SeriesStandardiser:
+        valid = values[np.arange(values.shape[1]) < lengths[:, None]]  # (steps, d)
+        largest = np.nanmax(np.abs(valid), axis=0)
+        largest = np.where(largest > 0, largest, 1.0)
+        unit = np.nanstd(valid / largest, axis=0) * largest  # in units: no overflow
+        self.unit_ = np.where(unit > 0, unit, np.where(largest > 0, largest, 1.0))
+        self.centre_ = np.zeros(2 * values.shape[2])
+        statistics = self.transform(values, lengths)[:, 0, values.shape[2]:]
+        self.centre_ = np.nanmean(statistics, axis=0)
+        return self
+
+    def transform(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        x = values / self.unit_
+        inside = (np.arange(values.shape[1]) < lengths[:, None])[:, :, None]
+        never = ~(inside & ~np.isnan(x)).any(axis=1)  # (N, d): NaN below, held later
+        # statistics of the series as the network sees it, its gaps held: a
+        # series with gaps means the same as the one with the values held
+        x = hold_last(x.copy(), lengths)
+        count = inside.sum(axis=1)
+        mean = np.where(inside, x, 0.0).sum(axis=1) / count
+        spread = np.sqrt((np.where(inside, x - mean[:, None], 0.0) ** 2).sum(axis=1) / count)
+        mean, spread = np.where(never, np.nan, mean), np.where(never, np.nan, spread)
+        z = (x - mean[:, None]) / np.where(spread > 1e-12, spread, 1.0)[:, None]
+        statistics = np.concatenate((np.log(spread + self.LOG_FLOOR), mean), axis=1)
+        statistics = (statistics - self.centre_)[:, None]
+        return np.concatenate((z, np.broadcast_to(statistics, z.shape[:2] + (2 * z.shape[2],))),
+                              axis=2)
 
 
 def window_split(lengths: np.ndarray, window: int, validation_fraction: float = 0.0

@@ -12,8 +12,15 @@ from sktime.classification.base import BaseClassifier
 from torch import Tensor
 
 from skwarp._estimator import PREDICT_BATCH_SIZE, WarpEstimatorMixin
-from skwarp._params import Param, choice_param, hyperparameters, int_param, network_spec
-from skwarp._preprocessing import ChannelScaler, panel_to_padded
+from skwarp._params import (
+    Param,
+    bool_param,
+    choice_param,
+    hyperparameters,
+    int_param,
+    network_spec,
+)
+from skwarp._preprocessing import ChannelScaler, SeriesStandardiser, panel_to_padded
 from skwarp._sklearn_compat import SklearnCompatMixin
 from skwarp._training import (
     Batch,
@@ -30,6 +37,7 @@ from skwarp.core.spec import NetworkSpec
 from skwarp.exceptions import NonFiniteOutputError
 
 __all__ = ["CLASSIFIER_NETWORK", "PAPER_PARAMS", "WarpClassifier", "class_logits",
+           "fit_input_scaling",
            "classification_loss", "resolve_stride", "stratified_split"]
 
 DECODINGS = ("last", "mean")
@@ -91,6 +99,13 @@ CLASSIFIER_PARAMS = {
         f"benchmark), else the smallest stride that leaves at most {AUTO_STRIDE_STEPS:,} "
         "steps: over very long series the window means average noise away, and each "
         "step of memory spans more time points. See ``stride_``.")),
+    "series_norm": bool_param(
+        "Standardise each series, channel by channel, over its own observed values "
+        "before the scaling, and add each channel's mean and log standard deviation "
+        "as channels constant over time (the input then has three times the "
+        "channels). Amplitude still informs the class, but no longer sets the scale "
+        "at which the network sees the shape of a series (series of small amplitude "
+        "beside large ones). See ``series_standardiser_``."),
     "n_networks": int_param(1, (
         "Networks trained on the same data from independent initialisations and "
         "mini-batch orders (seeds drawn from ``random_state``); ``predict_proba`` averages "
@@ -104,14 +119,16 @@ CLASSIFIER_PARAMS = {
         "the final state, so it needs ``decoding=\"last\"``.")),
 }
 # The paper's model: dense A from the identity, B from zero, input differences
-# as the drive, no embedding, one step per time point, one network; with the
+# as the drive, no embedding, one step per time point, one scaling for every
+# series, one network; with the
 # training recipe skwarp used for it (transition_lr 1e-4, input noise 0.2).
 # ``WarpClassifier(**PAPER_PARAMS)``; to change one of them,
 # ``WarpClassifier(**{**PAPER_PARAMS, "n_networks": 5})``.
 PAPER_PARAMS = {
     **{f.name: getattr(NetworkSpec(), f.name) for f in fields(NetworkSpec)
        if getattr(NetworkSpec(), f.name) != getattr(CLASSIFIER_NETWORK, f.name)},
-    "stride": 1, "n_networks": 1, "transition_lr": 1e-4, "input_noise": 0.2}
+    "stride": 1, "series_norm": False, "n_networks": 1, "transition_lr": 1e-4,
+    "input_noise": 0.2}
 
 
 @hyperparameters
@@ -162,6 +179,9 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         The first of ``histories_``.
     n_epochs_ : int
         Epochs the first network actually ran.
+    series_standardiser_ : SeriesStandardiser or None
+        With ``series_norm``, the unit of each channel's extra mean and log
+        standard deviation channels (learned on the training series).
     stride_ : int
         Time points per recurrence step (``stride`` resolved on the training
         series).
@@ -209,7 +229,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
                  causal_embedding=_NET.causal_embedding,
                  embedding_dilated=_NET.embedding_dilated,
                  embedding_norm=_NET.embedding_norm, drive=_NET.drive,
-                 stride="auto", n_networks=5, decoding="last", solver="auto",
+                 stride="auto", series_norm=True, n_networks=5, decoding="last", solver="auto",
                  n_epochs=100, batch_size=8, epoch_size=None, lr=1e-3,
                  transition_lr=1e-3, input_noise=0.0, optimizer="adamw", weight_decay=0.0,
                  grad_clip=1.0, lr_schedule="cosine", validation_fraction=0.0, patience=20,
@@ -256,7 +276,11 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
                              "use a stride below its length")
         seeds = Seeds.from_random_state(self.random_state)
         train_idx, val_idx = stratified_split(targets, self.validation_fraction, seeds.split)
-        scaler = ChannelScaler(self.scaling).fit(values[train_idx], lengths[train_idx])
+        n_channels = values.shape[2]
+        standardiser, scaler = fit_input_scaling(values[train_idx], lengths[train_idx],
+                                                 self.scaling, self.series_norm)
+        if standardiser is not None:
+            values = standardiser.transform(values, lengths)
         spec = network_spec(self, CLASSIFIER_NETWORK, stride=stride,
                             reference_length=int(lengths[train_idx].max()))
         with torch_threads(self.n_threads):
@@ -270,7 +294,8 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
                 lambda seeds: loss, TrainingConfig.of(self), seeds, self.n_networks,
                 input_noise_std(train, self.input_noise), score_name="accuracy",
                 stacked=True)
-        self.stride_, self.scaler_, self.n_channels_ = stride, scaler, values.shape[2]
+        self.stride_, self.scaler_, self.n_channels_ = stride, scaler, n_channels
+        self.series_standardiser_ = standardiser
         self.networks_, self.network_ = networks, networks[0]
         self.histories_, self.history_ = histories, histories[0]
         self.n_epochs_ = len(self.history_["train_loss"])
@@ -363,9 +388,16 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
             raise ValueError(f"X has {values.shape[2]} channels, but the estimator was "
                              f"fitted on {self.n_channels_}")
         device = next(network.parameters()).device
-        data = Batch.from_numpy(self.scaler_.transform(values, lengths), lengths,
+        data = Batch.from_numpy(self._network_input(values, lengths), lengths,
                                 np.zeros(len(lengths)), device)
         return network, data
+
+    def _network_input(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The networks' float32 input (N, T, d or 3d) for a padded panel
+        (N, T, d): each series standardised (``series_norm``), then scaled."""
+        if self.series_standardiser_ is not None:
+            values = self.series_standardiser_.transform(values, lengths)
+        return self.scaler_.transform(values, lengths)
 
     @classmethod
     def get_test_params(cls, parameter_set="default"):
@@ -398,6 +430,21 @@ def stratified_split(targets: np.ndarray, validation_fraction: float,
     labels = targets if counts_ok and sizes_ok else None
     return train_test_split(everything, test_size=n_val, random_state=seed % 2**32,
                             stratify=labels)
+
+
+def fit_input_scaling(values: np.ndarray, lengths: np.ndarray, scaling: str | None,
+                      series_norm: bool) -> tuple[SeriesStandardiser | None, ChannelScaler]:
+    """The per-series standardiser (with ``series_norm``, else None) and the
+    channel scaler learned on the training series ``values`` (N, T, d).
+
+    The scaler acts on what the standardiser outputs: its standardised series
+    are scaled by ``scaling``, its statistics channels pass unscaled."""
+    if not series_norm:
+        return None, ChannelScaler(scaling).fit(values, lengths)
+    standardiser = SeriesStandardiser().fit(values, lengths)
+    n_channels = values.shape[2]
+    shapes = standardiser.transform(values, lengths)[:, :, :n_channels]
+    return standardiser, ChannelScaler(scaling).fit(shapes, lengths).extended(2 * n_channels)
 
 
 def class_logits(network, batch: Batch, decoding: str, solver: str) -> Tensor:

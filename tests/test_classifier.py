@@ -417,7 +417,7 @@ def test_input_noise_regularises_training_only(motions):
     assert not np.array_equal(noisy.predict_proba(X_test), clean.predict_proba(X_test))
     # prediction = the fitted networks on the cleanly scaled inputs, no noise
     lengths = np.full(len(X_test), X_test.shape[2])
-    x = torch.from_numpy(noisy.scaler_.transform(X_test.transpose(0, 2, 1), lengths))
+    x = torch.from_numpy(noisy._network_input(X_test.transpose(0, 2, 1), lengths))
     with torch.no_grad():
         expected = np.mean([torch.softmax(network(x).double(), dim=1).numpy()
                             for network in noisy.networks_], axis=0)

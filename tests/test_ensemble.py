@@ -73,7 +73,7 @@ def test_the_members_own_their_weights_after_a_stacked_fit(ensemble):
 def test_probabilities_are_the_mean_of_the_networks(motions, ensemble):
     """By hand: each fitted network on the scaled series, its softmax, the mean."""
     X, _ = motions
-    x = torch.from_numpy(ensemble.scaler_.transform(X.transpose(0, 2, 1),
+    x = torch.from_numpy(ensemble._network_input(X.transpose(0, 2, 1),
                                                      np.full(len(X), X.shape[2])))
     with torch.no_grad():
         per_network = [torch.softmax(network.eval()(x).double(), dim=1).numpy()
@@ -104,17 +104,19 @@ def test_bad_n_networks_is_refused(motions, value):
 
 def _member_data(motions, validation_fraction):
     """The classifier's training data, scaled and split as in fit."""
-    from skwarp._preprocessing import ChannelScaler, panel_to_padded
+    from skwarp._preprocessing import panel_to_padded
     from skwarp._training import Batch
-    from skwarp.classification import stratified_split
+    from skwarp.classification import fit_input_scaling, stratified_split
 
     X, y = motions
     targets = np.searchsorted(np.unique(y), y)
     values, lengths = panel_to_padded(X)
     seeds = Seeds.from_random_state(SMALL["random_state"])
     train_idx, val_idx = stratified_split(targets, validation_fraction, seeds.split)
-    scaler = ChannelScaler("standard").fit(values[train_idx], lengths[train_idx])
-    data = Batch.from_numpy(scaler.transform(values, lengths), lengths, targets,
+    standardiser, scaler = fit_input_scaling(values[train_idx], lengths[train_idx],
+                                             "standard", series_norm=True)
+    data = Batch.from_numpy(scaler.transform(standardiser.transform(values, lengths), lengths),
+                            lengths, targets,
                             torch.device("cpu"))
     validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
     return data.take(torch.as_tensor(train_idx)), validation, seeds

@@ -105,7 +105,7 @@ def test_phi_sees_the_raw_first_time_point_under_a_stride():
     clf = WarpClassifier(stride=4, initial_state="mlp", n_networks=1, n_epochs=2,
                          root_width=4, embedding_width=4, embedding_layers=1,
                          random_state=0).fit(X, np.arange(6) % 2)
-    scaled = clf.scaler_.transform(X.transpose(0, 2, 1), np.full(6, 23))
+    scaled = clf._network_input(X.transpose(0, 2, 1), np.full(6, 23))
     with torch.no_grad():
         expected = clf.network_.initial_state(torch.from_numpy(scaled[:, 0])).numpy()
     trajectory = clf.weight_trajectory(X)
@@ -155,7 +155,7 @@ def test_classifier_fits_and_predicts_strided(decoding):
     assert clf.weight_trajectory(X[:2]).shape[1] == 8  # ceil(30 / 4)
     # by hand: every network on the scaled series, decoded at the last of its
     # 8 steps or averaged over them, then the mean of the softmaxes
-    x = torch.from_numpy(clf.scaler_.transform(X.transpose(0, 2, 1), np.full(12, 30)))
+    x = torch.from_numpy(clf._network_input(X.transpose(0, 2, 1), np.full(12, 30)))
     with torch.no_grad():
         logits = [network(x) if decoding == "last" else network.forward_all(x).mean(1)
                   for network in clf.networks_]
@@ -198,7 +198,7 @@ def test_mean_decoding_averages_the_valid_strided_steps():
     clf.fit(panel, [0, 1, 0, 1])
     network = clf.network_.eval()
     for i, x in enumerate(X):
-        scaled = clf.scaler_.transform(x.T[None], np.array([x.shape[1]]))
+        scaled = clf._network_input(x.T[None], np.array([x.shape[1]]))
         xt = torch.tensor(scaled, dtype=torch.float32)
         with torch.no_grad():
             outputs = network.forward_all(xt)[0]

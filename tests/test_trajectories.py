@@ -27,7 +27,7 @@ def test_classifier_trajectory_ends_in_the_decoded_state(classifier_and_data):
     clf, X, _ = classifier_and_data
     trajectories = clf.weight_trajectory(X)
     assert trajectories.shape == (12, 15, clf.network_.n_params)
-    scaled = torch.from_numpy(clf.scaler_.transform(np.swapaxes(X, 1, 2),
+    scaled = torch.from_numpy(clf._network_input(np.swapaxes(X, 1, 2),
                                                     np.full(12, 15)))
     with torch.no_grad():
         final = clf.network_.final_state(scaled).numpy()
