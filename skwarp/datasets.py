@@ -25,7 +25,8 @@ from skwarp._validation import check_int, check_real
 __all__ = ["LV_TEST_RANGES", "LV_TRAIN_RANGES", "MSD_TEST_RANGES", "MSD_TRAIN_RANGES",
            "SINE_TEST_PHASES", "SINE_TRAIN_PHASES", "TS_RETURN_TYPES", "UEA_LONG_DATASETS",
            "load_ts", "make_linear_regression_tasks", "make_long_range_events",
-           "make_lotka_volterra", "make_mass_spring_damper", "make_sine"]
+           "make_lotka_volterra", "make_mass_spring_damper", "make_periodic_waveforms",
+           "make_sine"]
 
 MSD_TRAIN_RANGES = {"m": (0.02, 0.04), "k": (4.0, 16.0), "c": (0.01, 0.2)}
 MSD_TEST_RANGES = {"m": (0.01, 0.05), "k": (2.0, 18.0), "c": (0.01, 0.3)}
@@ -482,3 +483,77 @@ def make_long_range_events(n_series: int = 200, n_timepoints: int = 16_384,
         sign = 1.0 if label % 2 == 0 else -1.0
         X[i, label // 2, start:start + event_length] += sign * bump.astype(np.float32)
     return X, y
+
+
+def make_periodic_waveforms(n_series: int = 537, n_classes: int = 11,
+                            lengths: tuple[int, int] = (100, 1344), period: float = 50.0,
+                            amplitude_range: float = 1000.0, amplitude_spread: float = 1.0,
+                            templates_seed: int = 1234, random_state: int | None = None
+                            ) -> tuple[list[pd.DataFrame], np.ndarray]:
+    """Periodic waveforms of unequal length whose shape and amplitude depend on
+    the class: a panel with the traits of appliance current signatures.
+
+    Class ``k`` has a template: the amplitudes and phases of the first six odd
+    harmonics of a fixed ``period``, an amplitude drawn log-uniformly from
+    ``[1, amplitude_range]`` and a decaying start-up surge. A series of class
+    ``k`` has a length drawn uniformly from ``lengths``, a random phase, each
+    harmonic's amplitude and phase jittered, its class amplitude times a
+    log-normal factor (``amplitude_spread`` its log standard deviation), and
+    white noise at 5% of its amplitude. Templates come from
+    ``templates_seed``, so panels drawn with different ``random_state`` (a
+    train and a test set) share their classes.
+
+    Parameters
+    ----------
+    n_series : int, default=537
+    n_classes : int, default=11
+    lengths : (int, int), default=(100, 1344)
+        Shortest and longest length (inclusive).
+    period : float, default=50.0
+    amplitude_range : float, default=1000.0
+    amplitude_spread : float, default=1.0
+    templates_seed : int, default=1234
+    random_state : int or None
+
+    Returns
+    -------
+    X : list of pd.DataFrame
+        One single-column frame per series (sktime's ``df-list``).
+    y : np.ndarray of shape (n_series,)
+        Class labels ``"c0"``, ``"c1"``, ...
+
+    Examples
+    --------
+    >>> from skwarp.datasets import make_periodic_waveforms
+    >>> X, y = make_periodic_waveforms(n_series=3, random_state=0)
+    >>> len(X), X[0].shape[1], 100 <= len(X[0]) <= 1344
+    (3, 1, True)
+    """
+    if n_series < 1 or n_classes < 2:
+        raise ValueError("n_series must be >= 1 and n_classes >= 2")
+    if not 1 <= lengths[0] <= lengths[1]:
+        raise ValueError(f"lengths must be (shortest, longest) with 1 <= shortest <= "
+                         f"longest, got {lengths}")
+    if amplitude_range < 1 or amplitude_spread < 0 or period <= 0:
+        raise ValueError("amplitude_range must be >= 1, amplitude_spread >= 0, period > 0")
+    templates = np.random.default_rng(templates_seed)
+    harmonics = templates.uniform(0, 1, (n_classes, 6)) * np.array([1, .6, .5, .4, .3, .2])
+    harmonics[:, 0] = 1.0
+    phases = templates.uniform(0, 2 * np.pi, (n_classes, 6))
+    class_amplitude = np.exp(templates.uniform(0, np.log(amplitude_range), n_classes))
+    surge = templates.uniform(0, 3, n_classes)
+    rng = np.random.default_rng(random_state)
+    y = rng.integers(0, n_classes, n_series)
+    orders = 2 * np.arange(6) + 1
+    X = []
+    for label in y:
+        length = int(rng.integers(lengths[0], lengths[1] + 1))
+        angle = 2 * np.pi * (np.arange(length) + rng.uniform(0, period)) / period
+        weights = harmonics[label] * (1 + 0.25 * rng.standard_normal(6))
+        shifts = phases[label] + 0.3 * rng.standard_normal(6)
+        wave = (weights[:, None] * np.sin(orders[:, None] * angle + shifts[:, None])).sum(0)
+        envelope = 1 + surge[label] * np.exp(-np.arange(length) / rng.uniform(50, 300))
+        scale = class_amplitude[label] * np.exp(amplitude_spread * rng.standard_normal())
+        values = scale * (envelope * wave + 0.05 * rng.standard_normal(length))
+        X.append(pd.DataFrame({"dim_0": values}))
+    return X, np.array([f"c{label}" for label in y])

@@ -147,3 +147,28 @@ def test_long_range_events_are_seeded_balanced_and_early():
         make_long_range_events(n_classes=13)
     with pytest.raises(ValueError, match="do not fit"):
         make_long_range_events(n_timepoints=100, event_window=0.9)
+
+
+def test_periodic_waveforms_have_unequal_lengths_and_class_amplitudes():
+    from skwarp.datasets import make_periodic_waveforms
+
+    X, y = make_periodic_waveforms(n_series=200, random_state=0)
+    lengths = np.array([len(x) for x in X])
+    assert lengths.min() >= 100 and lengths.max() <= 1344 and len(set(lengths)) > 100
+    spread = {label: np.median([np.std(x.to_numpy()) for x, c in zip(X, y) if c == label])
+              for label in np.unique(y)}
+    assert max(spread.values()) / min(spread.values()) > 100  # amplitudes differ by class
+    X2, y2 = make_periodic_waveforms(n_series=200, random_state=0)
+    assert all(np.array_equal(a.to_numpy(), b.to_numpy()) for a, b in zip(X, X2))
+    _, y_other = make_periodic_waveforms(n_series=200, random_state=1)
+    assert set(y_other) <= {f"c{k}" for k in range(11)}
+
+
+@pytest.mark.parametrize("bad", [{"n_series": 0}, {"n_classes": 1}, {"lengths": (10, 5)},
+                                 {"lengths": (0, 5)}, {"amplitude_range": 0.5},
+                                 {"period": 0.0}])
+def test_periodic_waveforms_refuse_bad_sizes(bad):
+    from skwarp.datasets import make_periodic_waveforms
+
+    with pytest.raises(ValueError):
+        make_periodic_waveforms(**bad)
