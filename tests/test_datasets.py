@@ -155,11 +155,12 @@ def test_periodic_waveforms_have_unequal_lengths_and_class_amplitudes():
     X, y = make_periodic_waveforms(n_series=200, random_state=0)
     lengths = np.array([len(x) for x in X])
     assert lengths.min() >= 100 and lengths.max() <= 1344 and len(set(lengths)) > 100
-    spread = {label: np.median([np.std(x.to_numpy()) for x, c in zip(X, y) if c == label])
+    spread = {label: np.median([np.std(x.to_numpy()) for x, c in zip(X, y, strict=True)
+                                 if c == label])
               for label in np.unique(y)}
     assert max(spread.values()) / min(spread.values()) > 100  # amplitudes differ by class
     X2, y2 = make_periodic_waveforms(n_series=200, random_state=0)
-    assert all(np.array_equal(a.to_numpy(), b.to_numpy()) for a, b in zip(X, X2))
+    assert all(np.array_equal(a.to_numpy(), b.to_numpy()) for a, b in zip(X, X2, strict=True))
     _, y_other = make_periodic_waveforms(n_series=200, random_state=1)
     assert set(y_other) <= {f"c{k}" for k in range(11)}
 
