@@ -85,10 +85,12 @@ def resolve_stride(stride: int | str, n_timepoints: int) -> int:
 # the ablations on validation thirds of the training splits showed it pays
 # (README, "Classifier defaults"): a learned convolutional embedding with
 # batch normalisation whose values drive the recurrence (the paper's
-# differences telescope under slow decays), and a stable diagonal complex
-# transition started as slow decays.
+# differences telescope under slow decays), a stable diagonal complex
+# transition started as slow decays, and a root network of width 16 (a state
+# of a quarter of the size: the same validation accuracy at a third of the
+# cost of width 32).
 CLASSIFIER_NETWORK = NetworkSpec(transition="lru", embedding="conv", embedding_layers=3,
-                                 embedding_norm=True, drive="value")
+                                 embedding_norm=True, drive="value", root_width=16)
 _NET = CLASSIFIER_NETWORK
 
 CLASSIFIER_PARAMS = {
@@ -127,8 +129,8 @@ CLASSIFIER_PARAMS = {
 PAPER_PARAMS = {
     **{f.name: getattr(NetworkSpec(), f.name) for f in fields(NetworkSpec)
        if getattr(NetworkSpec(), f.name) != getattr(CLASSIFIER_NETWORK, f.name)},
-    "stride": 1, "series_norm": False, "n_networks": 1, "transition_lr": 1e-4,
-    "input_noise": 0.2}
+    "stride": 1, "series_norm": False, "n_networks": 1, "epoch_size": None,
+    "transition_lr": 1e-4, "input_noise": 0.2}
 
 
 @hyperparameters
@@ -147,8 +149,12 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     convolutional embedding ``e`` of the series, which drives the recurrence
     with its values ``v_t = e_t``, and a diagonal complex ``A`` that is stable
     by construction and starts as a bank of slow decays (memory from about
-    100 to 100,000 steps); long series are pooled (``stride``), and five
-    networks are averaged, which makes the result depend less on the seed.
+    100 to 100,000 steps); each series is standardised on its own, its
+    level and spread kept as channels (``series_norm``); long series are
+    pooled (``stride``); and five networks are averaged, which makes the
+    result depend less on the seed. Training is a fixed budget: 100 epochs
+    of 40 series (``epoch_size``) in mini-batches of 8, 500 optimizer steps
+    however many series there are.
     The paper's configuration (dense ``A`` from the identity, ``B`` from
     zero, ``v_t = x_t - x_{t-1}``, no embedding, one step per time point
     however long the series, one network) is
@@ -230,7 +236,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
                  embedding_dilated=_NET.embedding_dilated,
                  embedding_norm=_NET.embedding_norm, drive=_NET.drive,
                  stride="auto", series_norm=True, n_networks=5, decoding="last", solver="auto",
-                 n_epochs=100, batch_size=8, epoch_size=None, lr=1e-3,
+                 n_epochs=100, batch_size=8, epoch_size=40, lr=1e-3,
                  transition_lr=1e-3, input_noise=0.0, optimizer="adamw", weight_decay=0.0,
                  grad_clip=1.0, lr_schedule="cosine", validation_fraction=0.0, patience=20,
                  scaling="standard", device="auto", n_threads=1, random_state=None,

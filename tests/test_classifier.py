@@ -205,7 +205,8 @@ def test_cross_val_score_and_cross_validate():
 # odd-even scan, chunked kernel); the LRU's solvers are checked against the
 # float64 loop in test_transitions. With the default embedding, float rounding
 # differences grow through BatchNorm over 5 epochs at lr 1e-2.
-SOLVER_PARAMS = {**FAST, **PAPER_PARAMS, "decoding": "last", "n_epochs": 5, "lr": 1e-2}
+SOLVER_PARAMS = {**FAST, **PAPER_PARAMS, "root_width": FAST["root_width"], "decoding": "last",
+                 "n_epochs": 5, "lr": 1e-2}
 
 
 @pytest.fixture(scope="module")

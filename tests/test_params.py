@@ -143,12 +143,18 @@ def test_classifier_scaling_sees_only_the_training_series():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20, 1, 10))
     y = np.array([0, 1] * 10)
-    clf = WarpClassifier(**{**TINY_CLASSIFIER, "validation_fraction": 0.5}).fit(X, y)
+    clf = WarpClassifier(**{**TINY_CLASSIFIER, "validation_fraction": 0.5,
+                            "series_norm": False}).fit(X, y)
     train_idx, _ = stratified_split(np.searchsorted(clf.classes_, y), 0.5,
                                     Seeds.from_random_state(0).split)
     assert len(train_idx) == 10
     np.testing.assert_allclose(clf.scaler_.offset_, [X[train_idx].mean()])
     assert not np.isclose(clf.scaler_.offset_[0], X.mean())
+    # series_norm: the unit and centre of the statistics too
+    normed = WarpClassifier(**{**TINY_CLASSIFIER, "validation_fraction": 0.5,
+                               "series_norm": True}).fit(X, y)
+    np.testing.assert_allclose(normed.series_standardiser_.unit_, [X[train_idx].std()])
+    assert not np.isclose(normed.series_standardiser_.unit_[0], X.std())
 
 
 @pytest.mark.parametrize("random_state", [0, 1, 12345, np.random.RandomState(3)])

@@ -223,7 +223,8 @@ def test_stability_sweep_of_200_runs_of_3_epochs():
 # default "lru" is stable by construction), so these runs use PAPER_PARAMS.
 STRESS = {"estimator": "WarpClassifier", "length": 4362, "signal": "random walk",
           "scale": 3e5, "offset": 9.45, "scaling": "minmax", "lr": 0.06,
-          "transition_lr": 0.0029, "seed": 493018052, "params": PAPER_PARAMS}
+          "transition_lr": 0.0029, "seed": 493018052,
+          "params": {**PAPER_PARAMS, "root_width": TINY_CLASSIFIER["root_width"]}}
 
 
 def test_transition_guard_prevents_divergence_the_fallback_would_catch(monkeypatch):
@@ -243,7 +244,8 @@ def test_restored_weights_that_are_not_finite_fall_back_to_the_initial_ones(monk
     rng = np.random.default_rng(STRESS["seed"])
     X = ((signal("random walk", 4, STRESS["length"], rng) + STRESS["offset"])
          * STRESS["scale"])[:, None, :]
-    params = {**TINY_CLASSIFIER, **PAPER_PARAMS, "n_epochs": 3, "lr": STRESS["lr"],
+    params = {**TINY_CLASSIFIER, **PAPER_PARAMS, "root_width": TINY_CLASSIFIER["root_width"],
+              "n_epochs": 3, "lr": STRESS["lr"],
               "scaling": "minmax",
               "transition_lr": STRESS["transition_lr"], "random_state": STRESS["seed"]}
     with pytest.warns(RuntimeWarning, match="initial ones"):
@@ -323,7 +325,8 @@ def test_transition_guard_caps_structured_transitions(kind):
 
 def test_non_finite_network_outputs_raise_a_value_error():
     X, y = _data()
-    clf = WarpClassifier(**{**TINY_CLASSIFIER, **PAPER_PARAMS}).fit(X, y)
+    clf = WarpClassifier(**{**TINY_CLASSIFIER, **PAPER_PARAMS,
+                            "root_width": TINY_CLASSIFIER["root_width"]}).fit(X, y)
     with torch.no_grad():
         clf.network_.A.mul_(30.0)
         clf.network_.B.normal_()

@@ -169,8 +169,8 @@ def test_the_paper_preset_never_pools():
 
     X = np.zeros((4, 1, AUTO_STRIDE_FULL + 1), dtype=np.float32)
     X[:, 0, ::2] = 1.0
-    clf = WarpClassifier(n_epochs=1, root_width=2, random_state=0,
-                         **PAPER_PARAMS).fit(X, [0, 1, 0, 1])
+    clf = WarpClassifier(**{**PAPER_PARAMS, "n_epochs": 1, "root_width": 2,
+                            "random_state": 0}).fit(X, [0, 1, 0, 1])
     assert clf.stride_ == 1 and clf.network_.stride == 1
 
 
