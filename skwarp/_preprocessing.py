@@ -225,7 +225,7 @@ class SeriesStandardiser:
         largest = np.nanmax(np.abs(valid), axis=0)
         largest = np.where(largest > 0, largest, 1.0)
         unit = np.nanstd(valid / largest, axis=0) * largest  # in units: no overflow
-        self.unit_ = np.where(unit > 0, unit, np.where(largest > 0, largest, 1.0))
+        self.unit_ = np.where(unit > 0, unit, largest)
         self.centre_ = np.zeros(2 * values.shape[2])
         statistics = self.transform(values, lengths)[:, 0, values.shape[2]:]
         self.centre_ = np.nanmean(statistics, axis=0)
