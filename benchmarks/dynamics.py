@@ -1,26 +1,50 @@
 """Dynamical-system reconstruction: WARP, WARP-Phys, GRU and LSTM, in one run.
 
 Tasks (``skwarp.datasets``; 256 steps each): MSD (mass-spring-damper, x0 = 1,
-v0 = 0), MSD-Zero (random initial state), LV (Lotka-Volterra repeat-copy) and
-SINE (random phase). Every model reads the first 100 steps of a test series,
-then forecasts the remaining 156 autoregressively (its own predictions fed
-back); test series come from out-of-distribution parameter ranges.
+v0 = 0), MSD-Zero (random initial state), LV (Lotka-Volterra repeat-copy) and,
+with ``--tasks``, SINE (random phase). Every model reads the first 100 steps of
+a test series, then forecasts the remaining 156 autoregressively (its own
+predictions fed back); test series come from out-of-distribution parameter
+ranges.
 
-* WARP: ``WarpForecaster`` in recurrent mode (teacher forcing 0.25), with
-  ``WARP_PARAMS`` on top of its defaults.
+Budget: the authors' configurations (github.com/ddrous/warp at commit bde9a5d)
+scaled down, the same for all four models of a task. Their training sets
+(``data/dynamics/*/datagen.py``): MSD 20,480 series, MSD-Zero 8,192, LV 15,000;
+their epochs (``cfgs/wsm/msd/original.yaml``, ``zero.yaml``,
+``cfgs/wsm/lotka/lotka.yaml``): 1,000, 1,000, 1,500 at batch 1,024 (and 2,500
+for their MSD WARP-Phys, ``original_physics.yaml``; 750 for their GRU/LSTM).
+Here: training series / 80 (rounded up) and epochs / 25, so MSD 256 series x
+40 epochs, MSD-Zero 103 x 40, LV 188 x 60, batch 16 (``--data-divisor``,
+``--epoch-divisor``); 50 test series and 64 validation series per task. SINE,
+which the authors' Table 3 does not report, keeps 100 series x 50 epochs.
+
+* WARP: ``WarpForecaster`` in recurrent mode (teacher forcing 0.25 after the
+  100-step context: each series' next input is the truth with probability
+  0.25, otherwise its own prediction), with ``WARP_PARAMS`` on top of its
+  defaults. (The authors force at 0.25 on MSD and MSD-Zero and fully,
+  ``forcing_prob: 1.0``, on LV; here 0.25 on every task, for every model.)
 * WARP-Phys: the same with a physics prior (``skwarp.core``): MassSpringDamper
-  (one semi-implicit Euler step; the paper's explicit step is reported beside
-  it) on MSD and MSD-Zero, LotkaVolterra (one Euler step) on LV, Sine (learned
+  (one semi-implicit Euler step; the paper's explicit step with ``--explicit``)
+  on MSD and MSD-Zero, LotkaVolterra (one Euler step) on LV, Sine (learned
   phase) on SINE.
-* GRU, LSTM: torch, one-step-ahead, teacher forcing, the widest with at most
-  WARP's parameter count; inputs standardised per channel like WARP's.
+* GRU, LSTM: torch, one-step-ahead, the widest with at most WARP's parameter
+  count, inputs standardised per channel like WARP's, trained on the MSE with
+  WARP's teacher-forcing schedule (``benchmarks._baselines.forced_outputs``:
+  the truth over the context, then their own predictions except with
+  probability 0.25). Each picks its learning rate from ``BASELINE_LRS`` on the
+  first seed's validation MSE (64 series drawn from the training distribution,
+  not the test set; autoregressive rollout MSE, the test metric) and keeps it
+  for every seed. WARP and WARP-Phys keep WarpForecaster's defaults.
 
-    python -m benchmarks.dynamics --jobs 2  # 3 seeds, 50 epochs: about 30 min on 2 cores
-    python -m benchmarks.dynamics --quick   # smoke test, under 3 minutes
+    python -m benchmarks.dynamics --estimate  # expected wall time, from 1-epoch fits
+    python -m benchmarks.dynamics --jobs 2    # 3 seeds: about 28 min (--estimate)
+    python -m benchmarks.dynamics --quick     # smoke test, under 3 minutes
 
-Each seed draws its own training and test series and initial weights. Writes
-benchmarks/results/dynamics.md, dynamics.json (one row per task, model and
-seed) and dynamics.png (seed 0: predicted against true trajectories).
+Each seed draws its own training, validation and test series and initial
+weights. Writes benchmarks/results/dynamics.md, dynamics.json (the budgets,
+the chosen learning rates and one row per task, model and seed) and
+dynamics.png (the first seed: predicted against true trajectories); ``--quick``
+writes dynamics_quick.*, ``--out STEM`` writes STEM.md, .json and .png.
 """
 
 from __future__ import annotations
@@ -32,8 +56,9 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +83,8 @@ from skwarp.exceptions import NonFiniteOutputError
 LENGTH, CONTEXT = 256, 100
 HORIZON = LENGTH - CONTEXT
 MODELS = ("WARP", "WARP-Phys", "GRU", "LSTM")
+BASELINES = ("GRU", "LSTM")
+EXPLICIT = "WARP-Phys (explicit)"
 MSD_DT = 1.0 / (LENGTH - 1)
 MSD_SCALES = (0.03, 10.0, 0.1)  # middle of the training ranges of m, k, c
 LV_T_MAX = 25.0
@@ -65,6 +92,13 @@ LV_T_MAX = 25.0
 # epochs over every window, no target transforms: the dynamics task's own budget
 WARP_PARAMS: dict = {"embedding": "conv", "epoch_size": None, "seasonality": None,
                      "transform": None}
+P_FORCING = WarpForecaster().p_forcing  # WARP's teacher forcing, given to GRU and LSTM
+AUTHORS = "github.com/ddrous/warp at commit bde9a5d"
+DATA_DIVISOR, EPOCH_DIVISOR = 80, 25
+N_TEST, N_VALIDATION = 50, 64
+VALIDATION_SEED = 10_000  # validation data of seed s: random_state VALIDATION_SEED + s
+BASELINE_LRS = (3e-4, 1e-3, 3e-3)
+SINE_BUDGET = (100, 50)  # training series, epochs (not in the authors' Table 3)
 
 
 @dataclass
@@ -74,29 +108,38 @@ class Task:
     scored: list[int]  # channels the test MSE is computed on
     physics: Callable[[], PhysicsPrior]
     paper: dict[str, str]  # the paper's test MSE, as published
+    authors: tuple[int, int] | None = None  # the authors' training series and epochs
+    source: str = ""  # where in the authors' repository those come from
 
 
 TASKS = [
     Task("MSD", lambda n, test, seed: make_mass_spring_damper(
         n, LENGTH, ranges=MSD_TEST_RANGES if test else None, random_state=seed),
         [0], lambda: MassSpringDamper(MSD_DT, MSD_SCALES, scheme="semi-implicit"),
-        {"GRU": "1.43", "LSTM": "1.46", "WARP": "0.94", "WARP-Phys": "0.03"}),
+        {"GRU": "1.43", "LSTM": "1.46", "WARP": "0.94", "WARP-Phys": "0.03"},
+        (20_480, 1_000),
+        "data/dynamics/mass-spring-damper/datagen.py, cfgs/wsm/msd/original.yaml"),
     Task("MSD-Zero", lambda n, test, seed: make_mass_spring_damper(
         n, LENGTH, ranges=MSD_TEST_RANGES if test else None, random_initial_state=True,
         random_state=seed),
         [0], lambda: MassSpringDamper(MSD_DT, MSD_SCALES, scheme="semi-implicit"),
-        {"GRU": "0.55", "LSTM": "0.57", "WARP": "0.32", "WARP-Phys": "0.04"}),
+        {"GRU": "0.55", "LSTM": "0.57", "WARP": "0.32", "WARP-Phys": "0.04"},
+        (8_192, 1_000),
+        "data/dynamics/mass-spring-damper-2/datagen.py, cfgs/wsm/msd/zero.yaml"),
     Task("LV", lambda n, test, seed: make_lotka_volterra(
         n, LENGTH, ranges=LV_TEST_RANGES if test else None, t_max=LV_T_MAX,
         random_state=seed),
         [0, 1], lambda: LotkaVolterra(LV_T_MAX / (LENGTH - 1)),
-        {"GRU": "5.83", "LSTM": "6.18", "WARP": "4.72", "WARP-Phys": "n/a"}),
+        {"GRU": "5.83", "LSTM": "6.18", "WARP": "4.72", "WARP-Phys": "n/a"},
+        (15_000, 1_500), "data/dynamics/lotka/datagen.py, cfgs/wsm/lotka/lotka.yaml"),
     Task("SINE", lambda n, test, seed: make_sine(
         n, LENGTH, phase_range=SINE_TEST_PHASES if test else SINE_TRAIN_PHASES,
         random_state=seed),
         [0], lambda: Sine(step=1.0 / (LENGTH - 1)),
         {"GRU": "-", "LSTM": "-", "WARP": "-", "WARP-Phys": "-"}),
 ]
+TASK_NAMES = [t.name for t in TASKS]
+DEFAULT_TASKS = ("MSD", "MSD-Zero", "LV")
 
 
 @dataclass
@@ -106,6 +149,23 @@ class Budget:
     n_epochs: int
     batch_size: int = 16
     root_width: int = 16
+    n_validation: int = 0
+
+
+def task_budget(task: Task, quick: bool = False, data_divisor: float = DATA_DIVISOR,
+                epoch_divisor: float = EPOCH_DIVISOR) -> Budget:
+    """The task's budget: the authors' training series / ``data_divisor`` and
+    epochs / ``epoch_divisor``, both rounded up (SINE: ``SINE_BUDGET``), with
+    ``N_TEST`` test and ``N_VALIDATION`` validation series; a few of each with
+    ``quick``."""
+    if quick:
+        return Budget(16, 8, 2, n_validation=8)
+    if task.authors is None:
+        n_train, n_epochs = SINE_BUDGET
+    else:
+        n_train = math.ceil(task.authors[0] / data_divisor)
+        n_epochs = math.ceil(task.authors[1] / epoch_divisor)
+    return Budget(n_train, N_TEST, n_epochs, n_validation=N_VALIDATION)
 
 
 def as_array(panel: pd.DataFrame) -> np.ndarray:
@@ -113,12 +173,16 @@ def as_array(panel: pd.DataFrame) -> np.ndarray:
     return panel.to_numpy().reshape(-1, LENGTH, panel.shape[1])
 
 
-def fit_warp(train: pd.DataFrame, budget: Budget, physics: PhysicsPrior | None, seed: int):
+def fit_warp(train: pd.DataFrame, budget: Budget, physics: PhysicsPrior | None, seed: int,
+             **params):
+    """WarpForecaster in recurrent mode on ``train``; ``params`` on top of
+    ``WARP_PARAMS`` (e.g. ``loss``)."""
     kwargs = {"physics": physics, "scaling": None, "window_norm": False} if physics else {}
     forecaster = WarpForecaster(context_length=CONTEXT, horizon_length=HORIZON,
                                 training_mode="recurrent", n_epochs=budget.n_epochs,
                                 batch_size=budget.batch_size, root_width=budget.root_width,
-                                device="cpu", random_state=seed, **WARP_PARAMS, **kwargs)
+                                device="cpu", random_state=seed,
+                                **{**WARP_PARAMS, **params}, **kwargs)
     return forecaster.fit(train)
 
 
@@ -189,64 +253,228 @@ def identified_frequency(forecaster: WarpForecaster, test: np.ndarray,
     return float(np.corrcoef(learned, true)[0, 1])
 
 
-def rnn_forecast(cell: str, train: np.ndarray, test: np.ndarray, n_target: int,
-                 budget: Budget, seed: int) -> tuple[np.ndarray, int, int]:
-    """Train a parameter-matched GRU/LSTM on standardised channels, forecast the
-    test series; returns forecasts, parameter count and hidden size."""
+def rnn_fit(cell: str, train: np.ndarray, n_target: int, budget: Budget, seed: int,
+            lr: float) -> tuple[torch.nn.Module, Callable[[np.ndarray], np.ndarray]]:
+    """A parameter-matched GRU/LSTM trained on standardised channels with WARP's
+    teacher forcing; returns it and a function from series (n, LENGTH, d) to
+    their forecasts after CONTEXT steps."""
     offset, scale = train.mean(axis=(0, 1)), train.std(axis=(0, 1))
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = matching_rnn(n_target, train.shape[2], cell)
-    train_rnn(model, (train - offset) / scale, budget.n_epochs, budget.batch_size, seed=seed)
-    context = torch.tensor((test[:, :CONTEXT] - offset) / scale, dtype=torch.float32)
-    forecast = model.rollout(context, HORIZON).numpy() * scale + offset
-    return forecast, n_params(model), model.hidden_size
+    train_rnn(model, (train - offset) / scale, budget.n_epochs, budget.batch_size, seed=seed,
+              lr=lr, n_context=CONTEXT, p_forcing=P_FORCING)
+
+    def forecast(series: np.ndarray) -> np.ndarray:
+        context = torch.tensor((series[:, :CONTEXT] - offset) / scale, dtype=torch.float32)
+        return model.rollout(context, HORIZON).numpy() * scale + offset
+
+    return model, forecast
 
 
-def run_task(name: str, budget: Budget, seed: int, explicit: bool = False) -> dict:
-    """Every model on the task called ``name`` and one seed (training data
-    ``2 seed``, test data ``2 seed + 1``); runs in a worker process on one torch
-    thread. ``explicit``: also fit WARP-Phys with the paper's explicit step."""
+@lru_cache(maxsize=8)
+def task_data(name: str, n: int, split: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``n`` series of a task's ``split`` for ``seed``: training data
+    ``random_state = 2 seed``, test ``2 seed + 1`` (out-of-distribution ranges),
+    validation ``VALIDATION_SEED + seed`` (the training ranges)."""
     task = next(t for t in TASKS if t.name == name)
+    random_state = {"train": 2 * seed, "test": 2 * seed + 1,
+                    "validation": VALIDATION_SEED + seed}[split]
+    return task.make(n, split == "test", random_state)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One fit and its forecasts: ``model`` on ``task`` for ``seed``; ``lr`` for
+    GRU/LSTM; ``validate``: also forecast the validation series."""
+    task: str
+    model: str  # one of MODELS, or EXPLICIT
+    seed: int
+    lr: float | None = None
+    validate: bool = False
+
+
+def warp_size(task: Task, budget: Budget) -> int:
+    """WARP's parameter count on ``task`` (what GRU and LSTM are matched to)."""
+    train, _ = task_data(task.name, 2, "train", 0)
+    return n_params(fit_warp(train, replace(budget, n_epochs=1), None, 0).network_)
+
+
+def run_job(job: Job, budget: Budget, n_target: int, warp_loss: str | None = None) -> dict:
+    """Fit and score one model (in a worker process, one torch thread): test MSE
+    on the task's scored channels and on all channels, diverged test series,
+    parameters, seconds of the fit and of the forecasts, the test forecasts,
+    and for GRU/LSTM with ``validate`` the validation MSE."""
+    task = next(t for t in TASKS if t.name == job.task)
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
-    train, _ = task.make(budget.n_train, False, 2 * seed)
-    test, params = task.make(budget.n_test, True, 2 * seed + 1)
+    train, _ = task_data(task.name, budget.n_train, "train", job.seed)
+    test, params = task_data(task.name, budget.n_test, "test", job.seed)
     truth = as_array(test)[:, CONTEXT:]
-    results, diagnostics = {}, {}
-    for name in MODELS:
-        start = time.perf_counter()
-        if name.startswith("WARP"):
-            forecaster = fit_warp(train, budget, task.physics() if name != "WARP" else None,
-                                  seed)
-            forecast = warp_forecast(forecaster, test)
-            size = n_params(forecaster.network_)
-            diagnostics[name] = transition_drift(forecaster)
-            if name == "WARP":
-                warp_size = size
-            elif task.name.startswith("MSD"):
-                diagnostics["identification"] = identified_frequency(
-                    forecaster, as_array(test), params)
+    result: dict = {"lr": job.lr}
+    start = time.perf_counter()
+    if job.model in BASELINES:
+        model, forecast_of = rnn_fit(job.model.lower(), as_array(train), n_target, budget,
+                                     job.seed, job.lr)
+        size = n_params(model)
+        fitted = time.perf_counter()
+        forecast = forecast_of(as_array(test))
+        if job.validate:
+            validation, _ = task_data(task.name, budget.n_validation, "validation", job.seed)
+            valid = as_array(validation)
+            mse, diverged = score(forecast_of(valid), valid[:, CONTEXT:], task.scored)
+            result["validation"] = mse if diverged == 0 else float("inf")
+    else:
+        if job.model == "WARP":
+            physics = None
+        elif job.model == EXPLICIT:
+            physics = MassSpringDamper(MSD_DT, MSD_SCALES)
         else:
-            forecast, size, _ = rnn_forecast(name.lower(), as_array(train), as_array(test),
-                                             warp_size, budget, seed)
-        seconds = time.perf_counter() - start
-        mse, diverged = score(forecast, truth, task.scored)
-        results[name] = {"mse": mse, "diverged": diverged, "params": size,
-                         "seconds": seconds, "forecast": forecast}
-        print(f"{task.name:8s} seed {seed} {name:9s} MSE {mse:.4g}, {diverged} diverged "
-              f"({size:,} parameters, {seconds:.0f} s)", flush=True)
-    extra, oracle = None, None
-    if task.name.startswith("MSD"):  # the paper's explicit step, and the prior's floor
-        if explicit:
-            forecaster = fit_warp(train, budget, MassSpringDamper(MSD_DT, MSD_SCALES), seed)
-            extra = score(warp_forecast(forecaster, test), truth, task.scored)
-            print(f"{task.name:8s} seed {seed} WARP-Phys, explicit MSE {extra[0]:.4g}, "
-                  f"{extra[1]} diverged", flush=True)
-        oracle = {s: oracle_msd(as_array(test), params, s)
-                  for s in ("explicit", "semi-implicit")}
-    return {"models": results, "truth": as_array(test),
-            "explicit": extra, "oracle": oracle, "diagnostics": diagnostics}
+            physics = task.physics()
+        extra = {} if warp_loss is None else {"loss": warp_loss}
+        forecaster = fit_warp(train, budget, physics, job.seed, **extra)
+        size = n_params(forecaster.network_)
+        fitted = time.perf_counter()
+        forecast = warp_forecast(forecaster, test)
+        result["drift"] = transition_drift(forecaster)
+        if job.model == "WARP-Phys" and task.name.startswith("MSD"):
+            result["identification"] = identified_frequency(forecaster, as_array(test),
+                                                            params)
+    done = time.perf_counter()
+    mse, diverged = score(forecast, truth, task.scored)
+    mse_all, _ = score(forecast, truth, list(range(truth.shape[2])))
+    result.update(mse=mse, mse_all=mse_all, diverged=diverged, params=size,
+                  fit_seconds=fitted - start, forecast_seconds=done - fitted,
+                  seconds=done - start, forecast=forecast)
+    lr = "" if job.lr is None else f", lr {job.lr:g}"
+    valid = f", validation MSE {result['validation']:.4g}" if "validation" in result else ""
+    print(f"{task.name:8s} seed {job.seed} {job.model:9s}{lr}: test MSE {mse:.4g}, "
+          f"{diverged} diverged{valid} ({size:,} parameters, {done - start:.0f} s)",
+          flush=True)
+    return result
+
+
+def cost(job: Job, budgets: dict[str, Budget]) -> float:
+    """Relative cost of a job, to start the longest first."""
+    budget = budgets[job.task]
+    weight = 1.0 if job.model in BASELINES else 1.2 if job.model == "WARP" else 1.5
+    return weight * budget.n_train * budget.n_epochs
+
+
+def choose_lr(results: dict[Job, dict], task: str, model: str, seed: int) -> float:
+    """The learning rate of the lowest validation MSE (the first on a tie)."""
+    scores = [results[Job(task, model, seed, lr, True)]["validation"] for lr in BASELINE_LRS]
+    return BASELINE_LRS[int(np.argmin(scores))]
+
+
+def run_all(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int],
+            args: argparse.Namespace) -> tuple[dict[Job, dict], dict[tuple[str, str], float]]:
+    """Every job on ``args.jobs`` worker processes: GRU/LSTM at every learning
+    rate on the first seed (with validation) and WARP/WARP-Phys on every seed
+    first, longest first; GRU/LSTM on the other seeds as soon as their
+    learning rate is chosen. Returns the results by job and the chosen rates."""
+    first, others = args.seeds[0], args.seeds[1:]
+    search = [Job(t.name, m, first, lr, True) for t in tasks for m in BASELINES
+              for lr in BASELINE_LRS]
+    warp_models = ["WARP", "WARP-Phys"]
+    warps = [Job(t.name, m, s) for t in tasks for s in args.seeds
+             for m in warp_models + ([EXPLICIT] if args.explicit
+                                     and t.name.startswith("MSD") else [])]
+    results: dict[Job, dict] = {}
+    chosen: dict[tuple[str, str], float] = {}
+    with ProcessPoolExecutor(args.jobs) as pool:
+        futures = {}
+
+        def submit(jobs: list[Job]) -> None:
+            for job in sorted(jobs, key=lambda j: -cost(j, budgets)):
+                futures[pool.submit(run_job, job, budgets[job.task], sizes[job.task],
+                                    args.warp_loss)] = job
+
+        submit(search)
+        submit(warps)
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = futures[future]
+                results[job] = future.result()
+                group = [Job(job.task, job.model, first, lr, True) for lr in BASELINE_LRS]
+                if job in search and all(j in results for j in group):
+                    lr = chosen[job.task, job.model] = choose_lr(
+                        results, job.task, job.model, first)
+                    print(f"{job.task} {job.model}: lr {lr:g} chosen on validation",
+                          flush=True)
+                    before = set(futures)
+                    submit([Job(job.task, job.model, s, lr) for s in others])
+                    pending |= set(futures) - before
+    return results, chosen
+
+
+def gather(tasks: list[Task], results: dict[Job, dict], chosen: dict, seeds: list[int],
+           budgets: dict[str, Budget]) -> dict:
+    """Results by (task, seed), as the report reads them."""
+    runs = {}
+    for task in tasks:
+        for seed in seeds:
+            models = {}
+            for name in MODELS:
+                if name in BASELINES:
+                    lr = chosen[task.name, name]
+                    job = Job(task.name, name, seed, lr, True) if seed == seeds[0] \
+                        else Job(task.name, name, seed, lr)
+                else:
+                    job = Job(task.name, name, seed)
+                models[name] = results[job]
+            explicit = results.get(Job(task.name, EXPLICIT, seed))
+            test, params = task_data(task.name, budgets[task.name].n_test, "test", seed)
+            oracle = {s: oracle_msd(as_array(test), params, s)
+                      for s in ("explicit", "semi-implicit")} \
+                if task.name.startswith("MSD") else None
+            runs[task.name, seed] = {
+                "models": models, "truth": as_array(test), "oracle": oracle,
+                "explicit": None if explicit is None else (explicit["mse"],
+                                                           explicit["diverged"])}
+    return runs
+
+
+def estimate(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int],
+             args: argparse.Namespace) -> None:
+    """Print the expected seconds of each fit and of the whole run, from a
+    one-epoch fit of every model on every task's full training set (in this
+    process, one thread; the one epoch's seconds include the fit's set-up, so
+    the estimate errs long)."""
+    torch.set_num_threads(1)
+    n_seeds = len(args.seeds)
+    run_job(Job(tasks[0].name, "WARP", 0), replace(budgets[tasks[0].name], n_train=4,
+                                                   n_test=2, n_epochs=1), sizes[tasks[0].name])
+    print("warm-up done; one-epoch fits:", flush=True)
+    rows, total = [], 0.0
+    for task in tasks:
+        budget = budgets[task.name]
+        one = replace(budget, n_epochs=1)
+        models = list(MODELS) + ([EXPLICIT] if args.explicit and task.name.startswith("MSD")
+                                 else [])
+        for name in models:
+            lr = BASELINE_LRS[0] if name in BASELINES else None
+            r = run_job(Job(task.name, name, 0, lr, name in BASELINES), one, sizes[task.name],
+                        args.warp_loss)
+            # the forecasts' seconds include the validation series' for GRU/LSTM
+            per_fit = r["fit_seconds"] * budget.n_epochs + r["forecast_seconds"]
+            n_fits = n_seeds - 1 + len(BASELINE_LRS) if name in BASELINES else n_seeds
+            seconds = n_fits * per_fit
+            total += seconds
+            rows.append(f"| {task.name} | {name} | {r['fit_seconds']:.2f} | "
+                        f"{budget.n_epochs} | {per_fit:.0f} | {n_fits} | {seconds:.0f} |")
+    print("\n| task | model | 1-epoch fit s | epochs | expected s per fit | fits | "
+          "expected s |\n|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    print(f"\nexpected: {total / 60:.1f} min of fits on one thread; with --jobs {args.jobs}, "
+          f"about {total / args.jobs / 60:.1f} min of wall time (if the {args.jobs} cores are "
+          f"free; the longest fit, {max_fit(rows):.0f} s, bounds the imbalance)")
+
+
+def max_fit(rows: list[str]) -> float:
+    return max(float(row.split("|")[5]) for row in rows)
 
 
 def score(forecast: np.ndarray, truth: np.ndarray, channels: list[int]) -> tuple[float, int]:
@@ -273,15 +501,19 @@ def oracle_msd(test: np.ndarray, params: pd.DataFrame, scheme: str) -> float:
     return float(np.mean((path[..., 0] - test[:, CONTEXT:, 0]) ** 2))
 
 
-def plot(all_results: dict, path: Path) -> None:
+def plot(runs: dict, tasks: list[Task], seed: int, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7))
+    n_cols = min(2, len(tasks))
+    n_rows = -(-len(tasks) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(6 * n_cols, 3.5 * n_rows),
+                             squeeze=False)
     steps = np.arange(LENGTH)
-    for ax, (task, result) in zip(axes.ravel(), all_results.items(), strict=True):
+    for ax, task in zip(axes.ravel(), tasks, strict=False):
+        result = runs[task.name, seed]
         truth = result["truth"][0, :, 0]
         ax.plot(steps, truth, color="k", linewidth=2, label="truth")
         for name, model in result["models"].items():
@@ -289,8 +521,10 @@ def plot(all_results: dict, path: Path) -> None:
         ax.axvspan(0, CONTEXT - 1, color="0.9", label="context")
         low, high = truth.min(), truth.max()
         margin = 0.5 * (high - low) + 1e-6
-        ax.set(title=f"{task}: test series 0, channel 0", xlabel="step",
+        ax.set(title=f"{task.name}: test series 0, channel 0", xlabel="step",
                ylim=(low - margin, high + margin))
+    for ax in axes.ravel()[len(tasks):]:
+        ax.axis("off")
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -309,133 +543,220 @@ def _mean_cell(values: list[float], best: bool) -> str:
     return f"**{text}**" if best else text
 
 
-def report(runs: dict, budget: Budget, args: argparse.Namespace,
-           seconds: float) -> list[str]:
-    seeds = args.seeds
-    header = "| task | " + " | ".join(MODELS) + " |"
-    rule = "|---" * (len(MODELS) + 1) + "|"
-    ours = [header.replace("task", "task (ours, test MSE x1e-2)"), rule]
-    paper = [header.replace("task", "task (paper, test MSE)"), rule]
-    ratio_rows = ["| task | WARP-Phys / WARP | WARP / GRU | WARP / LSTM |", "|---|---|---|---|"]
-    detail = ["| task | seed | model | parameters | test MSE | diverged series | "
-              "fit + forecast s |", "|---|---|---|---|---|---|---|"]
-    for task in TASKS:
-        mse = {m: [runs[task.name, s]["models"][m]["mse"] for s in seeds] for m in MODELS}
+def _means_table(runs: dict, tasks: list[Task], seeds: list[int], key: str,
+                 title: str) -> list[str]:
+    header = f"| {title} | " + " | ".join(MODELS) + " |"
+    rows = [header, "|---" * (len(MODELS) + 1) + "|"]
+    for task in tasks:
+        mse = {m: [runs[task.name, s]["models"][m][key] for s in seeds] for m in MODELS}
         means = {m: np.nanmean(v) if np.isfinite(v).any() else np.inf for m, v in mse.items()}
         best = min(means.values())
-        ours.append(f"| {task.name} | " + " | ".join(
+        rows.append(f"| {task.name} | " + " | ".join(
             _mean_cell(mse[m], means[m] == best) for m in MODELS) + " |")
+    return rows
+
+
+def budget_lines(tasks: list[Task], budgets: dict[str, Budget],
+                 args: argparse.Namespace) -> list[str]:
+    rows = ["| task | training series (authors') | epochs (authors') | validation series | "
+            "test series | batch | optimizer steps per fit | source in the authors' "
+            "repository |", "|---|---|---|---|---|---|---|---|"]
+    for task in tasks:
+        b = budgets[task.name]
+        authors = task.authors or ("-", "-")
+        authors = [f"{a:,}" if isinstance(a, int) else a for a in authors]
+        steps = b.n_epochs * -(-b.n_train // b.batch_size)
+        rows.append(f"| {task.name} | {b.n_train} ({authors[0]}) | {b.n_epochs} "
+                    f"({authors[1]}) | {b.n_validation} | {b.n_test} | {b.batch_size} | "
+                    f"{steps:,} | {task.source or 'not in Table 3: SINE_BUDGET'} |")
+    how = ("`--quick`: a smoke test's budget" if args.quick else
+           f"the authors' training series / {args.data_divisor:g} and epochs / "
+           f"{args.epoch_divisor:g}, rounded up")
+    return [f"Per task, the same for WARP, WARP-Phys, GRU and LSTM ({how}; the authors' "
+            f"figures read from {AUTHORS}, where every model trains at batch 1,024, their "
+            "MSD WARP-Phys for 2,500 epochs and their GRU/LSTM for 750):", "", *rows]
+
+
+def lr_lines(tasks: list[Task], results: dict, chosen: dict, seed: int) -> list[str]:
+    rows = ["| task | model | " + " | ".join(f"validation MSE x1e-2, lr {lr:g}"
+                                             for lr in BASELINE_LRS) + " | chosen lr |",
+            "|---" * (len(BASELINE_LRS) + 3) + "|"]
+    for task in tasks:
+        for model in BASELINES:
+            scores = [results[Job(task.name, model, seed, lr, True)]["validation"]
+                      for lr in BASELINE_LRS]
+            cells = [f"{100 * v:.3g}" if np.isfinite(v) else "diverged" for v in scores]
+            rows.append(f"| {task.name} | {model} | " + " | ".join(cells) +
+                        f" | {chosen[task.name, model]:g} |")
+    return rows
+
+
+def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: dict,
+           chosen: dict, args: argparse.Namespace, seconds: float) -> list[str]:
+    seeds = args.seeds
+    ours = _means_table(runs, tasks, seeds, "mse", "task (ours, test MSE x1e-2)")
+    msd = [t for t in tasks if t.name.startswith("MSD")]
+    all_channels = _means_table(runs, msd, seeds, "mse_all",
+                                "task (ours, position and velocity MSE x1e-2)") if msd else []
+    paper = ["| task (paper, test MSE) | " + " | ".join(MODELS) + " |",
+             "|---" * (len(MODELS) + 1) + "|"]
+    ratio_rows = ["| task | WARP-Phys / WARP | WARP / GRU | WARP / LSTM |", "|---|---|---|---|"]
+    detail = ["| task | seed | model | lr | parameters | test MSE | test MSE, all channels | "
+              "diverged series | fit s | forecast s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for task in tasks:
         paper.append(f"| {task.name} | " + " | ".join(task.paper[m] for m in MODELS) + " |")
+        means = {m: np.nanmean([runs[task.name, s]["models"][m]["mse"] for s in seeds])
+                 for m in MODELS}
         ratio_rows.append(f"| {task.name} | {means['WARP-Phys'] / means['WARP']:.3g} | "
                           f"{means['WARP'] / means['GRU']:.3g} | "
                           f"{means['WARP'] / means['LSTM']:.3g} |")
         for seed in seeds:
             for name in MODELS:
                 m = runs[task.name, seed]["models"][name]
-                detail.append(f"| {task.name} | {seed} | {name} | {m['params']:,} | "
-                              f"{m['mse']:.4g} | {m['diverged']} | {m['seconds']:.0f} |")
+                lr = "default" if m["lr"] is None else f"{m['lr']:g}"
+                detail.append(f"| {task.name} | {seed} | {name} | {lr} | {m['params']:,} | "
+                              f"{m['mse']:.4g} | {m['mse_all']:.4g} | {m['diverged']} | "
+                              f"{m['fit_seconds']:.0f} | {m['forecast_seconds']:.0f} |")
     oracle_rows = ["| task | prior | true m, k, c | WARP-Phys (learned from the context) |",
                    "|---|---|---|---|"]
     drift_rows = ["| task | WARP: norm(A - I) / sqrt(D) | WARP: max abs eigenvalue | "
                   "WARP-Phys: norm(A - I) / sqrt(D) | WARP-Phys: max abs eigenvalue | "
                   "WARP-Phys: corr(identified sqrt(k/m), true) |", "|---|---|---|---|---|---|"]
-    for task in TASKS:
-        results = [runs[task.name, s] for s in seeds]
-        if results[0]["oracle"] is not None:
-            learned = {"semi-implicit": [r["models"]["WARP-Phys"]["mse"] for r in results],
+    for task in tasks:
+        found = [runs[task.name, s] for s in seeds]
+        if found[0]["oracle"] is not None:
+            learned = {"semi-implicit": [r["models"]["WARP-Phys"]["mse"] for r in found],
                        "explicit": [r["explicit"][0] if r["explicit"] else np.nan
-                                    for r in results]}
+                                    for r in found]}
             for scheme in ("explicit", "semi-implicit"):
-                floor = np.mean([r["oracle"][scheme] for r in results])
+                floor = np.mean([r["oracle"][scheme] for r in found])
                 fitted = _mean_cell(learned[scheme], False) \
                     if np.isfinite(learned[scheme]).any() else "not fitted (--explicit)"
                 oracle_rows.append(f"| {task.name} | {scheme} Euler | {100 * floor:.3g} | "
                                    f"{fitted} |")
-        d = [r["diagnostics"] for r in results]
-        ident = [x["identification"] for x in d if "identification" in x]
+        warp = [r["models"]["WARP"]["drift"] for r in found]
+        phys = [r["models"]["WARP-Phys"] for r in found]
+        ident = [p["identification"] for p in phys if "identification" in p]
         drift_rows.append(
-            f"| {task.name} | {np.mean([x['WARP'][0] for x in d]):.2e} | "
-            f"{np.mean([x['WARP'][1] for x in d]):.5f} | "
-            f"{np.mean([x['WARP-Phys'][0] for x in d]):.2e} | "
-            f"{np.mean([x['WARP-Phys'][1] for x in d]):.5f} | "
+            f"| {task.name} | {np.mean([d[0] for d in warp]):.2e} | "
+            f"{np.mean([d[1] for d in warp]):.5f} | "
+            f"{np.mean([p['drift'][0] for p in phys]):.2e} | "
+            f"{np.mean([p['drift'][1] for p in phys]):.5f} | "
             f"{f'{np.mean(ident):.2f}' if ident else '-'} |")
-    return [
+    warp_loss = args.warp_loss or "WarpForecaster's default"
+    lines = [
         "# Dynamical-system reconstruction: WARP, WARP-Phys, GRU, LSTM", "",
         machine_header(),
         f"- command: `{command('dynamics')}`",
-        f"- budget: {budget.n_train} training series and {budget.n_test} test series per "
-        f"task, {budget.n_epochs} epochs, batch {budget.batch_size}, root width "
-        f"{budget.root_width}, one torch thread per fit, {args.jobs} fits at a time; "
-        f"seeds {', '.join(map(str, seeds))}; whole run {seconds / 60:.1f} min",
+        f"- seeds {', '.join(map(str, seeds))}; one torch thread per fit, {args.jobs} fits "
+        f"at a time; whole run {seconds / 60:.1f} min",
         "- every series: 256 steps, 100 context steps, then 156 autoregressive; test "
         "series from out-of-distribution ranges (MSD: m in [0.01, 0.05], k in [2, 18], "
         "c in [0.01, 0.3] vs training [0.02, 0.04], [4, 16], [0.01, 0.2]; LV: rates in "
-        "[0.6, 1.4] vs [0.8, 1.2]; SINE: phase in [0, 2 pi] vs [0, pi])",
+        "[0.6, 1.4] vs [0.8, 1.2]; SINE: phase in [0, 2 pi] vs [0, pi]); validation "
+        "series from the training ranges",
         "- test MSE on position (MSD, MSD-Zero; velocity is observed too), prey and "
         "predator (LV), the value (SINE), in the data's own units, over the test series "
         "whose rollout stayed finite (the diverged ones are counted)",
-        "- WARP and WARP-Phys: WarpForecaster, recurrent mode, defaults otherwise plus "
-        f"`{json.dumps(WARP_PARAMS)}`; WARP-Phys on MSD and MSD-Zero with the semi-implicit "
-        "Euler step (the paper's explicit step below); GRU, LSTM: the widest with at most "
-        "WARP's parameters, teacher forcing, same epochs and batch size", "",
-        "## Ours: mean over seeds (min - max)", "", *ours, "",
+        "- WARP and WARP-Phys: WarpForecaster, recurrent mode (teacher forcing "
+        f"{P_FORCING:g} after the context), defaults otherwise plus "
+        f"`{json.dumps(WARP_PARAMS)}`, loss: {warp_loss}; WARP-Phys on MSD and MSD-Zero "
+        "with the semi-implicit Euler step; GRU, LSTM: the widest with at most WARP's "
+        f"parameters, MSE, the same teacher forcing ({P_FORCING:g} after the context, their "
+        "own predictions fed otherwise), AdamW with a cosine schedule at the learning "
+        f"rate of the lowest validation MSE among {', '.join(f'{lr:g}' for lr in BASELINE_LRS)} "
+        f"(seed {seeds[0]}, kept for every seed)", "",
+        "## Budget", "", *budget_lines(tasks, budgets, args), "",
+        f"## GRU and LSTM learning rates (seed {seeds[0]}, validation rollout MSE on the "
+        "scored channels)", "", *lr_lines(tasks, results, chosen, seeds[0]), "",
+        "## Ours: mean over seeds (min - max)", "", *ours, ""]
+    if all_channels:
+        lines += ["MSD tasks, both channels (position and velocity; velocity is about "
+                  "sqrt(k/m) ~ 18 times the position's scale, so it dominates):", "",
+                  *all_channels, ""]
+    lines += [
         "Ratios of the seed means:", "", *ratio_rows, "",
         "## The paper (its WARP.md summary; MSD rows x1e-2, LV as printed; SINE not "
-        "reported)", "", *paper, "",
-        "## WARP-Phys on MSD: the prior's floor (test MSE x1e-2, mean over seeds)", "",
-        "'true m, k, c': the prior rolled out from the true state at step 99 of each "
-        "test series with the true parameters, what WARP-Phys would reach if its state "
-        "identified m, k, c exactly. 'learned': WARP-Phys with each step, same budget.",
-        "", *oracle_rows, "",
+        "reported)", "", *paper, ""]
+    if msd:
+        lines += [
+            "## WARP-Phys on MSD: the prior's floor (test MSE x1e-2, mean over seeds)", "",
+            "'true m, k, c': the prior rolled out from the true state at step 99 of each "
+            "test series with the true parameters, what WARP-Phys would reach if its state "
+            "identified m, k, c exactly. 'learned': WARP-Phys with each step, same budget.",
+            "", *oracle_rows, ""]
+    lines += [
         "## How far A moved, and what the state identifies (mean over seeds)", "",
         "With A = I and the difference drive the state is phi(x_0) + B (e_t - e_0), a "
         "function of the first and the current (embedded) observation only. The last "
         "column decodes the MSD prior's m and k from the state at the end of each test "
         "context.", "", *drift_rows, "",
         "## Details", "", *detail, ""]
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="smoke test, under 3 minutes")
+    parser.add_argument("--estimate", action="store_true",
+                        help="print the expected wall time from 1-epoch fits, then stop")
+    parser.add_argument("--tasks", nargs="+", choices=TASK_NAMES, default=list(DEFAULT_TASKS))
     parser.add_argument("--seeds", type=int, nargs="+", default=None)
     parser.add_argument("--jobs", type=int, default=1, help="fits at a time")
-    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--epochs", type=int, default=None, help="every task's epochs")
     parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--data-divisor", type=float, default=DATA_DIVISOR,
+                        help="the authors' training series / this")
+    parser.add_argument("--epoch-divisor", type=float, default=EPOCH_DIVISOR,
+                        help="the authors' epochs / this")
+    parser.add_argument("--warp-loss", choices=("nll", "mse"), default=None,
+                        help="WARP's and WARP-Phys's loss (default: WarpForecaster's)")
     parser.add_argument("--explicit", action="store_true",
                         help="also fit WARP-Phys with the explicit Euler step on MSD tasks")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write OUT.md, .json, .png (default results/dynamics[_quick])")
     args = parser.parse_args()
-    args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
-    budget = Budget(16, 8, 2) if args.quick else Budget(100, 50, 50)
-    if args.epochs:
-        budget.n_epochs = args.epochs
-    if args.batch_size:
-        budget.batch_size = args.batch_size
+    args.seeds = args.seeds or ([0, 1] if args.quick else [0, 1, 2])
+    tasks = [t for t in TASKS if t.name in args.tasks]
+    budgets = {t.name: task_budget(t, args.quick, args.data_divisor, args.epoch_divisor)
+               for t in tasks}
+    for budget in budgets.values():
+        budget.n_epochs = args.epochs or budget.n_epochs
+        budget.batch_size = args.batch_size or budget.batch_size
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")
+    sizes = {t.name: warp_size(t, budgets[t.name]) for t in tasks}
+    if args.estimate:
+        estimate(tasks, budgets, sizes, args)
+        return
     start = time.perf_counter()
-    jobs = [(task, seed) for seed in args.seeds for task in TASKS]
-    with ProcessPoolExecutor(args.jobs) as pool:
-        done = list(pool.map(run_task, [t.name for t, _ in jobs], [budget] * len(jobs),
-                             [s for _, s in jobs], [args.explicit] * len(jobs)))
-    runs = {(task.name, seed): result
-            for (task, seed), result in zip(jobs, done, strict=True)}
+    results, chosen = run_all(tasks, budgets, sizes, args)
+    runs = gather(tasks, results, chosen, args.seeds, budgets)
     seconds = time.perf_counter() - start
-    suffix = "_quick" if args.quick else ""
-    lines = report(runs, budget, args, seconds)
-    out = RESULTS / f"dynamics{suffix}.md"
-    rows = [{"task": task, "model": name, "seed": seed, "test_mse": model["mse"],
-             "diverged_series": model["diverged"]}
+    out = args.out or RESULTS / f"dynamics{'_quick' if args.quick else ''}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lines = report(runs, tasks, budgets, results, chosen, args, seconds)
+    rows = [{"task": task, "model": name, "seed": seed, "lr": model["lr"],
+             "test_mse": model["mse"], "test_mse_all_channels": model["mse_all"],
+             "diverged_series": model["diverged"], "parameters": model["params"],
+             "fit_seconds": model["fit_seconds"]}
             for (task, seed), run in runs.items() for name, model in run["models"].items()]
-    out.with_suffix(".json").write_text(json.dumps({"rows": rows}, indent=1))
+    validation = [{"task": job.task, "model": job.model, "seed": job.seed, "lr": job.lr,
+                   "validation_mse": r["validation"]}
+                  for job, r in results.items() if "validation" in r]
+    out.with_suffix(".json").write_text(json.dumps({
+        "budgets": {name: vars(b) for name, b in budgets.items()},
+        "chosen_lr": {f"{task} {model}": lr for (task, model), lr in chosen.items()},
+        "validation": validation, "rows": rows}, indent=1))
     try:
-        plot({task.name: runs[task.name, args.seeds[0]] for task in TASKS},
-             RESULTS / f"dynamics{suffix}.png")
+        plot(runs, tasks, args.seeds[0], out.with_suffix(".png"))
         lines.append(f"![predicted against true trajectories, seed {args.seeds[0]}]"
-                     f"(dynamics{suffix}.png)")
+                     f"({out.with_suffix('.png').name})")
     except ImportError:
         print("matplotlib missing: no plot")
-    out.write_text("\n".join(lines) + "\n")
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    print(f"wrote {out}")
+    print(f"wrote {out.with_suffix('.md')}")
 
 
 if __name__ == "__main__":
