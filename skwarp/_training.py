@@ -20,7 +20,6 @@ from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
 from skwarp._validation import check_choice, check_int
-from skwarp.core.embedding import pooled_steps
 from skwarp.core.scan import valid_mask
 from skwarp.core.spec import NetworkSpec
 from skwarp.core.stability import TransitionGuard, transition_cap
@@ -251,7 +250,7 @@ def train_on_device(network: WarpNetwork, loss_fn: LossFn, train: Batch,
     device of ``train``, under the transition guard, and move it back to the
     CPU; returns the history (:func:`train_network`)."""
     network.to(train.x.device)
-    n_steps = pooled_steps(train.host_lengths.max(), network.stride)
+    n_steps = network.recurrence_steps(train.host_lengths.max())
     guard = TransitionGuard(transition_cap(MAX_TRANSITION_GAIN, n_steps - 1))
     history = train_network(network, loss_fn, train, validation, config, seeds, noise_std,
                             guard, label, score_name)
@@ -556,7 +555,7 @@ def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
     for network in networks:
         network.to(device)
     n_members = len(networks)
-    n_steps = pooled_steps(train.host_lengths.max(), networks[0].stride)
+    n_steps = networks[0].recurrence_steps(train.host_lengths.max())
     guards = [TransitionGuard(transition_cap(MAX_TRANSITION_GAIN, n_steps - 1))
               for _ in networks]
     stack = _Stack(networks)

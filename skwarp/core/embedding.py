@@ -89,6 +89,10 @@ class ConvEmbedding(nn.Module):
     norm : bool
         Batch-normalise every layer before its ReLU (statistics over valid
         steps only).
+    pool : int
+        Mean-pool the first layer's output (after its ReLU) over windows of
+        ``pool`` steps (:func:`mean_pool`), so the later layers and the output
+        have ``ceil(T / pool)`` steps (:meth:`output_lengths`).
 
     Steps past a series' length are zeroed before every layer, so a series
     embeds the same alone as inside a padded batch.
@@ -96,11 +100,11 @@ class ConvEmbedding(nn.Module):
 
     def __init__(self, n_channels: int, width: int = 32, n_layers: int = 2,
                  kernel_size: int = 9, causal: bool = False, dilated: bool = False,
-                 norm: bool = False) -> None:
+                 norm: bool = False, pool: int = 1) -> None:
         super().__init__()
-        if n_layers < 1 or width < 1 or kernel_size < 1:
-            raise ValueError("width, n_layers and kernel_size must be >= 1")
-        self.causal, self.kernel_size = causal, kernel_size
+        if n_layers < 1 or width < 1 or kernel_size < 1 or pool < 1:
+            raise ValueError("width, n_layers, kernel_size and pool must be >= 1")
+        self.causal, self.kernel_size, self.pool = causal, kernel_size, pool
         sizes = [n_channels] + [width] * n_layers
         self.dilations = [2**layer if dilated else 1 for layer in range(n_layers)]
         self.convs = nn.ModuleList(
@@ -116,7 +120,12 @@ class ConvEmbedding(nn.Module):
         left = total if self.causal else total // 2
         return nn.functional.pad(h, (left, total - left))
 
+    def output_lengths(self, lengths: Tensor) -> Tensor:
+        """Steps of the output for inputs of ``lengths`` steps."""
+        return pooled_lengths(lengths, self.pool)
+
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """(N, T, d) to (N, ceil(T / pool), width)."""
         keep = None if lengths is None else valid_mask(lengths, x.shape[1]).unsqueeze(1)
         h = x.transpose(1, 2)
         for layer, conv in enumerate(self.convs):
@@ -124,6 +133,11 @@ class ConvEmbedding(nn.Module):
             if self.norms is not None:
                 h = self.norms[layer](h, keep)
             h = torch.relu(h)
+            if layer == 0 and self.pool > 1:
+                h = mean_pool(h.transpose(1, 2), lengths, self.pool).transpose(1, 2)
+                if lengths is not None:
+                    lengths = self.output_lengths(lengths)
+                    keep = valid_mask(lengths, h.shape[2]).unsqueeze(1)
         return self._mask(h, keep).transpose(1, 2)
 
     @staticmethod

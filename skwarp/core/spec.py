@@ -147,6 +147,13 @@ class NetworkSpec:
     embedding_norm: bool = _setting(False, bool_param(
         "Batch-normalise each embedding layer (statistics over the valid steps of a "
         "batch in training, running statistics in prediction)."))
+    embedding_pool: int = _setting(1, Param("int", _check_stride, (
+        "Mean-pool the first embedding layer's features over windows of this many steps: "
+        "the later layers and the recurrence take ``ceil(L' / embedding_pool)`` steps "
+        "for ``L'`` inputs, so their cost falls by that factor while the first layer "
+        "still sees every point (its ReLU features keep the energy of detail finer "
+        "than a window, which pooling the series itself, ``stride``, averages away). "
+        "Needs ``embedding=\"conv\"``; not in recurrent mode.")))
     drive: str = _setting("difference", choice_param(DRIVES, (
         "What drives the recurrence: the differences of the (embedded) inputs "
         "``e_t - e_{t-1}`` (the paper; with ``A`` near the identity they telescope to "
@@ -178,6 +185,7 @@ class NetworkSpec:
         object.__setattr__(self, "transition_radius",
                            tuple(float(r) for r in self.transition_radius))
         object.__setattr__(self, "stride", int(self.stride))
+        object.__setattr__(self, "embedding_pool", int(self.embedding_pool))
         for name in ("transition_phase", "state_clip", "time_scale"):
             value = getattr(self, name)
             if isinstance(value, numbers.Real):
@@ -185,6 +193,12 @@ class NetworkSpec:
         if self.stride > 1 and (self.physics is not None or self.time_scale is not None):
             raise ValueError("a physics prior or a time_scale works per time point: it "
                              "needs stride=1")
+        if self.embedding_pool > 1 and self.embedding is None:
+            raise ValueError("embedding_pool pools the embedding's first layer: it needs "
+                             "embedding=\"conv\"")
+        if self.embedding_pool > 1 and (self.physics is not None or self.time_scale is not None):
+            raise ValueError("a physics prior or a time_scale works per time point: it "
+                             "needs embedding_pool=1")
 
 
 def settings() -> dict[str, Param]:

@@ -122,7 +122,8 @@ class WarpNetwork(nn.Module):
             self.initial_state = LearnedInitialState(theta_init)
         self.embedding = None if spec.embedding is None else ConvEmbedding(
             n_channels, spec.embedding_width, spec.embedding_layers, spec.embedding_kernel,
-            spec.causal_embedding, spec.embedding_dilated, spec.embedding_norm)
+            spec.causal_embedding, spec.embedding_dilated, spec.embedding_norm,
+            spec.embedding_pool)
         n_features = n_channels if self.embedding is None else self.embedding.n_outputs
         n_drive = n_features + int(spec.time_channel)
         self.transition: Transition = make_transition(
@@ -144,7 +145,7 @@ class WarpNetwork(nn.Module):
         suit."""
         if isinstance(self.transition, LRUTransition):
             n_steps = None if self.reference_length is None \
-                else pooled_steps(self.reference_length, self.stride)
+                else self.recurrence_steps(self.reference_length)
             gain = self.transition.drive_gain(n_steps)
             return gain.unsqueeze(1) * self.B
         return self.B
@@ -176,16 +177,23 @@ class WarpNetwork(nn.Module):
 
     def step_lengths(self, lengths: Tensor) -> Tensor:
         """Steps of the recurrence (the states' time axis) for series of
-        ``lengths`` time points: ``ceil(lengths / stride)``."""
-        return pooled_lengths(lengths, self.stride)
+        ``lengths`` time points: ``ceil(ceil(lengths / stride) / embedding_pool)``."""
+        lengths = pooled_lengths(lengths, self.stride)
+        return lengths if self.embedding is None else self.embedding.output_lengths(lengths)
+
+    def recurrence_steps(self, n_timepoints: int) -> int:
+        """:meth:`step_lengths` of one length given as an int."""
+        pool = 1 if self.embedding is None else self.embedding.pool
+        return pooled_steps(pooled_steps(n_timepoints, self.stride), pool)
 
     def _inputs(self, x: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor | None]:
         """The (pooled, embedded) inputs ``e`` (N, T', d') and their lengths."""
         if self.stride > 1:
             x = mean_pool(x, lengths, self.stride)
-            lengths = None if lengths is None else self.step_lengths(lengths)
+            lengths = None if lengths is None else pooled_lengths(lengths, self.stride)
         if self.embedding is not None:
             x = self.embedding(x, lengths)
+            lengths = None if lengths is None else self.embedding.output_lengths(lengths)
         if self.time_channel:
             x = torch.cat((x, self._tau(x.shape[1], lengths, x).unsqueeze(-1)), dim=-1)
         return x, lengths
@@ -316,7 +324,7 @@ class WarpNetwork(nn.Module):
         """Outputs at every step of the recurrence, shape (N, T', n_outputs)
         (see :meth:`states`)."""
         theta = self.states(x, lengths, method)
-        if lengths is not None and self.stride > 1:
+        if lengths is not None:
             lengths = self.step_lengths(check_lengths(lengths, x.shape[1], x.device))
         return self.decode(theta, self._tau(theta.shape[1], lengths, theta), x)
 
@@ -328,9 +336,11 @@ class WarpNetwork(nn.Module):
             raise ValueError("recurrent (autoregressive) mode takes one step per time "
                              "point: it needs stride=1")
         if self.embedding is not None and (self.embedding.kernel_size != 1
-                                           or self.embedding.norms is not None):
+                                           or self.embedding.norms is not None
+                                           or self.embedding.pool != 1):
             raise ValueError("recurrent (autoregressive) mode supports only a pointwise "
-                             "embedding: embedding_kernel=1 and embedding_norm=False")
+                             "embedding: embedding_kernel=1, embedding_norm=False and "
+                             "embedding_pool=1")
         if self.time_scale is None:
             raise ValueError("recurrent mode needs time_scale (tau of future steps)")
 
