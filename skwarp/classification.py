@@ -32,12 +32,14 @@ from skwarp._training import (
     torch_threads,
 )
 from skwarp._validation import check_choice, check_int, check_labels
+from skwarp.core.embedding import pooled_steps
 from skwarp.core.scan import FINAL_STATE_METHODS, SCAN_METHODS, valid_mask
 from skwarp.core.spec import NetworkSpec
 from skwarp.exceptions import NonFiniteOutputError
 
 __all__ = ["CLASSIFIER_NETWORK", "PAPER_PARAMS", "WarpClassifier", "class_logits",
-           "classification_loss", "fit_input_scaling", "resolve_stride", "stratified_split"]
+           "classification_loss", "fit_input_scaling", "resolve_embedding_pool",
+           "resolve_stride", "stratified_split"]
 
 DECODINGS = ("last", "mean")
 # stride="auto": one recurrence step per time point for training series of up
@@ -45,10 +47,19 @@ DECODINGS = ("last", "mean")
 # AUTO_STRIDE_STEPS steps (chosen on the long-range task; see the README).
 AUTO_STRIDE_FULL = 2048
 AUTO_STRIDE_STEPS = 1024
+# embedding_pool="auto": AUTO_POOL for training series of at least AUTO_POOL_FROM
+# time points, 1 below (short series keep every step; see the README).
+AUTO_POOL = 4
+AUTO_POOL_FROM = 64
+AUTO_POOL_LONG = 8  # from AUTO_POOL_LONG_FROM steps
+AUTO_POOL_LONG_FROM = 1024
+# epoch_size="auto": every training series once per epoch, but at least
+# AUTO_EPOCH_MIN and at most AUTO_EPOCH_MAX of them (see the README).
+AUTO_EPOCH_MIN, AUTO_EPOCH_MAX = 40, 80
 
 
 def check_stride(name: str, value: object) -> None:
-    """``"auto"`` or an integer >= 1 (not a bool)."""
+    """``"auto"`` or an integer >= 1 (not a bool); also checks ``embedding_pool``."""
     if value != "auto":
         try:
             check_int(name, value, 1)
@@ -80,6 +91,38 @@ def resolve_stride(stride: int | str, n_timepoints: int) -> int:
     return -(-int(n_timepoints) // AUTO_STRIDE_STEPS)
 
 
+def resolve_embedding_pool(embedding_pool: int | str, n_steps: int,
+                           embedding: str | None = "conv") -> int:
+    """The embedding pool for training series of at most ``n_steps`` steps
+    (time points after ``stride``): an integer as it is; "auto": 1 below
+    ``AUTO_POOL_FROM`` steps or without an embedding, ``AUTO_POOL_LONG`` from
+    ``AUTO_POOL_LONG_FROM`` steps, else ``AUTO_POOL``."""
+    if embedding_pool != "auto":
+        return int(embedding_pool)
+    if embedding is None or n_steps < AUTO_POOL_FROM:
+        return 1
+    return AUTO_POOL_LONG if n_steps >= AUTO_POOL_LONG_FROM else AUTO_POOL
+
+
+def check_epoch_size(name: str, value: object) -> None:
+    """``"auto"``, None or an integer >= 1 (not a bool)."""
+    if value is not None and value != "auto":
+        try:
+            check_int(name, value, 1)
+        except ValueError:
+            raise ValueError(f'{name} must be "auto", None or an integer >= 1, '
+                             f"got {value!r}") from None
+
+
+def resolve_epoch_size(epoch_size: int | str | None, n_train: int) -> int | None:
+    """Series per epoch for ``n_train`` training series: an integer or None
+    (every series) as it is; "auto": ``n_train`` held between
+    ``AUTO_EPOCH_MIN`` and ``AUTO_EPOCH_MAX``."""
+    if epoch_size != "auto":
+        return epoch_size
+    return min(AUTO_EPOCH_MAX, max(AUTO_EPOCH_MIN, int(n_train)))
+
+
 # The classifier's network: the paper's (NetworkSpec's defaults) changed where
 # the ablations on validation thirds of the training splits showed it pays
 # (README, "Classifier defaults"): a learned convolutional embedding with
@@ -99,6 +142,21 @@ CLASSIFIER_PARAMS = {
         f"benchmark), else the smallest stride that leaves at most {AUTO_STRIDE_STEPS:,} "
         "steps: over very long series the window means average noise away, and each "
         "step of memory spans more time points. See ``stride_``.")),
+    "embedding_pool": Param('int or "auto"', check_stride, (
+        "Mean-pool the first embedding layer's features over windows of this many steps, "
+        "so the later layers and the recurrence take one step per window while the first "
+        "layer still sees every point (its ReLU features keep the energy of finer detail, "
+        "which pooling the series, ``stride``, averages away). \"auto\": 1 for training "
+        f"series of fewer than {AUTO_POOL_FROM} steps (after ``stride``), "
+        f"{AUTO_POOL_LONG} from {AUTO_POOL_LONG_FROM:,} steps, else {AUTO_POOL}. See "
+        "``embedding_pool_``.")),
+    "epoch_size": Param('int, None or "auto"', check_epoch_size, (
+        "Series per epoch, drawn afresh without replacement each epoch (more than the "
+        "training set holds: fresh random orders of every series one after the other); "
+        "None: every series once. \"auto\": every series once, but at least "
+        f"{AUTO_EPOCH_MIN} and at most {AUTO_EPOCH_MAX}, so that training costs at most "
+        f"``n_epochs * {AUTO_EPOCH_MAX} / batch_size`` optimizer steps however many series "
+        "there are. See ``epoch_size_``.")),
     "series_norm": bool_param(
         "Standardise each series, channel by channel, over its own observed values "
         "before the scaling, and add each channel's mean and log standard deviation "
@@ -127,7 +185,7 @@ CLASSIFIER_PARAMS = {
 PAPER_PARAMS = {
     **{f.name: getattr(NetworkSpec(), f.name) for f in fields(NetworkSpec)
        if getattr(NetworkSpec(), f.name) != getattr(CLASSIFIER_NETWORK, f.name)},
-    "stride": 1, "series_norm": False, "n_networks": 1, "epoch_size": None,
+    "stride": 1, "embedding_pool": 1, "series_norm": False, "n_networks": 1, "epoch_size": None,
     "transition_lr": 1e-4, "input_noise": 0.2}
 
 
@@ -148,11 +206,13 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     with its values ``v_t = e_t``, and a diagonal complex ``A`` that is stable
     by construction and starts as a bank of slow decays (memory from about
     100 to 100,000 steps); each series is standardised on its own, its
-    level and spread kept as channels (``series_norm``); long series are
-    pooled (``stride``); and five networks are averaged, which makes the
-    result depend less on the seed. Training is a fixed budget: 100 epochs
-    of 40 series (``epoch_size``) in mini-batches of 8, 500 optimizer steps
-    however many series there are.
+    level and spread kept as channels (``series_norm``); the embedding's
+    first layer sees every point and the rest of the network one step per
+    window of its features (``embedding_pool``); very long series are pooled
+    (``stride``); and five networks are averaged, which makes the result
+    depend less on the seed. Training is a bounded budget: 100 epochs of
+    every series once, but at least 40 and at most 80 series
+    (``epoch_size``), in mini-batches of 8.
     The paper's configuration (dense ``A`` from the identity, ``B`` from
     zero, ``v_t = x_t - x_{t-1}``, no embedding, one step per time point
     however long the series, one network) is
@@ -190,6 +250,14 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     stride_ : int
         Time points per recurrence step (``stride`` resolved on the training
         series).
+    embedding_pool_ : int
+        Steps of the first embedding layer per recurrence step
+        (``embedding_pool`` resolved on the training series): a series of
+        ``L`` time points takes ``ceil(ceil(L / stride_) / embedding_pool_)``
+        recurrence steps.
+    epoch_size_ : int or None
+        Series per epoch (``epoch_size`` resolved on the training series; None:
+        every series).
 
     Examples
     --------
@@ -233,9 +301,10 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
                  embedding_kernel=_NET.embedding_kernel,
                  causal_embedding=_NET.causal_embedding,
                  embedding_dilated=_NET.embedding_dilated,
-                 embedding_norm=_NET.embedding_norm, embedding_pool=_NET.embedding_pool,
+                 embedding_norm=_NET.embedding_norm, embedding_pool="auto",
                  drive=_NET.drive, stride="auto", series_norm=True, n_networks=5,
-                 decoding="last", solver="auto", n_epochs=100, batch_size=8, epoch_size=40, lr=1e-3,
+                 decoding="last", solver="auto", n_epochs=100, batch_size=8, epoch_size="auto",
+                 lr=1e-3,
                  transition_lr=1e-3, input_noise=0.0, optimizer="adamw", weight_decay=0.0,
                  grad_clip=1.0, lr_schedule="cosine", validation_fraction=0.0, patience=20,
                  scaling="standard", device="auto", n_threads=1, random_state=None,
@@ -284,7 +353,11 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         self.series_standardiser_, self.scaler_ = fit_input_scaling(
             values[train_idx], lengths[train_idx], self.scaling, self.series_norm)
         inputs = self._network_input(values, lengths)
+        epoch_size = resolve_epoch_size(self.epoch_size, len(train_idx))
+        embedding_pool = resolve_embedding_pool(
+            self.embedding_pool, pooled_steps(lengths.max(), stride), self.embedding)
         spec = network_spec(self, CLASSIFIER_NETWORK, stride=stride,
+                            embedding_pool=embedding_pool,
                             reference_length=int(lengths[train_idx].max()))
         with torch_threads(self.n_threads):
             data = Batch.from_numpy(inputs, lengths, targets, resolve_device(self.device))
@@ -293,10 +366,13 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
             loss = partial(classification_loss, decoding=self.decoding, solver=self.solver)
             networks, histories = fit_networks(
                 spec, inputs.shape[2], self.n_classes_, train, validation,
-                lambda seeds: loss, TrainingConfig.of(self), seeds, self.n_networks,
+                lambda seeds: loss, TrainingConfig.of(self, epoch_size=epoch_size), seeds,
+                self.n_networks,
                 input_noise_std(train, self.input_noise), score_name="accuracy",
                 stacked=True)
-        self.stride_, self.n_channels_ = stride, values.shape[2]
+        self.stride_, self.embedding_pool_ = stride, embedding_pool
+        self.epoch_size_ = epoch_size
+        self.n_channels_ = values.shape[2]
         self.networks_, self.network_ = networks, networks[0]
         self.histories_, self.history_ = histories, histories[0]
         self.n_epochs_ = len(self.history_["train_loss"])

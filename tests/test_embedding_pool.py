@@ -132,3 +132,63 @@ def test_the_classifier_fits_and_predicts_pooled_series_of_unequal_length():
     assert clf.weight_trajectory(X).shape[1] == math.ceil(30 / 4)
     again = WarpClassifier(**clf.get_params()).fit(X, y)
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_auto_pool_keeps_every_step_of_short_series_and_needs_an_embedding():
+    from skwarp.classification import AUTO_POOL, AUTO_POOL_FROM, resolve_embedding_pool
+
+    assert resolve_embedding_pool("auto", AUTO_POOL_FROM - 1) == 1
+    assert resolve_embedding_pool("auto", AUTO_POOL_FROM) == AUTO_POOL
+    assert resolve_embedding_pool("auto", 10_000, embedding=None) == 1
+    assert resolve_embedding_pool(3, 5) == 3
+    rng = np.random.default_rng(1)
+    small = dict(n_networks=1, n_epochs=1, root_width=4, embedding_width=4, random_state=0)
+    short = WarpClassifier(**small).fit(rng.standard_normal((6, 1, AUTO_POOL_FROM - 1)),
+                                        np.arange(6) % 2)
+    long = WarpClassifier(**small).fit(rng.standard_normal((6, 1, AUTO_POOL_FROM)),
+                                       np.arange(6) % 2)
+    assert (short.embedding_pool_, long.embedding_pool_) == (1, AUTO_POOL)
+    assert long.network_.embedding.pool == AUTO_POOL
+    # "auto" counts the steps after the stride
+    strided = WarpClassifier(stride=2, **small).fit(
+        rng.standard_normal((6, 1, AUTO_POOL_FROM)), np.arange(6) % 2)
+    assert strided.embedding_pool_ == 1
+    paper = WarpClassifier(embedding=None, **small).fit(
+        rng.standard_normal((6, 1, 100)), np.arange(6) % 2)
+    assert paper.embedding_pool_ == 1
+    with pytest.raises(ValueError, match="embedding_pool"):
+        WarpClassifier(embedding=None, embedding_pool=2, **small).fit(
+            rng.standard_normal((6, 1, 100)), np.arange(6) % 2)
+
+
+def test_auto_epoch_size_is_every_series_held_between_its_bounds():
+    from skwarp.classification import AUTO_EPOCH_MAX, AUTO_EPOCH_MIN, resolve_epoch_size
+
+    assert resolve_epoch_size("auto", 3) == AUTO_EPOCH_MIN
+    assert resolve_epoch_size("auto", AUTO_EPOCH_MIN + 5) == AUTO_EPOCH_MIN + 5
+    assert resolve_epoch_size("auto", 10 * AUTO_EPOCH_MAX) == AUTO_EPOCH_MAX
+    assert resolve_epoch_size(None, 7) is None and resolve_epoch_size(12, 7) == 12
+    X, y = np.random.default_rng(0).standard_normal((10, 1, 12)), np.arange(10) % 2
+    small = dict(n_networks=1, n_epochs=1, root_width=4, embedding_width=4, random_state=0)
+    assert WarpClassifier(**small).fit(X, y).epoch_size_ == AUTO_EPOCH_MIN
+    # the validation series are not training series
+    held = WarpClassifier(epoch_size=None, validation_fraction=0.4, **small).fit(X, y)
+    assert held.epoch_size_ is None
+
+
+@pytest.mark.parametrize("bad", ["all", 0, 2.5, True])
+def test_a_bad_epoch_size_is_named(bad):
+    with pytest.raises((ValueError, TypeError), match="epoch_size"):
+        WarpClassifier(epoch_size=bad).fit(np.zeros((4, 1, 10)), [0, 1, 0, 1])
+
+
+def test_auto_pool_is_coarser_from_a_thousand_steps():
+    from skwarp.classification import (
+        AUTO_POOL,
+        AUTO_POOL_LONG,
+        AUTO_POOL_LONG_FROM,
+        resolve_embedding_pool,
+    )
+
+    assert resolve_embedding_pool("auto", AUTO_POOL_LONG_FROM - 1) == AUTO_POOL
+    assert resolve_embedding_pool("auto", AUTO_POOL_LONG_FROM) == AUTO_POOL_LONG
