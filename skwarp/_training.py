@@ -394,6 +394,13 @@ class _Noise:
                      batch.host_lengths)
 
 
+def _fills(batch: Batch) -> bool:
+    """Whether every series of ``batch`` is as long as the batch: no step of it
+    needs masking, and the loss may be given no lengths (the same values,
+    fewer kernels)."""
+    return bool((batch.host_lengths == batch.x.shape[1]).all())
+
+
 def _train_epoch(network, loss_fn, batches: Iterator[Batch], n_series: int,
                  config: TrainingConfig, optimizer, schedule,
                  noise: _Noise | None,
@@ -404,6 +411,8 @@ def _train_epoch(network, loss_fn, batches: Iterator[Batch], n_series: int,
     for batch in batches:
         if noise is not None:
             batch = noise(batch)
+        if _fills(batch):
+            batch = Batch(batch.x, None, batch.y, batch.host_lengths)
         loss, score = loss_fn(network, batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -577,6 +586,8 @@ def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
         return call
 
     batched_loss = quiet(vmap(member_loss))
+    # every member's batch filled by its series (_fills): no lengths
+    full_length_loss = quiet(vmap(member_loss, in_dims=(0, 0, 0, None, 0)))
     shared_loss = quiet(vmap(member_loss, in_dims=(0, 0, None, None, None)))
 
     @torch.no_grad()
@@ -617,7 +628,11 @@ def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
             batches = [train.take(order[start:start + config.batch_size]) for order in orders]
             batches = [b if noise is None else noise(b) for b, noise in zip(batches, noises,
                                                                             strict=True)]
-            losses, scores = batched_loss(stack.params, stack.buffers, *_stack_batches(batches))
+            x, lengths, y = _stack_batches(batches)
+            if all(_fills(b) and b.x.shape[1] == x.shape[2] for b in batches):
+                losses, scores = full_length_loss(stack.params, stack.buffers, x, None, y)
+            else:
+                losses, scores = batched_loss(stack.params, stack.buffers, x, lengths, y)
             optimizer.zero_grad(set_to_none=True)
             losses.sum().backward()
             if config.grad_clip is not None:

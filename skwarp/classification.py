@@ -398,8 +398,9 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         -------
         trajectories : ndarray of shape (n_series, n_steps, n_params)
             The state at each recurrence step of each series (float32); ``n_steps``
-            is the longest series' length (divided by ``stride_``, rounded
-            up), and shorter series repeat their last state after their end.
+            is the longest series' length divided by ``stride_`` and then by
+            ``embedding_pool_``, each rounded up (BasicMotions' 100 time points:
+            25 steps), and shorter series repeat their last state after their end.
             ``trajectories[:, -1]`` is the state ``network_`` decodes. Plot
             with :func:`skwarp.plotting.plot_weight_trajectories`.
 
@@ -411,7 +412,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         >>> clf = WarpClassifier(n_epochs=1, root_width=8, n_networks=1, random_state=0)
         >>> clf = clf.fit(X, y)
         >>> clf.weight_trajectory(X[:3]).shape
-        (3, 100, 116)
+        (3, 25, 116)
         """
         self.check_is_fitted()
         X = self._check_convert_X_for_predict(X)
@@ -526,10 +527,13 @@ def fit_input_scaling(values: np.ndarray, lengths: np.ndarray, scaling: str | No
 
 def class_logits(network, batch: Batch, decoding: str, solver: str) -> Tensor:
     """Logits (N, n_classes): the root network's output at each series' last
-    step, or with ``decoding="mean"`` its mean over the series' steps."""
+    step, or with ``decoding="mean"`` its mean over the series' steps
+    (``batch.lengths`` None: every series full length)."""
     if decoding == "last":
         return network(batch.x, batch.lengths, method=solver)
     outputs = network.forward_all(batch.x, batch.lengths, method=solver)
+    if batch.lengths is None:  # every series full length
+        return outputs.mean(1)
     steps = network.step_lengths(batch.lengths)
     valid = valid_mask(steps, outputs.shape[1])
     weights = valid.to(outputs.dtype) / steps[:, None].to(outputs.dtype)

@@ -135,8 +135,8 @@ def test_each_member_trains_as_a_one_network_fit_under_its_own_seeds(motions, en
         with torch_threads(ensemble.n_threads):  # the fit's thread count: same rounding
             (single,), (history,) = fit_networks(
                 spec, train.x.shape[2], len(ensemble.classes_), train, None, lambda s: loss,
-                TrainingConfig.of(ensemble), seeds.member(k), n_networks=1,
-                score_name="accuracy")
+                TrainingConfig.of(ensemble, epoch_size=ensemble.epoch_size_), seeds.member(k),
+                n_networks=1, score_name="accuracy")
         _assert_same_training(ensemble.networks_[k], single, ensemble.networks_[3 - k])
         for key, values in history.items():
             assert ensemble.histories_[k][key] == pytest.approx(values, rel=1e-4, abs=1e-6)
