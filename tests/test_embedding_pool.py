@@ -192,3 +192,21 @@ def test_auto_pool_is_coarser_from_a_thousand_steps():
 
     assert resolve_embedding_pool("auto", AUTO_POOL_LONG_FROM - 1) == AUTO_POOL
     assert resolve_embedding_pool("auto", AUTO_POOL_LONG_FROM) == AUTO_POOL_LONG
+
+
+@pytest.mark.parametrize("decoding", ["last", "mean"])
+def test_logits_without_lengths_equal_those_of_full_lengths(decoding):
+    """The training loop drops the lengths of a batch its series fill
+    (``_training._fills``): the logits must be those of the masked path."""
+    from skwarp._training import Batch, _fills
+    from skwarp.classification import class_logits
+
+    network = _network(4, reference_length=23).train()
+    x = torch.randn(3, 23, 2, dtype=torch.float64)
+    lengths = torch.full((3,), 23)
+    full = Batch(x, lengths, torch.zeros(3, dtype=torch.long), lengths)
+    assert _fills(full)
+    assert not _fills(Batch(x, lengths - 1, full.y, lengths - 1))
+    masked = class_logits(network, full, decoding, "auto")
+    unmasked = class_logits(network, Batch(x, None, full.y, lengths), decoding, "auto")
+    torch.testing.assert_close(unmasked, masked)
