@@ -9,7 +9,7 @@ import torch
 from skwarp import WarpClassifier
 from skwarp.classification import AUTO_STRIDE_FULL, AUTO_STRIDE_STEPS, resolve_stride
 from skwarp.core import WarpNetwork
-from skwarp.core.embedding import mean_pool, pooled_lengths, pooled_steps
+from skwarp.core.embedding import mean_pool, mean_pool_last, pooled_lengths, pooled_steps
 
 
 def _pool_by_loop(x: torch.Tensor, lengths: list[int], stride: int) -> torch.Tensor:
@@ -39,9 +39,23 @@ def test_mean_pool_matches_a_loop_and_ignores_padding(stride):
             assert torch.isfinite(pooled[i]).all()
 
 
-def test_mean_pool_gradient():
+@pytest.mark.parametrize("n_steps", [9, 10, 12])
+@pytest.mark.parametrize("stride", [1, 3, 4])
+def test_mean_pool_without_lengths_is_every_step_valid(n_steps, stride):
+    # the unmasked path (whole windows as a view, the last window alone) against the loop
+    torch.manual_seed(0)
+    x = torch.randn(2, n_steps, 3, dtype=torch.float64)
+    expected = _pool_by_loop(x, [n_steps, n_steps], stride)
+    torch.testing.assert_close(mean_pool(x, None, stride), expected)
+    torch.testing.assert_close(mean_pool_last(x.transpose(1, 2), None, stride),
+                               expected.transpose(1, 2))
+
+
+@pytest.mark.parametrize("lengths", [[7, 4], None])
+def test_mean_pool_gradient(lengths):
     x = torch.randn(2, 7, 2, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda v: mean_pool(v, torch.tensor([7, 4]), 3), (x,))
+    lengths = None if lengths is None else torch.tensor(lengths)
+    assert torch.autograd.gradcheck(lambda v: mean_pool(v, lengths, 3), (x,))
 
 
 def _network(stride: int, reference_length: int, seed: int = 0) -> WarpNetwork:

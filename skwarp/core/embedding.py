@@ -14,7 +14,8 @@ from torch import Tensor, nn
 
 from skwarp.core.scan import valid_mask
 
-__all__ = ["ConvEmbedding", "MaskedBatchNorm1d", "mean_pool", "pooled_lengths", "pooled_steps"]
+__all__ = ["ConvEmbedding", "MaskedBatchNorm1d", "mean_pool", "mean_pool_last", "pooled_lengths",
+           "pooled_steps"]
 
 
 def pooled_lengths(lengths: Tensor, stride: int) -> Tensor:
@@ -34,15 +35,33 @@ def mean_pool(h: Tensor, lengths: Tensor | None, stride: int) -> Tensor:
     partly; windows past its end are zero."""
     if stride == 1:
         return h
-    n_series, n_steps, n_features = h.shape
+    return mean_pool_last(h.transpose(1, 2), lengths, stride).transpose(1, 2)
+
+
+def mean_pool_last(h: Tensor, lengths: Tensor | None, stride: int) -> Tensor:
+    """:func:`mean_pool` of ``h`` (N, C, T) with time last: (N, C, ceil(T / stride)).
+
+    Time last lets the windows be a view of ``h`` (no copy). Without
+    ``lengths`` every step is valid: the padding to whole windows is zeros and
+    only the last window may count fewer steps, so no mask is built (on long
+    series the mask's passes over ``h`` cost as much as the convolution)."""
+    if stride == 1:
+        return h
+    n_steps = h.shape[-1]
     n_windows = pooled_steps(n_steps, stride)
+    short = n_windows * stride - n_steps
     if lengths is None:
-        lengths = torch.full((n_series,), n_steps, device=h.device)
-    keep = valid_mask(lengths, n_windows * stride).unsqueeze(-1)
-    h = nn.functional.pad(h, (0, 0, 0, n_windows * stride - n_steps))
-    h = torch.where(keep, h, torch.zeros_like(h))  # where: padding may hold NaN
-    sums = h.reshape(n_series, n_windows, stride, n_features).sum(2)
-    counts = keep.reshape(n_series, n_windows, stride).sum(2, keepdim=True)
+        full = n_steps // stride  # whole windows; a view of h, no padded copy
+        means = h[..., :full * stride].unflatten(-1, (full, stride)).mean(-1)
+        if short == 0:
+            return means
+        return torch.cat((means, h[..., full * stride:].mean(-1, keepdim=True)), -1)
+    keep = valid_mask(lengths, n_windows * stride).unsqueeze(1)  # (N, 1, T)
+    h = nn.functional.pad(h, (0, short))
+    # where, not a product: padding may hold NaN
+    h = torch.where(keep, h, torch.zeros((), dtype=h.dtype, device=h.device))
+    sums = h.unflatten(-1, (n_windows, stride)).sum(-1)
+    counts = keep.unflatten(-1, (n_windows, stride)).sum(-1)
     return sums / counts.clamp(min=1).to(h.dtype)
 
 
@@ -134,7 +153,7 @@ class ConvEmbedding(nn.Module):
                 h = self.norms[layer](h, keep)
             h = torch.relu(h)
             if layer == 0 and self.pool > 1:
-                h = mean_pool(h.transpose(1, 2), lengths, self.pool).transpose(1, 2)
+                h = mean_pool_last(h, lengths, self.pool)
                 if lengths is not None:
                     lengths = self.output_lengths(lengths)
                     keep = valid_mask(lengths, h.shape[2]).unsqueeze(1)
@@ -143,4 +162,5 @@ class ConvEmbedding(nn.Module):
     @staticmethod
     def _mask(h: Tensor, keep: Tensor | None) -> Tensor:
         # where, not a product: padding may hold anything, NaN included
-        return h if keep is None else torch.where(keep, h, torch.zeros_like(h))
+        return h if keep is None else torch.where(keep, h, torch.zeros((), dtype=h.dtype,
+                                                                     device=h.device))
