@@ -489,7 +489,8 @@ def score(forecast: np.ndarray, truth: np.ndarray, channels: list[int]) -> tuple
 def oracle_msd(test: np.ndarray, params: pd.DataFrame, scheme: str) -> float:
     """Position MSE of the MassSpringDamper prior given the TRUE m, k, c: the
     best WARP-Phys can do with this prior (what identification cannot beat)."""
-    prior = MassSpringDamper(MSD_DT, (1.0, 1.0, 1.0), scheme=scheme).double()
+    # unbounded (softplus) coefficients, so that the true m, k, c can be set exactly
+    prior = MassSpringDamper(MSD_DT, (1.0, 1.0, 1.0), scheme=scheme, spread=None).double()
     true = torch.tensor(params[["m", "k", "c"]].to_numpy())
     raw = torch.log(torch.expm1(true)) - math.log(math.e - 1.0)  # positive(raw, 1) == true
     x = torch.tensor(test[:, CONTEXT - 1])

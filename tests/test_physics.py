@@ -40,6 +40,23 @@ def test_mass_spring_damper_is_one_euler_step():
     assert out[0, 0].item() == pytest.approx(1.0 + 0.1 * (-2.0 + 0.1 * acceleration))
 
 
+def test_mass_spring_damper_bounds_the_stiff_side_only():
+    prior = MassSpringDamper(dt=0.1, scales=(2.0, 3.0, 0.5), spread=10.0)
+    raw = torch.tensor([[-60.0, 60.0, 60.0], [0.0, 0.0, 0.0], [60.0, -60.0, -60.0]])
+    m, k, c = prior.coefficients(raw)
+    torch.testing.assert_close(m[:2], torch.tensor([0.2, 2.0]))  # m >= 2 / 10
+    torch.testing.assert_close(k[:2], torch.tensor([30.0, 3.0]))  # k <= 3 * 10
+    torch.testing.assert_close(c[:2], torch.tensor([5.0, 0.5]))
+    assert m[2] > 20 and k[2] < 1e-10 and c[2] < 1e-10  # the other sides stay free
+    m, k, c = MassSpringDamper(dt=0.1, spread=None).coefficients(raw)
+    assert m[0] < 1e-10 and k[0] > 50  # unbounded: softplus
+    # a mass driven to 0 no longer sends the step to infinity
+    out = prior(torch.tensor([[-1e3, 1e3, 1e3]]), torch.zeros(1), torch.tensor([[1.0, 1.0]]))
+    assert torch.isfinite(out).all()
+    with pytest.raises(ValueError, match="spread"):
+        MassSpringDamper(dt=0.1, spread=1.0)
+
+
 def test_sine_and_lotka_volterra_priors():
     sine = Sine(angular_speed=2 * math.pi, step=0.25)
     out = sine(torch.tensor([[0.0], [math.pi / 2]]), torch.zeros(2), torch.zeros(2, 1))

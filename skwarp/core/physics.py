@@ -77,8 +77,17 @@ class MassSpringDamper(PhysicsPrior):
     """One Euler step of ``m x'' = -k x - c x'`` with positive ``m, k, c``.
 
     The root outputs three numbers; ``m, k, c = scales * softplus(.)``
-    (zero outputs give ``scales``). The observation's first two channels are
-    position and velocity; the prediction is the next (position, velocity).
+    (zero outputs give ``scales``), then ``m`` is held at least ``scales[0] /
+    spread`` and ``k, c`` at most ``scales[1:] * spread``. The observation's
+    first two channels are position and velocity; the prediction is the next
+    (position, velocity).
+
+    The step divides by ``m``: unbounded, a state that wanders off in an
+    autoregressive rollout can drive ``m`` to 0 (and ``k`` up) and the
+    prediction to infinity within a few steps. With ``w2 = dt^2 k / m`` and
+    ``g = dt c / m``, the semi-implicit step is stable when ``g < 2`` and
+    ``w2 + 2 g < 4``, so the bounds keep it stable when ``dt^2 k_max / m_min +
+    2 dt c_max / m_min < 4`` (the explicit step is never stable undamped).
 
     Parameters
     ----------
@@ -89,19 +98,31 @@ class MassSpringDamper(PhysicsPrior):
     scheme : {"explicit", "semi-implicit"}, default="explicit"
         Explicit Euler (the paper), or semi-implicit Euler (position moves
         with the updated velocity; it keeps undamped orbits closed).
+    spread : float > 1 or None, default=10.0
+        Bound ``m`` from below and ``k, c`` from above, a factor ``spread``
+        away from ``scales`` (the sides that make the step stiff); None:
+        no bounds.
     """
 
     def __init__(self, dt: float, scales: Sequence[float] = (1.0, 1.0, 1.0),
-                 scheme: str = "explicit") -> None:
+                 scheme: str = "explicit", spread: float | None = 10.0) -> None:
         super().__init__(n_parameters=3, n_outputs=2)
         if scheme not in ("explicit", "semi-implicit"):
             raise ValueError(f"scheme must be 'explicit' or 'semi-implicit', got {scheme!r}")
+        if spread is not None and _positive_float("spread", spread) <= 1:
+            raise ValueError(f"spread must be > 1 or None, got {spread!r}")
         self.dt, self.scheme = _positive_float("dt", dt), scheme
+        self.spread = None if spread is None else float(spread)
         self.register_buffer("scales", _positive_vector("scales", scales, 3))
 
     def coefficients(self, params: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """``m, k, c`` from the root outputs (..., 3)."""
-        m, k, c = positive(params, self.scales.to(params)).unbind(-1)
+        scales = self.scales.to(params)
+        m, k, c = positive(params, scales).unbind(-1)
+        if self.spread is not None:  # the identity inside the bounds
+            m = torch.maximum(m, scales[0] / self.spread)
+            k = torch.minimum(k, scales[1] * self.spread)
+            c = torch.minimum(c, scales[2] * self.spread)
         return m, k, c
 
     def forward(self, params: Tensor, tau: Tensor, x: Tensor) -> Tensor:
