@@ -43,8 +43,8 @@ def mean_pool_last(h: Tensor, lengths: Tensor | None, stride: int) -> Tensor:
 
     Time last lets the windows be a view of ``h`` (no copy). Without
     ``lengths`` every step is valid: the padding to whole windows is zeros and
-    only the last window may count fewer steps, so no mask is built (on long
-    series the mask's passes over ``h`` cost as much as the convolution)."""
+    only the last window may count fewer steps, so no mask is built (a mask
+    and its zeros are full extra passes over ``h``, forward and backward)."""
     if stride == 1:
         return h
     n_steps = h.shape[-1]
