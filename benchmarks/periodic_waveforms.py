@@ -43,13 +43,13 @@ def padded(X: list, length: int) -> np.ndarray:
     return out
 
 
-def make_model(name: str, warp_params: dict):
+def make_model(name: str, warp_params: dict, random_state: int = 0):
     if name.startswith("WarpClassifier"):
         from skwarp import WarpClassifier
 
         series_norm = "series_norm=False" not in name
-        return WarpClassifier(random_state=0, n_threads=1, **{**warp_params,
-                                                              "series_norm": series_norm})
+        return WarpClassifier(random_state=random_state, n_threads=1,
+                              **{**warp_params, "series_norm": series_norm})
     if name == "MiniRocket":
         from sktime.classification.kernel_based import RocketClassifier
 
@@ -61,12 +61,12 @@ def make_model(name: str, warp_params: dict):
     return kind(random_state=0)
 
 
-def run(name: str, data: tuple, warp_params: dict) -> dict:
+def run(name: str, data: tuple, warp_params: dict, random_state: int = 0) -> dict:
     X_train, y_train, X_test, y_test = data
     if not name.startswith("WarpClassifier"):
         length = max(len(x) for x in X_train + X_test)
         X_train, X_test = padded(X_train, length), padded(X_test, length)
-    model = make_model(name, warp_params)
+    model = make_model(name, warp_params, random_state)
     start = time.perf_counter()
     model.fit(X_train, y_train)
     fit_s = time.perf_counter() - start
@@ -86,6 +86,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=[
         "WarpClassifier (series_norm=False)", "WarpClassifier", "MiniRocket", "MR-Hydra",
         "QUANT"])
+    parser.add_argument("--random-state", type=int, default=0,
+                        help="WarpClassifier's random_state (the data stay the same)")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     import torch
@@ -104,7 +106,8 @@ def main() -> None:
     rows = []
     for name in args.models:
         try:
-            rows.append(run(name, (X_train, y_train, X_test, y_test), args.warp_params))
+            rows.append(run(name, (X_train, y_train, X_test, y_test), args.warp_params,
+                            args.random_state))
         except ImportError as error:
             print(f"skipped {name}: {error}")
     lines = ["# Periodic waveforms: unequal lengths, 11 classes, amplitudes over "
