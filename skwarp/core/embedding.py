@@ -57,7 +57,8 @@ def mean_pool_last(h: Tensor, lengths: Tensor | None, stride: int) -> Tensor:
             return means
         return torch.cat((means, h[..., full * stride:].mean(-1, keepdim=True)), -1)
     keep = valid_mask(lengths, n_windows * stride).unsqueeze(1)  # (N, 1, T)
-    h = nn.functional.pad(h, (0, short))
+    if short:
+        h = nn.functional.pad(h, (0, short))
     # where, not a product: padding may hold NaN
     h = torch.where(keep, h, torch.zeros((), dtype=h.dtype, device=h.device))
     sums = h.unflatten(-1, (n_windows, stride)).sum(-1)
