@@ -8,7 +8,11 @@ from the ``t`` pairs before it, with no gradient step at test time. Rows:
 
 * WARP (paper): no embedding, the recurrence reads the raw sequence;
 * WARP: WarpClassifier's recipe: a causal conv embedding (kernel 2, 3
-  layers, 32 channels) whose values drive a stable diagonal (LRU) transition;
+  layers, 32 channels) whose values drive a stable diagonal (LRU) transition,
+  each state averaging the drive over the steps so far (``running_average``);
+* WARP (average over 16 steps): the same, each state averaging the drive over
+  the whole sequence (``reference_length``, the classifier's default), so an
+  early state is a small part of a sum;
 * GRU: the widest with at most the embedded WARP's parameters;
 * least squares on the pairs seen (the optimum, for reference).
 
@@ -36,7 +40,7 @@ from skwarp.datasets import make_linear_regression_tasks
 
 N_TRAIN, N_TEST = 4000, 1000
 REPORTED_PAIRS = (1, 4, 8, 15)
-MODELS = ("WARP (paper)", "WARP", "GRU", "least squares")
+MODELS = ("WARP (paper)", "WARP", "WARP (average over 16 steps)", "GRU", "least squares")
 
 
 def run_seed(seed: int, n_epochs: int) -> dict[str, dict]:
@@ -50,8 +54,11 @@ def run_seed(seed: int, n_epochs: int) -> dict[str, dict]:
         torch.manual_seed(seed)
         paper, warp = icl.make_warp(embedding=False), icl.make_warp()
         gru = icl.matching_gru(icl.n_params(warp))
+        fixed = icl.make_warp(running_average=False)  # WARP's start, compared side by side
+        fixed.load_state_dict(warp.state_dict())
     models = {"WARP (paper)": (paper, lambda x: paper.forward_all(x)[..., 0]),
               "WARP": (warp, lambda x: warp.forward_all(x)[..., 0]),
+              "WARP (average over 16 steps)": (fixed, lambda x: fixed.forward_all(x)[..., 0]),
               "GRU": (gru, gru)}
     results = {}
     for name, (model, predict) in models.items():

@@ -11,7 +11,10 @@ physics prior), so at step ``t`` it answers ``x_t`` from the ``t`` pairs seen
 so far. A small causal convolution (kernel 2) embeds the sequence first: its
 ReLU features of ``(x_{t-1}, y_{t-1})`` let the linear recurrence average
 products such as ``x y``, which estimating ``w`` needs and which a linear
-recurrence over the raw sequence cannot form. After training on random
+recurrence over the raw sequence cannot form. The states average the pairs
+seen so far (``running_average``), so the root reads means such as that of
+``x y`` at every step rather than sums that grow with ``t``, which the
+root, a function of the weights it is given, cannot divide by ``t``. After training on random
 tasks, it is scored on new tasks with no gradient step: the error falls as
 pairs arrive. Beside it: a GRU with about as many parameters, trained the same
 way, and least squares on the pairs seen (the optimum for this task).
@@ -50,15 +53,17 @@ def n_params(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def make_warp(embedding: bool = True) -> WarpNetwork:
+def make_warp(embedding: bool = True, running_average: bool = True) -> WarpNetwork:
     """WARP with the linear readout. With ``embedding`` (WarpClassifier's
     recipe): a causal conv embedding (3 layers of kernel 2) whose values drive
-    a stable diagonal transition that averages them over the sequence.
-    Without: the paper's WARP (dense ``A`` from the identity, differences of
-    the raw sequence as the drive)."""
+    a stable diagonal transition that averages them over the steps so far
+    (``running_average``; False: over the whole sequence of ``N_PAIRS``
+    steps, so early states are small). Without: the paper's WARP (dense ``A``
+    from the identity, differences of the raw sequence as the drive)."""
     kwargs = dict(embedding="conv", embedding_kernel=2, causal_embedding=True,
                   embedding_width=32, embedding_layers=3, drive="value", transition="lru",
-                  reference_length=N_PAIRS) if embedding else {}
+                  reference_length=N_PAIRS,
+                  running_average=running_average) if embedding else {}
     return WarpNetwork(2, 1, root_width=16, n_frequencies=1, time_scale=N_PAIRS - 1,
                        physics=PhysicsPrior(linear_readout, n_parameters=2, n_outputs=1),
                        **kwargs)

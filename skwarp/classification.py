@@ -295,6 +295,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
                  transition_block=_NET.transition_block,
                  transition_radius=_NET.transition_radius,
                  transition_phase=_NET.transition_phase,
+                 running_average=_NET.running_average,
                  root_precision=_NET.root_precision, compile_root=_NET.compile_root,
                  embedding=_NET.embedding, embedding_width=_NET.embedding_width,
                  embedding_layers=_NET.embedding_layers,

@@ -237,6 +237,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                  transition_block=_NET.transition_block,
                  transition_radius=_NET.transition_radius,
                  transition_phase=_NET.transition_phase,
+                 running_average=_NET.running_average,
                  root_precision=_NET.root_precision, compile_root=_NET.compile_root,
                  n_epochs=40,
                  batch_size=32, epoch_size=512, lr=1e-3, transition_lr=1e-5, input_noise=0.0,

@@ -249,3 +249,70 @@ def test_lru_final_state_falls_back_to_squarings_past_its_table_size(monkeypatch
     squarings = transition.final_state(B, v, h0)
     assert calls and calls[0]["method"] == "auto"
     torch.testing.assert_close(squarings, closed, rtol=1e-9, atol=1e-9)
+
+
+def _averaged_reference(transition, B, v, h0):
+    """The running average from its definition, one step at a time in float64:
+    ``A^s h0`` plus the drive's part of the recurrence from zero divided by
+    the sum of the moduli's powers ``r^0 .. r^(s-1)``."""
+    A = transition.matrix().detach().double()
+    n_pairs = transition.nu.shape[0]
+    # each entry's modulus: its 2 x 2 rotation-scaling block's, or its own in the tail
+    moduli = torch.stack([torch.linalg.det(A[i - i % 2:i - i % 2 + 2, i - i % 2:i - i % 2 + 2])
+                          .sqrt() if i < 2 * n_pairs else A[i, i].abs()
+                          for i in range(A.shape[0])])
+    r = torch.linalg.eigvals(A).abs()
+    torch.testing.assert_close(moduli.sort().values, r.sort().values)
+    driven, decayed, fill = torch.zeros_like(h0), h0, torch.zeros_like(moduli)
+    out = []
+    for s in range(v.shape[1]):
+        driven = driven @ A.T + v[:, s] @ B.T
+        decayed = decayed @ A.T
+        fill = fill * moduli + 1
+        out.append(decayed + driven / fill)
+    return torch.stack(out, 1)
+
+
+@pytest.mark.parametrize("n_state", [7, 8])
+def test_lru_averaged_states_match_their_definition(n_state):
+    transition = _transition("lru", n_state, seed=1)
+    with torch.no_grad():
+        transition.log_phase.add_(3.0)  # angles of about 1 rad: rotations matter
+    B, v, h0 = _problem(23, n_state, seed=1)
+    expected = _averaged_reference(transition, B, v, h0)
+    for method in SCAN_METHODS:
+        got = transition.averaged_states(B, v, h0, method=method)
+        torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
+    got = transition.averaged_states(B, v, h0)
+    _check_grads(got, expected, [B, v, h0])
+    params = list(transition.parameters())
+    weights = torch.linspace(-1, 1, got.numel(), dtype=got.dtype).reshape(got.shape)
+    for g in torch.autograd.grad((got * weights).sum(), params):
+        assert torch.isfinite(g).all() and g.abs().sum() > 0
+
+
+def test_lru_averaged_final_state_is_the_averaged_state_at_each_length():
+    transition = _transition("lru", 9, seed=2)
+    B, v, h0 = _problem(30, 9, seed=2)
+    lengths = torch.tensor([30, 0, 17])
+    states = transition.averaged_states(B, v, h0)
+    expected = torch.stack([h0[i] if n == 0 else states[i, n - 1]
+                            for i, n in enumerate(lengths.tolist())])
+    for method in FINAL_STATE_METHODS:
+        got = transition.averaged_final_state(B, v, h0, lengths, method=method)
+        torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(transition.averaged_final_state(B, v, h0), states[:, -1],
+                               rtol=1e-10, atol=1e-10)
+
+
+def test_lru_averaged_states_hold_a_constant_drive_at_every_step_in_float32():
+    """The defining property: a drive held at ``c`` gives ``c`` from the first
+    step on, for moduli from 0.5 to 1 - 1e-7 (where ``1 - r`` cancels in
+    float32 and the fill must come from ``expm1``)."""
+    torch.manual_seed(0)
+    transition = make_transition("lru", 10, radius=(0.5, 1 - 1e-7), max_phase=0.0)
+    with torch.no_grad():
+        transition.log_phase.fill_(-60.0)  # angle e^-60: real decays
+    v = torch.full((2, 500, 10), 3.0)
+    got = transition.averaged_states(torch.eye(10), v, torch.zeros(2, 10))
+    torch.testing.assert_close(got, torch.full_like(got, 3.0), rtol=1e-4, atol=1e-4)

@@ -124,6 +124,14 @@ class NetworkSpec:
         "constant: ``B`` is used as ``diag((1 - r) / (1 - r^L))  B``, so states with "
         "memory longer than the series are not drowned by faster ones. None: ``1 - r``. "
         "The estimators set it to the longest training series (or window)."))
+    running_average: bool = _setting(False, bool_param(
+        "``transition=\"lru\"`` only: each state's drive part is the moving average of "
+        "the drive seen so far (its sum over the steps divided by the state's response "
+        "to a unit drive over as many steps, ``(1 - r^t) / (1 - r)``, as Adam corrects "
+        "its moment estimates) instead of over ``reference_length`` steps, so a state "
+        "has one scale at every step and for series of every length; ``theta_0``'s part "
+        "still decays as ``A^t theta_0``. ``reference_length`` is then unused. Not with "
+        "``state_clip`` or in recurrent (autoregressive) mode."))
     state_clip: float | None = _setting(None, real_param(
         "Clip the state to ``[-state_clip, state_clip]`` after every step (a nonlinear "
         "recurrence: forces a sequential solve).", strict=True, allow_none=True))
@@ -193,6 +201,11 @@ class NetworkSpec:
         if self.stride > 1 and (self.physics is not None or self.time_scale is not None):
             raise ValueError("a physics prior or a time_scale works per time point: it "
                              "needs stride=1")
+        if self.running_average and (self.transition != "lru" or self.state_clip is not None):
+            raise ValueError("running_average averages the drive of a decaying (\"lru\") "
+                             "transition over the steps so far: it needs transition=\"lru\" "
+                             f"and state_clip=None, got transition={self.transition!r}, "
+                             f"state_clip={self.state_clip!r}")
         if self.embedding_pool > 1 and self.embedding is None:
             raise ValueError("embedding_pool pools the embedding's first layer: it needs "
                              "embedding=\"conv\"")

@@ -324,8 +324,7 @@ class LRUTransition(Transition):
             exponents = check_lengths(lengths, n_steps, v.device, minimum=0)
             v = _right_align(v, exponents)  # step s then meets lambda^(S - 1 - s)
         n_pairs = self.nu.shape[0]
-        finfo = torch.finfo(self.nu.dtype)  # eps as in _modulus; max: 0 * rate is 0
-        rates = torch.exp(torch.cat((self.nu, self.tail))).clamp(finfo.eps, finfo.max)
+        rates = self._rates()
         # angles mod 2 pi: k * angle stays finite for any log_phase
         angle = torch.remainder(torch.exp(self.log_phase.clamp(max=MAX_LOG_PHASE)),
                                 2 * math.pi)
@@ -347,6 +346,54 @@ class LRUTransition(Transition):
                             same[:, 2 * n_pairs:]), 1)
         return driven + _lru_apply(h0, _lru_powers(exponents.to(v.dtype), rates, angle,
                                                    n_pairs), n_pairs)
+
+    def averaged_states(self, B: Tensor, v: Tensor, h0: Tensor,
+                        method: str = "auto") -> Tensor:
+        """States ``h_1 .. h_S`` (N, S, D) of the running average: ``A^s h0``
+        plus ``sum_{j<=s} A^(s-j) B v_j`` divided by ``sum_{k<s} r^k`` (see
+        :meth:`fill`), so that each state's drive part averages the drive seen
+        so far, whatever its time scale and however many steps have passed."""
+        steps = torch.arange(1, v.shape[1] + 1, dtype=v.dtype, device=v.device)
+        driven = linear_scan(self.operator(), v @ B.T, torch.zeros_like(h0), method=method)
+        return driven / self.fill(steps) + self.decay(h0.unsqueeze(1), steps)
+
+    def averaged_final_state(self, B: Tensor, v: Tensor, h0: Tensor,
+                             lengths: Tensor | None = None,
+                             method: str = "auto") -> Tensor:
+        """The last state of :meth:`averaged_states` at each series' length
+        (``lengths`` steps of drive, all ``S`` when None), shape (N, D)."""
+        if lengths is None:
+            steps = torch.full((v.shape[0],), v.shape[1], dtype=v.dtype, device=v.device)
+        else:
+            steps = check_lengths(lengths, v.shape[1], v.device, minimum=0).to(v.dtype)
+        driven = self.final_state(B, v, torch.zeros_like(h0), lengths, method=method)
+        return driven / self.fill(steps) + self.decay(h0, steps)
+
+    def _rates(self) -> Tensor:
+        """``-log |lambda|`` per pair, then per tail entry (P + D - 2P,)."""
+        finfo = torch.finfo(self.nu.dtype)  # eps as in _modulus; max: 0 * rate is 0
+        return torch.exp(torch.cat((self.nu, self.tail))).clamp(finfo.eps, finfo.max)
+
+    def fill(self, steps: Tensor) -> Tensor:
+        """``sum_{k < s} r^k = (1 - r^s) / (1 - r)`` per state entry (``r =
+        |lambda|``) for each number of steps ``s`` in ``steps`` (...,), shape
+        (..., D): a state's response to a unit drive held for ``s`` steps
+        (1 where ``s = 0``). From ``expm1``, which keeps its precision for
+        moduli near 1, where ``1 - r`` would cancel."""
+        rates = self._rates()
+        n_pairs = self.nu.shape[0]
+        rates = torch.cat((rates[:n_pairs].repeat_interleave(2), rates[n_pairs:]))
+        s = steps.unsqueeze(-1)
+        fill = torch.expm1(-s * rates) / torch.expm1(-rates)
+        return torch.where(s > 0, fill, torch.ones_like(fill))
+
+    def decay(self, h: Tensor, steps: Tensor) -> Tensor:
+        """``A^s h`` for ``h`` (..., D) and ``steps`` (...,), broadcast together."""
+        angle = torch.remainder(torch.exp(self.log_phase.clamp(max=MAX_LOG_PHASE)),
+                                2 * math.pi)
+        n_pairs = self.nu.shape[0]
+        powers = _lru_powers(steps.reshape(-1), self._rates(), angle, n_pairs)
+        return _lru_apply(h, powers.reshape(*steps.shape, -1), n_pairs)
 
     def drive_gain(self, n_steps: int | None = None) -> Tensor:
         """Per state entry (D,): ``(1 - r) / (1 - r^n_steps)`` with ``r = |lambda|``
@@ -379,14 +426,15 @@ def _lru_powers(k: Tensor, rates: Tensor, angle: Tensor, n_pairs: int) -> Tensor
 
 
 def _lru_apply(h: Tensor, powers: Tensor, n_pairs: int) -> Tensor:
-    """Row ``i`` of ``h`` (N, D) times its own ``lambda^k_i`` (a row of
-    :func:`_lru_powers`)."""
-    power = powers[:, :2 * n_pairs].unflatten(1, (n_pairs, 2))
+    """``h`` (..., D) times ``lambda^k`` laid out as :func:`_lru_powers`'
+    rows (..., D), the two broadcast together (row ``i`` of ``h`` (N, D) times
+    its own row ``i`` of the powers (N, D))."""
+    power = powers[..., :2 * n_pairs].unflatten(-1, (n_pairs, 2))
     re, im = power[..., 0], power[..., 1]
-    pairs = h[:, :2 * n_pairs].unflatten(1, (n_pairs, 2))
+    pairs = h[..., :2 * n_pairs].unflatten(-1, (n_pairs, 2))
     h_re, h_im = pairs[..., 0], pairs[..., 1]
-    rotated = torch.stack((re * h_re - im * h_im, im * h_re + re * h_im), -1).flatten(1)
-    return torch.cat((rotated, h[:, 2 * n_pairs:] * powers[:, 2 * n_pairs:]), 1)
+    rotated = torch.stack((re * h_re - im * h_im, im * h_re + re * h_im), -1).flatten(-2)
+    return torch.cat((rotated, h[..., 2 * n_pairs:] * powers[..., 2 * n_pairs:]), -1)
 
 
 def make_transition(kind: str, n_state: int, *, rank: int = 8, block_size: int = 16,

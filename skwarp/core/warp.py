@@ -109,6 +109,7 @@ class WarpNetwork(nn.Module):
         self.time_channel, self.state_clip = spec.time_channel, spec.state_clip
         self.time_scale, self.physics = spec.time_scale, spec.physics
         self.drive, self.reference_length = spec.drive, spec.reference_length
+        self.running_average = spec.running_average
         n_root_outputs = n_outputs
         if spec.physics is not None:
             n_root_outputs += spec.physics.n_parameters - spec.physics.n_outputs
@@ -142,7 +143,11 @@ class WarpNetwork(nn.Module):
         transition it is ``diag(gain) B`` (see ``reference_length``): each
         state is then a moving average of its drive whatever its time scale,
         while the parameter ``B`` keeps a scale that the optimiser's steps
-        suit."""
+        suit. With ``running_average`` the transition divides by its
+        :meth:`~skwarp.core.transitions.LRUTransition.fill` at every step
+        instead, so ``B`` is used as it is."""
+        if self.running_average:
+            return self.B
         if isinstance(self.transition, LRUTransition):
             n_steps = None if self.reference_length is None \
                 else self.recurrence_steps(self.reference_length)
@@ -232,6 +237,9 @@ class WarpNetwork(nn.Module):
         if self.state_clip is not None:
             return final_state_sequential(self.transition.operator(), self.drive_matrix(),
                                           drive, theta0, drive_lengths, clip=self.state_clip)
+        if self.running_average:
+            return self.transition.averaged_final_state(self.B, drive, theta0, drive_lengths,
+                                                        method=method)
         return self.transition.final_state(self.drive_matrix(), drive, theta0, drive_lengths,
                                            method=method)
 
@@ -251,6 +259,8 @@ class WarpNetwork(nn.Module):
             rest = scan_sequential(self.transition.operator(),
                                    drive @ self.drive_matrix().T, theta0,
                                    clip=self.state_clip)
+        elif self.running_average:
+            rest = self.transition.averaged_states(self.B, drive, theta0, method=method)
         else:
             rest = self.transition.states(self.drive_matrix(), drive, theta0, method=method)
         trajectory = torch.cat((theta0.unsqueeze(1), rest), dim=1)
@@ -343,6 +353,9 @@ class WarpNetwork(nn.Module):
                              "embedding_pool=1")
         if self.time_scale is None:
             raise ValueError("recurrent mode needs time_scale (tau of future steps)")
+        if self.running_average:
+            raise ValueError("recurrent (autoregressive) mode does not support "
+                             "running_average: it needs running_average=False")
 
     def _recurrent_step(self) -> tuple[Callable[[Tensor], Tensor],
                                        Callable[[Tensor, Tensor, Tensor, int],
