@@ -64,11 +64,26 @@ def test_the_gradient_reaches_every_parameter():
     assert net.B.grad.abs().sum() > 0 and net.transition.nu.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("settings", [{"transition": "dense"}, {"transition": "diagonal"},
-                                      {"transition": "lru", "state_clip": 3.0}])
-def test_it_needs_a_decaying_transition_without_clipping(settings):
-    with pytest.raises(ValueError, match="running_average"):
-        NetworkSpec(running_average=True, **settings)
+@pytest.mark.parametrize("transition", ["dense", "diagonal", "lowrank"])
+def test_the_other_transitions_ignore_it(transition):
+    """They start at the identity with B = 0 (the paper); the setting is the
+    lru's, like ``transition_radius``."""
+    x = torch.randn(3, 9, 2)
+    outputs = []
+    for running in (False, True):
+        torch.manual_seed(0)
+        net = WarpNetwork(2, 3, transition=transition, running_average=running)
+        with torch.no_grad():
+            net.B.normal_(generator=torch.Generator().manual_seed(1))
+        outputs.append(net(x))
+    torch.testing.assert_close(outputs[0], outputs[1], rtol=0, atol=0)
+
+
+def test_a_clipped_lru_state_needs_it_off():
+    with pytest.raises(ValueError, match="running_average=False"):
+        NetworkSpec(transition="lru", running_average=True, state_clip=3.0)
+    NetworkSpec(transition="dense", running_average=True, state_clip=3.0)
+    NetworkSpec(transition="lru", running_average=False, state_clip=3.0)
 
 
 def test_recurrent_mode_refuses_it():
@@ -85,12 +100,11 @@ def test_estimators_take_it_and_check_it():
     X = rng.normal(size=(12, 1, 20))
     X[:6] += np.sin(np.linspace(0, 6, 20))
     y = np.array([0] * 6 + [1] * 6)
-    clf = WarpClassifier(**{**TINY_CLASSIFIER, "running_average": True}).fit(X, y)
+    clf = WarpClassifier(**TINY_CLASSIFIER).fit(X, y)  # the classifier's default
     assert clf.networks_[0].running_average
     assert clf.predict_proba(X).shape == (12, 2)
     with pytest.raises(ValueError, match="running_average"):
-        WarpClassifier(**{**TINY_CLASSIFIER, "running_average": True,
-                          "transition": "dense"}).fit(X, y)
+        WarpClassifier(**{**TINY_CLASSIFIER, "state_clip": 2.0}).fit(X, y)
     with pytest.raises(ValueError, match="running_average"):
-        WarpForecaster(running_average=True, n_epochs=1).fit(
+        WarpForecaster(transition="lru", running_average=True, n_epochs=1).fit(
             np.sin(np.arange(40.0)), fh=[1, 2])

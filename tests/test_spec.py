@@ -53,7 +53,7 @@ def test_the_presets_differ_from_the_paper_only_where_they_say():
     changed = {f.name for f in fields(NetworkSpec)
                if getattr(CLASSIFIER_NETWORK, f.name) != getattr(paper, f.name)}
     assert changed == {"transition", "embedding", "embedding_layers", "embedding_norm",
-                       "drive", "root_width"}
+                       "drive", "root_width", "running_average"}
     changed = {f.name for f in fields(NetworkSpec)
                if getattr(FORECASTER_NETWORK, f.name) != getattr(paper, f.name)}
     assert changed == {"embedding_kernel", "causal_embedding"}

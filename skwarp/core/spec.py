@@ -125,7 +125,8 @@ class NetworkSpec:
         "memory longer than the series are not drowned by faster ones. None: ``1 - r``. "
         "The estimators set it to the longest training series (or window)."))
     running_average: bool = _setting(False, bool_param(
-        "``transition=\"lru\"`` only: each state's drive part is the moving average of "
+        "Used by ``transition=\"lru\"`` (the others ignore it, as they start at the "
+        "identity with ``B = 0``): each state's drive part is the moving average of "
         "the drive seen so far (its sum over the steps divided by the state's response "
         "to a unit drive over as many steps, ``(1 - r^t) / (1 - r)``, as Adam corrects "
         "its moment estimates) instead of over ``reference_length`` steps, so a state "
@@ -201,11 +202,10 @@ class NetworkSpec:
         if self.stride > 1 and (self.physics is not None or self.time_scale is not None):
             raise ValueError("a physics prior or a time_scale works per time point: it "
                              "needs stride=1")
-        if self.running_average and (self.transition != "lru" or self.state_clip is not None):
-            raise ValueError("running_average averages the drive of a decaying (\"lru\") "
-                             "transition over the steps so far: it needs transition=\"lru\" "
-                             f"and state_clip=None, got transition={self.transition!r}, "
-                             f"state_clip={self.state_clip!r}")
+        if self.running_average and self.transition == "lru" and self.state_clip is not None:
+            raise ValueError("state_clip clips the state after every step, which "
+                             "running_average (the drive averaged over the steps so far) does "
+                             "not take: set running_average=False to clip an \"lru\" state")
         if self.embedding_pool > 1 and self.embedding is None:
             raise ValueError("embedding_pool pools the embedding's first layer: it needs "
                              "embedding=\"conv\"")

@@ -109,7 +109,7 @@ class WarpNetwork(nn.Module):
         self.time_channel, self.state_clip = spec.time_channel, spec.state_clip
         self.time_scale, self.physics = spec.time_scale, spec.physics
         self.drive, self.reference_length = spec.drive, spec.reference_length
-        self.running_average = spec.running_average
+        self.running_average = spec.running_average and spec.transition == "lru"
         n_root_outputs = n_outputs
         if spec.physics is not None:
             n_root_outputs += spec.physics.n_parameters - spec.physics.n_outputs
