@@ -13,10 +13,13 @@ scaled down, the same for all four models of a task. Their training sets
 their epochs (``cfgs/wsm/msd/original.yaml``, ``zero.yaml``,
 ``cfgs/wsm/lotka/lotka.yaml``): 1,000, 1,000, 1,500 at batch 1,024 (and 2,500
 for their MSD WARP-Phys, ``original_physics.yaml``; 750 for their GRU/LSTM).
-Here: training series / 80 (rounded up) and epochs / 25, so MSD 256 series x
-40 epochs, MSD-Zero 103 x 40, LV 188 x 60, batch 16 (``--data-divisor``,
-``--epoch-divisor``); 50 test series and 64 validation series per task. SINE,
-which the authors' Table 3 does not report, keeps 100 series x 50 epochs.
+Here: training series / 80 (rounded up) and epochs / 25, with the epochs
+raised where needed to give every task at least MSD's 640 optimizer steps
+(``MIN_STEPS``), so MSD 256 series x 40 epochs, MSD-Zero 103 x 92 (40 by the
+divisor alone: 280 steps), LV 188 x 60, batch 16 (``--data-divisor``,
+``--epoch-divisor``, ``--min-steps``); 50 test series and 64 validation series
+per task. SINE, which the authors' Table 3 does not report, keeps 100 series
+x 50 epochs.
 
 * WARP: ``WarpForecaster`` in recurrent mode (teacher forcing 0.25 after the
   100-step context: each series' next input is the truth with probability
@@ -37,7 +40,7 @@ which the authors' Table 3 does not report, keeps 100 series x 50 epochs.
   for every seed. WARP and WARP-Phys keep WarpForecaster's defaults.
 
     python -m benchmarks.dynamics --estimate  # expected wall time, from 1-epoch fits
-    python -m benchmarks.dynamics --jobs 2    # 3 seeds: about 28 min (--estimate)
+    python -m benchmarks.dynamics --jobs 2    # 3 seeds: about 34 min (--estimate says 43)
     python -m benchmarks.dynamics --quick     # smoke test, under 3 minutes
 
 Each seed draws its own training, validation and test series and initial
@@ -95,6 +98,12 @@ WARP_PARAMS: dict = {"embedding": "conv", "epoch_size": None, "seasonality": Non
 P_FORCING = WarpForecaster().p_forcing  # WARP's teacher forcing, given to GRU and LSTM
 AUTHORS = "github.com/ddrous/warp at commit bde9a5d"
 DATA_DIVISOR, EPOCH_DIVISOR = 80, 25
+# The fewest optimizer steps a task gets: MSD's at the divisors above (256
+# series at batch 16 for 40 epochs). MSD-Zero's smaller training set gave it
+# 280 (40 epochs), where WARP-Phys was still far from converged (seed 0's
+# validation MSE 2.21e-2 at 40 epochs, 0.47e-2 at 80; WARP's 5.68e-2 and 5.67e-2);
+# MSD's WARP-Phys gained nothing from 80 epochs (0.221e-2 and 0.305e-2).
+MIN_STEPS = 640
 N_TEST, N_VALIDATION = 50, 64
 VALIDATION_SEED = 10_000  # validation data of seed s: random_state VALIDATION_SEED + s
 BASELINE_LRS = (3e-4, 1e-3, 3e-3)
@@ -153,19 +162,22 @@ class Budget:
 
 
 def task_budget(task: Task, quick: bool = False, data_divisor: float = DATA_DIVISOR,
-                epoch_divisor: float = EPOCH_DIVISOR) -> Budget:
+                epoch_divisor: float = EPOCH_DIVISOR, min_steps: int = MIN_STEPS,
+                batch_size: int = Budget.batch_size) -> Budget:
     """The task's budget: the authors' training series / ``data_divisor`` and
-    epochs / ``epoch_divisor``, both rounded up (SINE: ``SINE_BUDGET``), with
-    ``N_TEST`` test and ``N_VALIDATION`` validation series; a few of each with
-    ``quick``."""
+    epochs / ``epoch_divisor``, both rounded up (SINE: ``SINE_BUDGET``), the
+    epochs then raised where needed to give at least ``min_steps`` optimizer
+    steps at ``batch_size``, with ``N_TEST`` test and ``N_VALIDATION``
+    validation series; a few of each with ``quick``."""
     if quick:
-        return Budget(16, 8, 2, n_validation=8)
+        return Budget(16, 8, 2, batch_size, n_validation=8)
     if task.authors is None:
         n_train, n_epochs = SINE_BUDGET
     else:
         n_train = math.ceil(task.authors[0] / data_divisor)
         n_epochs = math.ceil(task.authors[1] / epoch_divisor)
-    return Budget(n_train, N_TEST, n_epochs, n_validation=N_VALIDATION)
+    n_epochs = max(n_epochs, math.ceil(min_steps / math.ceil(n_train / batch_size)))
+    return Budget(n_train, N_TEST, n_epochs, batch_size, n_validation=N_VALIDATION)
 
 
 def as_array(panel: pd.DataFrame) -> np.ndarray:
@@ -572,7 +584,8 @@ def budget_lines(tasks: list[Task], budgets: dict[str, Budget],
                     f"{steps:,} | {task.source or 'not in Table 3: SINE_BUDGET'} |")
     how = ("`--quick`: a smoke test's budget" if args.quick else
            f"the authors' training series / {args.data_divisor:g} and epochs / "
-           f"{args.epoch_divisor:g}, rounded up")
+           f"{args.epoch_divisor:g}, rounded up, the epochs raised where needed to give at "
+           f"least {args.min_steps:,} optimizer steps (MSD's)")
     return [f"Per task, the same for WARP, WARP-Phys, GRU and LSTM ({how}; the authors' "
             f"figures read from {AUTHORS}, where every model trains at batch 1,024, their "
             "MSD WARP-Phys for 2,500 epochs and their GRU/LSTM for 750):", "", *rows]
@@ -710,6 +723,8 @@ def main() -> None:
                         help="the authors' training series / this")
     parser.add_argument("--epoch-divisor", type=float, default=EPOCH_DIVISOR,
                         help="the authors' epochs / this")
+    parser.add_argument("--min-steps", type=int, default=MIN_STEPS,
+                        help="raise a task's epochs to give at least this many optimizer steps")
     parser.add_argument("--warp-loss", choices=("nll", "mse"), default=None,
                         help="WARP's and WARP-Phys's loss (default: WarpForecaster's)")
     parser.add_argument("--explicit", action="store_true",
@@ -719,11 +734,11 @@ def main() -> None:
     args = parser.parse_args()
     args.seeds = args.seeds or ([0, 1] if args.quick else [0, 1, 2])
     tasks = [t for t in TASKS if t.name in args.tasks]
-    budgets = {t.name: task_budget(t, args.quick, args.data_divisor, args.epoch_divisor)
+    budgets = {t.name: task_budget(t, args.quick, args.data_divisor, args.epoch_divisor,
+                                   args.min_steps, args.batch_size or Budget.batch_size)
                for t in tasks}
     for budget in budgets.values():
         budget.n_epochs = args.epochs or budget.n_epochs
-        budget.batch_size = args.batch_size or budget.batch_size
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
     sizes = {t.name: warp_size(t, budgets[t.name]) for t in tasks}
