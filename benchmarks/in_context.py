@@ -11,8 +11,8 @@ from the ``t`` pairs before it, with no gradient step at test time. Rows:
   layers, 32 channels) whose values drive a stable diagonal (LRU) transition,
   each state averaging the drive over the steps so far (``running_average``);
 * WARP (average over 16 steps): the same, each state averaging the drive over
-  the whole sequence (``reference_length``, the classifier's default), so an
-  early state is a small part of a sum;
+  the whole sequence (``reference_length``; the classifier's default before
+  ``running_average``), so an early state is a small part of a sum;
 * GRU: the widest with at most the embedded WARP's parameters;
 * least squares on the pairs seen (the optimum, for reference).
 

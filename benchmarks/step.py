@@ -60,7 +60,8 @@ METHODS = ("auto", "sequential", "autograd")
 DEFAULT_NETWORK = {"transition": "lru", "transition_radius": (0.99, 0.99999),
                    "transition_phase": 0.0, "embedding": "conv", "embedding_width": 32,
                    "embedding_layers": 3, "embedding_kernel": 9, "causal_embedding": False,
-                   "embedding_dilated": False, "embedding_norm": True, "drive": "value"}
+                   "embedding_dilated": False, "embedding_norm": True, "drive": "value",
+                   "running_average": True}
 CONFIGS = {"paper": {}, "defaults": DEFAULT_NETWORK}
 
 

@@ -209,7 +209,9 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     convolutional embedding ``e`` of the series, which drives the recurrence
     with its values ``v_t = e_t``, and a diagonal complex ``A`` that is stable
     by construction and starts as a bank of slow decays (memory from about
-    100 to 100,000 steps); each series is standardised on its own, its
+    100 to 100,000 steps), each state averaging its drive over the steps so
+    far (``running_average``), so series of every length reach the root on
+    one scale; each series is standardised on its own, its
     level and spread kept as channels (``series_norm``); the embedding's
     first layer sees every point and the rest of the network one step per
     window of its features (``embedding_pool``); very long series are pooled
@@ -429,6 +431,7 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     def _check_param_combinations(self) -> None:
         if self.decoding != "last":  # every state is needed: no final-state kernel
             check_choice("solver", self.solver, SCAN_METHODS)
+        network_spec(self, CLASSIFIER_NETWORK)  # the network's own constraints, before the data
 
     def _predict_outputs(self, X) -> Tensor:
         """``_outputs`` for every series of ``X`` (with several networks, the

@@ -276,10 +276,12 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         if self.physics is not None and self.decoding == "direct":
             raise ValueError("a physics prior predicts each step from the one before: "
                              'use decoding="autoregressive" with physics')
-        if self.running_average and self.transition == "lru":
-            raise ValueError("WarpForecaster rolls its forecasts out one step at a time "
-                             "(recurrent mode), which running_average does not support: set "
-                             'running_average=False with transition="lru"')
+        if self.running_average and self.transition == "lru" and \
+                self.decoding == "autoregressive":
+            raise ValueError('decoding="autoregressive" rolls the forecasts out one step at '
+                             "a time (recurrent mode), which running_average does not "
+                             'support: set running_average=False with transition="lru", or '
+                             'decoding="direct"')
 
     @property
     def _window(self) -> int:

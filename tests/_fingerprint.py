@@ -50,13 +50,16 @@ def _cases():
         "classifier_gunpoint": lambda: _classifier_case(load_gunpoint),
         "classifier_italy_power_demand": lambda: _classifier_case(load_italy_power_demand),
         "classifier_paper_gunpoint": lambda: _classifier_case(load_gunpoint, **PAPER_PARAMS),
+        # the lru averaged over the longest series (the defaults before running_average)
+        "classifier_gunpoint_reference": lambda: _classifier_case(load_gunpoint,
+                                                                  running_average=False),
         "forecaster_airline": _forecaster_case,
     }
 
 
 CASE_NAMES = ("classifier_basic_motions", "classifier_gunpoint",
               "classifier_italy_power_demand", "classifier_paper_gunpoint",
-              "forecaster_airline")
+              "classifier_gunpoint_reference", "forecaster_airline")
 
 
 def compute(name: str) -> np.ndarray:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from _helpers import TINY_CLASSIFIER
+from _helpers import TINY_CLASSIFIER, TINY_FORECASTER
 
 from skwarp import WarpClassifier, WarpForecaster
 from skwarp.core import NetworkSpec, WarpNetwork
@@ -99,12 +99,22 @@ def test_estimators_take_it_and_check_it():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(12, 1, 20))
     X[:6] += np.sin(np.linspace(0, 6, 20))
+    X[::3, :, 12:] = np.nan  # unequal lengths: the batches carry lengths
     y = np.array([0] * 6 + [1] * 6)
     clf = WarpClassifier(**TINY_CLASSIFIER).fit(X, y)  # the classifier's default
     assert clf.networks_[0].running_average
-    assert clf.predict_proba(X).shape == (12, 2)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (12, 2) and np.isfinite(proba).all()
     with pytest.raises(ValueError, match="running_average"):
         WarpClassifier(**{**TINY_CLASSIFIER, "state_clip": 2.0}).fit(X, y)
+    y_series = np.sin(np.arange(40.0))
     with pytest.raises(ValueError, match="running_average"):
         WarpForecaster(transition="lru", running_average=True, n_epochs=1).fit(
-            np.sin(np.arange(40.0)), fh=[1, 2])
+            y_series, fh=[1, 2])
+    # decoding="direct" never rolls out: it takes the setting
+    forecaster = WarpForecaster(**{**TINY_FORECASTER, "transition": "lru",
+                                   "running_average": True, "decoding": "direct"})
+    forecaster.fit(y_series, fh=[1, 2])
+    assert forecaster.network_.running_average
+    assert np.isfinite(np.asarray(forecaster.predict(), dtype=float)).all()
+    assert np.isfinite(np.asarray(forecaster.predict_interval(coverage=0.8), dtype=float)).all()

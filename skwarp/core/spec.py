@@ -101,7 +101,8 @@ class NetworkSpec:
         "started with the moduli in ``transition_radius`` and "
         "angles in ``[0, transition_phase]``; ``B`` starts random and is used as "
         "``diag((1 - r) / (1 - r^L)) B`` (``L`` the longest training series, see "
-        "``reference_length``), so that every state is a moving average of its drive. "
+        "``reference_length``; with ``running_average`` the average runs over the steps "
+        "so far instead), so that every state is a moving average of its drive. "
         "The others start at the identity with ``B = 0``, so ``theta`` starts at "
         "``phi(x_0)`` (the paper): dense (``D^2`` parameters), diagonal, complex "
         "(rotation-scaling of weight pairs), blockdiag (blocks of ``transition_block``) "
@@ -123,13 +124,15 @@ class NetworkSpec:
         "Series length over which an ``\"lru\"`` state averages a constant drive to that "
         "constant: ``B`` is used as ``diag((1 - r) / (1 - r^L))  B``, so states with "
         "memory longer than the series are not drowned by faster ones. None: ``1 - r``. "
-        "The estimators set it to the longest training series (or window)."))
+        "The estimators set it to the longest training series (or window). Unused with "
+        "``running_average``."))
     running_average: bool = _setting(False, bool_param(
         "Used by ``transition=\"lru\"`` (the others ignore it, as they start at the "
         "identity with ``B = 0``): each state's drive part is the moving average of "
         "the drive seen so far (its sum over the steps divided by the state's response "
         "to a unit drive over as many steps, ``(1 - r^t) / (1 - r)``, as Adam corrects "
-        "its moment estimates) instead of over ``reference_length`` steps, so a state "
+        "its moment estimates; for rotating pairs the sum of the moduli' powers) instead "
+        "of over ``reference_length`` steps, so a state "
         "has one scale at every step and for series of every length; ``theta_0``'s part "
         "still decays as ``A^t theta_0``. ``reference_length`` is then unused. Not with "
         "``state_clip`` or in recurrent (autoregressive) mode."))

@@ -378,7 +378,8 @@ class LRUTransition(Transition):
         """``sum_{k < s} r^k = (1 - r^s) / (1 - r)`` per state entry (``r =
         |lambda|``) for each number of steps ``s`` in ``steps`` (...,), shape
         (..., D): a state's response to a unit drive held for ``s`` steps
-        (1 where ``s = 0``). From ``expm1``, which keeps its precision for
+        when its eigenvalue is real (for a rotating pair, a bound on it), 1
+        where ``s = 0``. From ``expm1``, which keeps its precision for
         moduli near 1, where ``1 - r`` would cancel."""
         rates = self._rates()
         n_pairs = self.nu.shape[0]
