@@ -99,10 +99,9 @@ P_FORCING = WarpForecaster().p_forcing  # WARP's teacher forcing, given to GRU a
 AUTHORS = "github.com/ddrous/warp at commit bde9a5d"
 DATA_DIVISOR, EPOCH_DIVISOR = 80, 25
 # The fewest optimizer steps a task gets: MSD's at the divisors above (256
-# series at batch 16 for 40 epochs). MSD-Zero's smaller training set gave it
-# 280 (40 epochs), where WARP-Phys was still far from converged (seed 0's
-# validation MSE 2.21e-2 at 40 epochs, 0.47e-2 at 80; WARP's 5.68e-2 and 5.67e-2);
-# MSD's WARP-Phys gained nothing from 80 epochs (0.221e-2 and 0.305e-2).
+# series at batch 16 for 40 epochs). By the divisors alone MSD-Zero's smaller
+# training set gets 280, where WARP-Phys was still far from converged on
+# validation series (the results log, benchmarks/results/README.md).
 MIN_STEPS = 640
 N_TEST, N_VALIDATION = 50, 64
 VALIDATION_SEED = 10_000  # validation data of seed s: random_state VALIDATION_SEED + s

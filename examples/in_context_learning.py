@@ -13,11 +13,12 @@ ReLU features of ``(x_{t-1}, y_{t-1})`` let the linear recurrence average
 products such as ``x y``, which estimating ``w`` needs and which a linear
 recurrence over the raw sequence cannot form. The states average the pairs
 seen so far (``running_average``), so the root reads means such as that of
-``x y`` at every step rather than sums that grow with ``t``, which the
-root, a function of the weights it is given, cannot divide by ``t``. After training on random
-tasks, it is scored on new tasks with no gradient step: the error falls as
-pairs arrive. Beside it: a GRU with about as many parameters, trained the same
-way, and least squares on the pairs seen (the optimum for this task).
+``x y`` at every step rather than sums that grow with ``t`` (the root, a
+function of the weights it is given, cannot divide by ``t``). After
+training on random tasks, it is scored on new tasks with no gradient step:
+the error falls as pairs arrive. Beside it: a GRU with about as many
+parameters, trained the same way, and least squares on the pairs seen (the
+optimum for this task).
 """
 
 from __future__ import annotations

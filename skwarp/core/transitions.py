@@ -324,12 +324,8 @@ class LRUTransition(Transition):
             exponents = check_lengths(lengths, n_steps, v.device, minimum=0)
             v = _right_align(v, exponents)  # step s then meets lambda^(S - 1 - s)
         n_pairs = self.nu.shape[0]
-        rates = self._rates()
-        # angles mod 2 pi: k * angle stays finite for any log_phase
-        angle = torch.remainder(torch.exp(self.log_phase.clamp(max=MAX_LOG_PHASE)),
-                                2 * math.pi)
         powers = torch.arange(n_steps - 1, -1, -1, dtype=v.dtype, device=v.device)
-        table = _lru_powers(powers, rates, angle, n_pairs)  # (S, D), laid out as the state
+        table = _lru_powers(powers, self._rates(), self._angle(), n_pairs)  # (S, D)
         n_series, _, n_inputs = v.shape
         # z[n, e, j] = sum_s v[n, s, e] (lambda^(S-1-s))_j, one matrix product
         z = (v.transpose(1, 2).reshape(n_series * n_inputs, n_steps) @ table).view(
@@ -344,8 +340,7 @@ class LRUTransition(Transition):
         driven = torch.cat((torch.stack((same_pairs[..., 0] - same_pairs[..., 1],
                                          cross_pairs.sum(-1)), -1).flatten(1),
                             same[:, 2 * n_pairs:]), 1)
-        return driven + _lru_apply(h0, _lru_powers(exponents.to(v.dtype), rates, angle,
-                                                   n_pairs), n_pairs)
+        return driven + self.decay(h0, exponents.to(v.dtype))
 
     def averaged_states(self, B: Tensor, v: Tensor, h0: Tensor,
                         method: str = "auto") -> Tensor:
@@ -362,12 +357,17 @@ class LRUTransition(Transition):
                              method: str = "auto") -> Tensor:
         """The last state of :meth:`averaged_states` at each series' length
         (``lengths`` steps of drive, all ``S`` when None), shape (N, D)."""
-        if lengths is None:
+        driven = self.final_state(B, v, torch.zeros_like(h0), lengths, method=method)
+        if lengths is None:  # (final_state has checked them otherwise)
             steps = torch.full((v.shape[0],), v.shape[1], dtype=v.dtype, device=v.device)
         else:
-            steps = check_lengths(lengths, v.shape[1], v.device, minimum=0).to(v.dtype)
-        driven = self.final_state(B, v, torch.zeros_like(h0), lengths, method=method)
+            steps = torch.as_tensor(lengths, device=v.device).to(v.dtype)
         return driven / self.fill(steps) + self.decay(h0, steps)
+
+    def _angle(self) -> Tensor:
+        """Each pair's eigenvalue angle, mod 2 pi so that ``k * angle`` stays
+        finite for any ``log_phase``."""
+        return torch.remainder(torch.exp(self.log_phase.clamp(max=MAX_LOG_PHASE)), 2 * math.pi)
 
     def _rates(self) -> Tensor:
         """``-log |lambda|`` per pair, then per tail entry (P + D - 2P,)."""
@@ -390,10 +390,8 @@ class LRUTransition(Transition):
 
     def decay(self, h: Tensor, steps: Tensor) -> Tensor:
         """``A^s h`` for ``h`` (..., D) and ``steps`` (...,), broadcast together."""
-        angle = torch.remainder(torch.exp(self.log_phase.clamp(max=MAX_LOG_PHASE)),
-                                2 * math.pi)
         n_pairs = self.nu.shape[0]
-        powers = _lru_powers(steps.reshape(-1), self._rates(), angle, n_pairs)
+        powers = _lru_powers(steps.reshape(-1), self._rates(), self._angle(), n_pairs)
         return _lru_apply(h, powers.reshape(*steps.shape, -1), n_pairs)
 
     def drive_gain(self, n_steps: int | None = None) -> Tensor:
