@@ -37,10 +37,12 @@ x 50 epochs.
   probability 0.25). Each picks its learning rate from ``BASELINE_LRS`` on the
   first seed's validation MSE (64 series drawn from the training distribution,
   not the test set; autoregressive rollout MSE, the test metric) and keeps it
-  for every seed. WARP and WARP-Phys keep WarpForecaster's defaults.
+  for every seed. WARP and WARP-Phys pick their loss the same way, from
+  ``WARP_LOSSES`` (WarpForecaster's Gaussian negative log-likelihood, or the
+  squared error the baselines train on); ``--warp-loss`` fixes it instead.
 
     python -m benchmarks.dynamics --estimate  # expected wall time, from 1-epoch fits
-    python -m benchmarks.dynamics --jobs 2    # 3 seeds: about 34 min (--estimate says 43)
+    python -m benchmarks.dynamics --jobs 2    # 3 seeds: about 37 min
     python -m benchmarks.dynamics --quick     # smoke test, under 3 minutes
 
 Each seed draws its own training, validation and test series and initial
@@ -106,6 +108,7 @@ MIN_STEPS = 640
 N_TEST, N_VALIDATION = 50, 64
 VALIDATION_SEED = 10_000  # validation data of seed s: random_state VALIDATION_SEED + s
 BASELINE_LRS = (3e-4, 1e-3, 3e-3)
+WARP_LOSSES = ("nll", "mse")  # WarpForecaster's default first: it wins a tie
 SINE_BUDGET = (100, 50)  # training series, epochs (not in the authors' Table 3)
 
 
@@ -297,12 +300,21 @@ def task_data(name: str, n: int, split: str, seed: int) -> tuple[pd.DataFrame, p
 @dataclass(frozen=True)
 class Job:
     """One fit and its forecasts: ``model`` on ``task`` for ``seed``; ``lr`` for
-    GRU/LSTM; ``validate``: also forecast the validation series."""
+    GRU/LSTM, ``loss`` for WARP/WARP-Phys (None: WarpForecaster's default);
+    ``validate``: also forecast the validation series."""
     task: str
     model: str  # one of MODELS, or EXPLICIT
     seed: int
     lr: float | None = None
     validate: bool = False
+    loss: str | None = None
+
+    @property
+    def setting(self) -> str:
+        """What was chosen on validation for this model, as the report prints it."""
+        if self.model in BASELINES:
+            return f"lr {self.lr:g}"
+        return f"loss {self.loss or WarpForecaster().loss}"
 
 
 def warp_size(task: Task, budget: Budget) -> int:
@@ -311,18 +323,20 @@ def warp_size(task: Task, budget: Budget) -> int:
     return n_params(fit_warp(train, replace(budget, n_epochs=1), None, 0).network_)
 
 
-def run_job(job: Job, budget: Budget, n_target: int, warp_loss: str | None = None) -> dict:
+def run_job(job: Job, budget: Budget, n_target: int) -> dict:
     """Fit and score one model (in a worker process, one torch thread): test MSE
     on the task's scored channels and on all channels, diverged test series,
     parameters, seconds of the fit and of the forecasts, the test forecasts,
-    and for GRU/LSTM with ``validate`` the validation MSE."""
+    and with ``validate`` the validation MSE (inf if a rollout diverged)."""
     task = next(t for t in TASKS if t.name == job.task)
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
     train, _ = task_data(task.name, budget.n_train, "train", job.seed)
     test, params = task_data(task.name, budget.n_test, "test", job.seed)
     truth = as_array(test)[:, CONTEXT:]
-    result: dict = {"lr": job.lr}
+    result: dict = {"lr": job.lr, "loss": job.loss, "setting": job.setting}
+    validation = task_data(task.name, budget.n_validation, "validation", job.seed)[0] \
+        if job.validate else None
     start = time.perf_counter()
     if job.model in BASELINES:
         model, forecast_of = rnn_fit(job.model.lower(), as_array(train), n_target, budget,
@@ -330,11 +344,9 @@ def run_job(job: Job, budget: Budget, n_target: int, warp_loss: str | None = Non
         size = n_params(model)
         fitted = time.perf_counter()
         forecast = forecast_of(as_array(test))
-        if job.validate:
-            validation, _ = task_data(task.name, budget.n_validation, "validation", job.seed)
-            valid = as_array(validation)
-            mse, diverged = score(forecast_of(valid), valid[:, CONTEXT:], task.scored)
-            result["validation"] = mse if diverged == 0 else float("inf")
+        if validation is not None:
+            result["validation"] = validation_mse(forecast_of(as_array(validation)),
+                                                  as_array(validation), task)
     else:
         if job.model == "WARP":
             physics = None
@@ -342,11 +354,14 @@ def run_job(job: Job, budget: Budget, n_target: int, warp_loss: str | None = Non
             physics = MassSpringDamper(MSD_DT, MSD_SCALES)
         else:
             physics = task.physics()
-        extra = {} if warp_loss is None else {"loss": warp_loss}
+        extra = {} if job.loss is None else {"loss": job.loss}
         forecaster = fit_warp(train, budget, physics, job.seed, **extra)
         size = n_params(forecaster.network_)
         fitted = time.perf_counter()
         forecast = warp_forecast(forecaster, test)
+        if validation is not None:
+            result["validation"] = validation_mse(warp_forecast(forecaster, validation),
+                                                  as_array(validation), task)
         result["drift"] = transition_drift(forecaster)
         if job.model == "WARP-Phys" and task.name.startswith("MSD"):
             result["identification"] = identified_frequency(forecaster, as_array(test),
@@ -357,9 +372,8 @@ def run_job(job: Job, budget: Budget, n_target: int, warp_loss: str | None = Non
     result.update(mse=mse, mse_all=mse_all, diverged=diverged, params=size,
                   fit_seconds=fitted - start, forecast_seconds=done - fitted,
                   seconds=done - start, forecast=forecast)
-    lr = "" if job.lr is None else f", lr {job.lr:g}"
     valid = f", validation MSE {result['validation']:.4g}" if "validation" in result else ""
-    print(f"{task.name:8s} seed {job.seed} {job.model:9s}{lr}: test MSE {mse:.4g}, "
+    print(f"{task.name:8s} seed {job.seed} {job.model:9s}, {job.setting}: test MSE {mse:.4g}, "
           f"{diverged} diverged{valid} ({size:,} parameters, {done - start:.0f} s)",
           flush=True)
     return result
@@ -372,51 +386,68 @@ def cost(job: Job, budgets: dict[str, Budget]) -> float:
     return weight * budget.n_train * budget.n_epochs
 
 
-def choose_lr(results: dict[Job, dict], task: str, model: str, seed: int) -> float:
-    """The learning rate of the lowest validation MSE (the first on a tie)."""
-    scores = [results[Job(task, model, seed, lr, True)]["validation"] for lr in BASELINE_LRS]
-    return BASELINE_LRS[int(np.argmin(scores))]
+def validation_mse(forecast: np.ndarray, validation: np.ndarray, task: Task) -> float:
+    """The validation series' rollout MSE on the scored channels; inf if any diverged."""
+    mse, diverged = score(forecast, validation[:, CONTEXT:], task.scored)
+    return mse if diverged == 0 else float("inf")
+
+
+def candidates(task: str, model: str, seed: int, warp_loss: str | None) -> list[Job]:
+    """The first seed's fits among which ``model`` chooses on validation: each
+    learning rate of ``BASELINE_LRS`` for GRU/LSTM, each loss of
+    ``WARP_LOSSES`` (only ``warp_loss`` if given) for WARP/WARP-Phys."""
+    if model in BASELINES:
+        return [Job(task, model, seed, lr=lr, validate=True) for lr in BASELINE_LRS]
+    losses = WARP_LOSSES if warp_loss is None else (warp_loss,)
+    return [Job(task, model, seed, validate=True, loss=loss) for loss in losses]
+
+
+def choose(results: dict[Job, dict], group: list[Job]) -> Job:
+    """The job of ``group`` with the lowest validation MSE (the first on a tie)."""
+    return group[int(np.argmin([results[job]["validation"] for job in group]))]
+
+
+def chosen_job(chosen: dict[tuple[str, str], Job], task: str, model: str, seed: int) -> Job:
+    """The fit that ``seed`` uses: the chosen one itself on the first seed, else
+    the same setting without validation."""
+    job = chosen[task, model]
+    return job if job.seed == seed else replace(job, seed=seed, validate=False)
 
 
 def run_all(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int],
-            args: argparse.Namespace) -> tuple[dict[Job, dict], dict[tuple[str, str], float]]:
-    """Every job on ``args.jobs`` worker processes: GRU/LSTM at every learning
-    rate on the first seed (with validation) and WARP/WARP-Phys on every seed
-    first, longest first; GRU/LSTM on the other seeds as soon as their
-    learning rate is chosen. Returns the results by job and the chosen rates."""
+            args: argparse.Namespace) -> tuple[dict[Job, dict], dict[tuple[str, str], Job]]:
+    """Every job on ``args.jobs`` worker processes: each model's candidates on
+    the first seed (with validation; :func:`candidates`) first, longest first;
+    a model's other seeds as soon as its setting is chosen. Returns the results
+    by job and the chosen first-seed job of each (task, model)."""
     first, others = args.seeds[0], args.seeds[1:]
-    search = [Job(t.name, m, first, lr, True) for t in tasks for m in BASELINES
-              for lr in BASELINE_LRS]
-    warp_models = ["WARP", "WARP-Phys"]
-    warps = [Job(t.name, m, s) for t in tasks for s in args.seeds
-             for m in warp_models + ([EXPLICIT] if args.explicit
-                                     and t.name.startswith("MSD") else [])]
+    groups = {(t.name, m): candidates(t.name, m, first, args.warp_loss)
+              for t in tasks for m in MODELS}
+    explicit = [Job(t.name, EXPLICIT, s, loss=args.warp_loss) for t in tasks
+                for s in args.seeds if args.explicit and t.name.startswith("MSD")]
     results: dict[Job, dict] = {}
-    chosen: dict[tuple[str, str], float] = {}
+    chosen: dict[tuple[str, str], Job] = {}
     with ProcessPoolExecutor(args.jobs) as pool:
         futures = {}
 
         def submit(jobs: list[Job]) -> None:
             for job in sorted(jobs, key=lambda j: -cost(j, budgets)):
-                futures[pool.submit(run_job, job, budgets[job.task], sizes[job.task],
-                                    args.warp_loss)] = job
+                futures[pool.submit(run_job, job, budgets[job.task], sizes[job.task])] = job
 
-        submit(search)
-        submit(warps)
+        submit([job for group in groups.values() for job in group] + explicit)
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 job = futures[future]
                 results[job] = future.result()
-                group = [Job(job.task, job.model, first, lr, True) for lr in BASELINE_LRS]
-                if job in search and all(j in results for j in group):
-                    lr = chosen[job.task, job.model] = choose_lr(
-                        results, job.task, job.model, first)
-                    print(f"{job.task} {job.model}: lr {lr:g} chosen on validation",
+                group = groups.get((job.task, job.model), [])
+                if job in group and all(j in results for j in group):
+                    best = chosen[job.task, job.model] = choose(results, group)
+                    print(f"{job.task} {job.model}: {best.setting} chosen on validation",
                           flush=True)
                     before = set(futures)
-                    submit([Job(job.task, job.model, s, lr) for s in others])
+                    submit([replace(best, seed=s, validate=False) for s in others])
                     pending |= set(futures) - before
     return results, chosen
 
@@ -429,14 +460,9 @@ def gather(tasks: list[Task], results: dict[Job, dict], chosen: dict, seeds: lis
         for seed in seeds:
             models = {}
             for name in MODELS:
-                if name in BASELINES:
-                    lr = chosen[task.name, name]
-                    job = Job(task.name, name, seed, lr, True) if seed == seeds[0] \
-                        else Job(task.name, name, seed, lr)
-                else:
-                    job = Job(task.name, name, seed)
-                models[name] = results[job]
-            explicit = results.get(Job(task.name, EXPLICIT, seed))
+                models[name] = results[chosen_job(chosen, task.name, name, seed)]
+            explicit = next((r for j, r in results.items()
+                             if (j.task, j.model, j.seed) == (task.name, EXPLICIT, seed)), None)
             test, params = task_data(task.name, budgets[task.name].n_test, "test", seed)
             oracle = {s: oracle_msd(as_array(test), params, s)
                       for s in ("explicit", "semi-implicit")} \
@@ -457,7 +483,8 @@ def estimate(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int
     torch.set_num_threads(1)
     n_seeds = len(args.seeds)
     run_job(Job(tasks[0].name, "WARP", 0), replace(budgets[tasks[0].name], n_train=4,
-                                                   n_test=2, n_epochs=1), sizes[tasks[0].name])
+                                                   n_test=2, n_validation=2, n_epochs=1),
+            sizes[tasks[0].name])
     print("warm-up done; one-epoch fits:", flush=True)
     rows, total = [], 0.0
     for task in tasks:
@@ -466,12 +493,12 @@ def estimate(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int
         models = list(MODELS) + ([EXPLICIT] if args.explicit and task.name.startswith("MSD")
                                  else [])
         for name in models:
-            lr = BASELINE_LRS[0] if name in BASELINES else None
-            r = run_job(Job(task.name, name, 0, lr, name in BASELINES), one, sizes[task.name],
-                        args.warp_loss)
-            # the forecasts' seconds include the validation series' for GRU/LSTM
+            group = [Job(task.name, EXPLICIT, 0, loss=args.warp_loss)] if name == EXPLICIT \
+                else candidates(task.name, name, 0, args.warp_loss)
+            r = run_job(group[0], one, sizes[task.name])
+            # the forecasts' seconds include the validation series' where chosen on them
             per_fit = r["fit_seconds"] * budget.n_epochs + r["forecast_seconds"]
-            n_fits = n_seeds - 1 + len(BASELINE_LRS) if name in BASELINES else n_seeds
+            n_fits = n_seeds - 1 + len(group)
             seconds = n_fits * per_fit
             total += seconds
             rows.append(f"| {task.name} | {name} | {r['fit_seconds']:.2f} | "
@@ -590,17 +617,21 @@ def budget_lines(tasks: list[Task], budgets: dict[str, Budget],
             "MSD WARP-Phys for 2,500 epochs and their GRU/LSTM for 750):", "", *rows]
 
 
-def lr_lines(tasks: list[Task], results: dict, chosen: dict, seed: int) -> list[str]:
-    rows = ["| task | model | " + " | ".join(f"validation MSE x1e-2, lr {lr:g}"
-                                             for lr in BASELINE_LRS) + " | chosen lr |",
-            "|---" * (len(BASELINE_LRS) + 3) + "|"]
+def choice_lines(tasks: list[Task], models: tuple[str, ...], results: dict, chosen: dict,
+                 args: argparse.Namespace) -> list[str]:
+    """Each model's validation MSE per candidate setting, and the chosen one."""
+    labels = [job.setting for job in candidates(tasks[0].name, models[0], args.seeds[0],
+                                                args.warp_loss)]
+    rows = ["| task | model | " + " | ".join(f"validation MSE x1e-2, {label}"
+                                             for label in labels) + " | chosen |",
+            "|---" * (len(labels) + 3) + "|"]
     for task in tasks:
-        for model in BASELINES:
-            scores = [results[Job(task.name, model, seed, lr, True)]["validation"]
-                      for lr in BASELINE_LRS]
+        for model in models:
+            scores = [results[job]["validation"]
+                      for job in candidates(task.name, model, args.seeds[0], args.warp_loss)]
             cells = [f"{100 * v:.3g}" if np.isfinite(v) else "diverged" for v in scores]
             rows.append(f"| {task.name} | {model} | " + " | ".join(cells) +
-                        f" | {chosen[task.name, model]:g} |")
+                        f" | {chosen[task.name, model].setting} |")
     return rows
 
 
@@ -614,7 +645,7 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
     paper = ["| task (paper, test MSE) | " + " | ".join(MODELS) + " |",
              "|---" * (len(MODELS) + 1) + "|"]
     ratio_rows = ["| task | WARP-Phys / WARP | WARP / GRU | WARP / LSTM |", "|---|---|---|---|"]
-    detail = ["| task | seed | model | lr | parameters | test MSE | test MSE, all channels | "
+    detail = ["| task | seed | model | setting | parameters | test MSE | test MSE, all channels | "
               "diverged series | fit s | forecast s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for task in tasks:
         paper.append(f"| {task.name} | " + " | ".join(task.paper[m] for m in MODELS) + " |")
@@ -626,8 +657,8 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
         for seed in seeds:
             for name in MODELS:
                 m = runs[task.name, seed]["models"][name]
-                lr = "default" if m["lr"] is None else f"{m['lr']:g}"
-                detail.append(f"| {task.name} | {seed} | {name} | {lr} | {m['params']:,} | "
+                detail.append(f"| {task.name} | {seed} | {name} | {m['setting']} | "
+                              f"{m['params']:,} | "
                               f"{m['mse']:.4g} | {m['mse_all']:.4g} | {m['diverged']} | "
                               f"{m['fit_seconds']:.0f} | {m['forecast_seconds']:.0f} |")
     oracle_rows = ["| task | prior | true m, k, c | WARP-Phys (learned from the context) |",
@@ -656,7 +687,9 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
             f"{np.mean([p['drift'][0] for p in phys]):.2e} | "
             f"{np.mean([p['drift'][1] for p in phys]):.5f} | "
             f"{f'{np.mean(ident):.2f}' if ident else '-'} |")
-    warp_loss = args.warp_loss or "WarpForecaster's default"
+    warp_loss = f"`{args.warp_loss}` (`--warp-loss`)" if args.warp_loss else (
+        "the lower validation MSE of " + " and ".join(f"`{loss}`" for loss in WARP_LOSSES) +
+        f" (seed {seeds[0]}, kept for every seed)")
     lines = [
         "# Dynamical-system reconstruction: WARP, WARP-Phys, GRU, LSTM", "",
         machine_header(),
@@ -680,8 +713,9 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
         f"rate of the lowest validation MSE among {', '.join(f'{lr:g}' for lr in BASELINE_LRS)} "
         f"(seed {seeds[0]}, kept for every seed)", "",
         "## Budget", "", *budget_lines(tasks, budgets, args), "",
-        f"## GRU and LSTM learning rates (seed {seeds[0]}, validation rollout MSE on the "
-        "scored channels)", "", *lr_lines(tasks, results, chosen, seeds[0]), "",
+        f"## Settings chosen on validation (seed {seeds[0]}, validation rollout MSE on "
+        "the scored channels)", "", *choice_lines(tasks, BASELINES, results, chosen, args),
+        "", *choice_lines(tasks, ("WARP", "WARP-Phys"), results, chosen, args), "",
         "## Ours: mean over seeds (min - max)", "", *ours, ""]
     if all_channels:
         lines += ["MSD tasks, both channels (position and velocity; velocity is about "
@@ -752,16 +786,20 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     lines = report(runs, tasks, budgets, results, chosen, args, seconds)
     rows = [{"task": task, "model": name, "seed": seed, "lr": model["lr"],
+             "loss": model["loss"],
              "test_mse": model["mse"], "test_mse_all_channels": model["mse_all"],
              "diverged_series": model["diverged"], "parameters": model["params"],
              "fit_seconds": model["fit_seconds"]}
             for (task, seed), run in runs.items() for name, model in run["models"].items()]
     validation = [{"task": job.task, "model": job.model, "seed": job.seed, "lr": job.lr,
-                   "validation_mse": r["validation"]}
+                   "loss": job.loss, "validation_mse": r["validation"]}
                   for job, r in results.items() if "validation" in r]
     out.with_suffix(".json").write_text(json.dumps({
         "budgets": {name: vars(b) for name, b in budgets.items()},
-        "chosen_lr": {f"{task} {model}": lr for (task, model), lr in chosen.items()},
+        "chosen_lr": {f"{task} {model}": job.lr for (task, model), job in chosen.items()
+                      if model in BASELINES},
+        "chosen_loss": {f"{task} {model}": job.loss for (task, model), job in chosen.items()
+                        if model not in BASELINES},
         "validation": validation, "rows": rows}, indent=1))
     try:
         plot(runs, tasks, args.seeds[0], out.with_suffix(".png"))

@@ -6,7 +6,8 @@ series of 256 steps, 100 training series, batch 16, root width 16, seed 0).
 
 * WARP, train: ``WarpForecaster`` in recurrent mode exactly as the dynamics
   benchmark fits its WARP row (``fit_warp``: teacher forcing 0.25 after a
-  100-step context, ``WARP_PARAMS``); seconds of each epoch of its own
+  100-step context, ``WARP_PARAMS``, and the loss the dynamics benchmark chose
+  for WARP on MSD, ``--warp-loss``); seconds of each epoch of its own
   training loop (every mini-batch: the recurrent forward, backward, clipping,
   AdamW and the transition guard).
 * GRU, LSTM, train: ``torch.nn.GRU`` / ``nn.LSTM``, the widest with at most
@@ -83,13 +84,13 @@ def timed_calls(run, n_calls: int) -> list[float]:
     return seconds
 
 
-def warp_round(train, budget: Budget, n_rollouts: int) -> tuple[list[float], list[float],
-                                                                   object]:
+def warp_round(train, budget: Budget, n_rollouts: int,
+               loss: str) -> tuple[list[float], list[float], object]:
     """One WARP fit (seconds of each epoch) and ``n_rollouts`` forecasts of the
     training series' horizon (seconds of each); and the forecaster."""
     epochs: list[float] = []
     with epoch_clock(epochs):
-        forecaster = fit_warp(train, budget, None, seed=0)
+        forecaster = fit_warp(train, budget, None, seed=0, loss=loss)
     fh = np.arange(1, HORIZON + 1)
     rollouts = timed_calls(lambda: forecaster.predict(fh=fh), n_rollouts)
     return epochs, rollouts, forecaster
@@ -118,6 +119,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs per fit (the first of each fit is a warm-up)")
+    parser.add_argument("--warp-loss", choices=("nll", "mse"), default="mse",
+                        help="WARP's loss (default: the one the dynamics benchmark chose on "
+                        "MSD's validation series, dynamics.md)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
@@ -133,7 +137,7 @@ def main() -> None:
     sizes: dict[str, tuple[int, str]] = {}
     start = time.perf_counter()
     for round_ in range(rounds):
-        epochs, rollouts, forecaster = warp_round(train, budget, n_rollouts)
+        epochs, rollouts, forecaster = warp_round(train, budget, n_rollouts, args.warp_loss)
         seconds["WARP", "train"] += epochs[1:]
         seconds["WARP", "rollout"] += rollouts[1:]
         warp_size = n_params(forecaster.network_)
@@ -164,7 +168,8 @@ def main() -> None:
              f"{n_rollouts} rollouts per model, models interleaved round by round; the "
              "first epoch and rollout of each round are warm-ups, not counted",
              "- WARP, train: `benchmarks.dynamics.fit_warp` (WarpForecaster, recurrent "
-             "mode, teacher forcing 0.25 after the 100-step context, `WARP_PARAMS`): each "
+             "mode, teacher forcing 0.25 after the 100-step context, `WARP_PARAMS`, loss "
+             f"`{args.warp_loss}`): each "
              "epoch of its training loop (forward, backward, clipping, AdamW, the "
              "transition guard)",
              "- GRU, LSTM, train: `torch.nn.GRU` / `nn.LSTM` with at most WARP's "
