@@ -25,7 +25,8 @@ x 50 epochs.
   100-step context: each series' next input is the truth with probability
   0.25, otherwise its own prediction), with ``WARP_PARAMS`` on top of its
   defaults. (The authors force at 0.25 on MSD and MSD-Zero and fully,
-  ``forcing_prob: 1.0``, on LV; here 0.25 on every task, for every model.)
+  ``forcing_prob: 1.0``, on LV; here 0.25 on every task, for every model,
+  unless ``--choose-forcing``.)
 * WARP-Phys: the same with a physics prior (``skwarp.core``): MassSpringDamper
   (one semi-implicit Euler step; the paper's explicit step with ``--explicit``)
   on MSD and MSD-Zero, LotkaVolterra (one Euler step) on LV, Sine (learned
@@ -34,12 +35,20 @@ x 50 epochs.
   count, inputs standardised per channel like WARP's, trained on the MSE with
   WARP's teacher-forcing schedule (``benchmarks._baselines.forced_outputs``:
   the truth over the context, then their own predictions except with
-  probability 0.25). Each picks its learning rate from ``BASELINE_LRS`` on the
-  first seed's validation MSE (64 series drawn from the training distribution,
-  not the test set; autoregressive rollout MSE, the test metric) and keeps it
-  for every seed. WARP and WARP-Phys pick their loss the same way, from
-  ``WARP_LOSSES`` (WarpForecaster's Gaussian negative log-likelihood, or the
-  squared error the baselines train on); ``--warp-loss`` fixes it instead.
+  probability 0.25).
+
+Settings chosen on validation, so that no model is handicapped: on the first
+seed's validation MSE (64 series drawn from the training distribution, not the
+test set; autoregressive rollout MSE, the test metric), GRU and LSTM pick
+their learning rate from ``BASELINE_LRS``, WARP and WARP-Phys their loss from
+``WARP_LOSSES`` (WarpForecaster's Gaussian negative log-likelihood, or the
+squared error the baselines train on; ``--warp-loss`` fixes it instead). The
+chosen setting serves every seed. With ``--choose-forcing`` every model then
+also tries training without teacher forcing (``FORCING_CHOICES``: its own
+predictions fed back at every step after the context) with that setting, and
+keeps the better on the same validation series (a study: the validation
+series come from the training ranges, and the better fit there did not carry
+to the out-of-distribution test series; the results log).
 
     python -m benchmarks.dynamics --estimate  # expected wall time, from 1-epoch fits
     python -m benchmarks.dynamics --jobs 2    # 3 seeds: about 37 min
@@ -109,6 +118,9 @@ N_TEST, N_VALIDATION = 50, 64
 VALIDATION_SEED = 10_000  # validation data of seed s: random_state VALIDATION_SEED + s
 BASELINE_LRS = (3e-4, 1e-3, 3e-3)
 WARP_LOSSES = ("nll", "mse")  # WarpForecaster's default first: it wins a tie
+# teacher forcing after the context tried with --choose-forcing: the authors'
+# (P_FORCING, the first: it wins a tie) and none
+FORCING_CHOICES = (P_FORCING, 0.0)
 SINE_BUDGET = (100, 50)  # training series, epochs (not in the authors' Table 3)
 
 
@@ -268,16 +280,18 @@ def identified_frequency(forecaster: WarpForecaster, test: np.ndarray,
 
 
 def rnn_fit(cell: str, train: np.ndarray, n_target: int, budget: Budget, seed: int,
-            lr: float) -> tuple[torch.nn.Module, Callable[[np.ndarray], np.ndarray]]:
-    """A parameter-matched GRU/LSTM trained on standardised channels with WARP's
-    teacher forcing; returns it and a function from series (n, LENGTH, d) to
-    their forecasts after CONTEXT steps."""
+            lr: float, p_forcing: float = P_FORCING
+            ) -> tuple[torch.nn.Module, Callable[[np.ndarray], np.ndarray]]:
+    """A parameter-matched GRU/LSTM trained on standardised channels with
+    teacher forcing ``p_forcing`` after the context (WARP's by default);
+    returns it and a function from series (n, LENGTH, d) to their forecasts
+    after CONTEXT steps."""
     offset, scale = train.mean(axis=(0, 1)), train.std(axis=(0, 1))
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = matching_rnn(n_target, train.shape[2], cell)
     train_rnn(model, (train - offset) / scale, budget.n_epochs, budget.batch_size, seed=seed,
-              lr=lr, n_context=CONTEXT, p_forcing=P_FORCING)
+              lr=lr, n_context=CONTEXT, p_forcing=p_forcing)
 
     def forecast(series: np.ndarray) -> np.ndarray:
         context = torch.tensor((series[:, :CONTEXT] - offset) / scale, dtype=torch.float32)
@@ -301,20 +315,22 @@ def task_data(name: str, n: int, split: str, seed: int) -> tuple[pd.DataFrame, p
 class Job:
     """One fit and its forecasts: ``model`` on ``task`` for ``seed``; ``lr`` for
     GRU/LSTM, ``loss`` for WARP/WARP-Phys (None: WarpForecaster's default);
-    ``validate``: also forecast the validation series."""
+    ``p_forcing``: the teacher forcing after the context; ``validate``: also
+    forecast the validation series."""
     task: str
     model: str  # one of MODELS, or EXPLICIT
     seed: int
     lr: float | None = None
     validate: bool = False
     loss: str | None = None
+    p_forcing: float = P_FORCING
 
     @property
     def setting(self) -> str:
         """What was chosen on validation for this model, as the report prints it."""
-        if self.model in BASELINES:
-            return f"lr {self.lr:g}"
-        return f"loss {self.loss or WarpForecaster().loss}"
+        own = f"lr {self.lr:g}" if self.model in BASELINES else \
+            f"loss {self.loss or WarpForecaster().loss}"
+        return f"{own}, forcing {self.p_forcing:g}"
 
 
 def warp_size(task: Task, budget: Budget) -> int:
@@ -334,13 +350,14 @@ def run_job(job: Job, budget: Budget, n_target: int) -> dict:
     train, _ = task_data(task.name, budget.n_train, "train", job.seed)
     test, params = task_data(task.name, budget.n_test, "test", job.seed)
     truth = as_array(test)[:, CONTEXT:]
-    result: dict = {"lr": job.lr, "loss": job.loss, "setting": job.setting}
+    result: dict = {"lr": job.lr, "loss": job.loss, "p_forcing": job.p_forcing,
+                    "setting": job.setting}
     validation = task_data(task.name, budget.n_validation, "validation", job.seed)[0] \
         if job.validate else None
     start = time.perf_counter()
     if job.model in BASELINES:
         model, forecast_of = rnn_fit(job.model.lower(), as_array(train), n_target, budget,
-                                     job.seed, job.lr)
+                                     job.seed, job.lr, job.p_forcing)
         size = n_params(model)
         fitted = time.perf_counter()
         forecast = forecast_of(as_array(test))
@@ -355,7 +372,8 @@ def run_job(job: Job, budget: Budget, n_target: int) -> dict:
         else:
             physics = task.physics()
         extra = {} if job.loss is None else {"loss": job.loss}
-        forecaster = fit_warp(train, budget, physics, job.seed, **extra)
+        forecaster = fit_warp(train, budget, physics, job.seed, p_forcing=job.p_forcing,
+                              **extra)
         size = n_params(forecaster.network_)
         fitted = time.perf_counter()
         forecast = warp_forecast(forecaster, test)
@@ -393,13 +411,21 @@ def validation_mse(forecast: np.ndarray, validation: np.ndarray, task: Task) -> 
 
 
 def candidates(task: str, model: str, seed: int, warp_loss: str | None) -> list[Job]:
-    """The first seed's fits among which ``model`` chooses on validation: each
-    learning rate of ``BASELINE_LRS`` for GRU/LSTM, each loss of
-    ``WARP_LOSSES`` (only ``warp_loss`` if given) for WARP/WARP-Phys."""
+    """The first seed's fits among which ``model`` chooses its own setting on
+    validation (the first round): each learning rate of ``BASELINE_LRS`` for
+    GRU/LSTM, each loss of ``WARP_LOSSES`` (only ``warp_loss`` if given) for
+    WARP/WARP-Phys; all with the authors' teacher forcing."""
     if model in BASELINES:
         return [Job(task, model, seed, lr=lr, validate=True) for lr in BASELINE_LRS]
     losses = WARP_LOSSES if warp_loss is None else (warp_loss,)
     return [Job(task, model, seed, validate=True, loss=loss) for loss in losses]
+
+
+def forcing_candidates(job: Job, choose_forcing: bool) -> list[Job]:
+    """The second round: the first round's choice ``job`` at each teacher
+    forcing of ``FORCING_CHOICES`` (``job`` itself among them) with
+    ``choose_forcing``, else ``job`` alone."""
+    return [replace(job, p_forcing=p) for p in FORCING_CHOICES] if choose_forcing else [job]
 
 
 def choose(results: dict[Job, dict], group: list[Job]) -> Job:
@@ -421,7 +447,7 @@ def run_all(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int]
     a model's other seeds as soon as its setting is chosen. Returns the results
     by job and the chosen first-seed job of each (task, model)."""
     first, others = args.seeds[0], args.seeds[1:]
-    groups = {(t.name, m): candidates(t.name, m, first, args.warp_loss)
+    rounds = {(t.name, m): [candidates(t.name, m, first, args.warp_loss)]
               for t in tasks for m in MODELS}
     explicit = [Job(t.name, EXPLICIT, s, loss=args.warp_loss) for t in tasks
                 for s in args.seeds if args.explicit and t.name.startswith("MSD")]
@@ -434,21 +460,30 @@ def run_all(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int]
             for job in sorted(jobs, key=lambda j: -cost(j, budgets)):
                 futures[pool.submit(run_job, job, budgets[job.task], sizes[job.task])] = job
 
-        submit([job for group in groups.values() for job in group] + explicit)
+        submit([job for groups in rounds.values() for job in groups[0]] + explicit)
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 job = futures[future]
                 results[job] = future.result()
-                group = groups.get((job.task, job.model), [])
-                if job in group and all(j in results for j in group):
-                    best = chosen[job.task, job.model] = choose(results, group)
+                groups = rounds.get((job.task, job.model), [])
+                if not groups or not all(j in results for j in groups[-1]):
+                    continue
+                best = choose(results, groups[-1])
+                before = set(futures)
+                if len(groups) == 1:  # the model's own setting: now the teacher forcing
+                    groups.append(forcing_candidates(best, args.choose_forcing))
+                    submit([j for j in groups[-1] if j not in results])
+                    if all(j in results for j in groups[-1]):  # nothing new to fit
+                        best = choose(results, groups[-1])
+                if len(groups) == 2 and all(j in results for j in groups[-1]) \
+                        and (job.task, job.model) not in chosen:
+                    chosen[job.task, job.model] = best
                     print(f"{job.task} {job.model}: {best.setting} chosen on validation",
                           flush=True)
-                    before = set(futures)
                     submit([replace(best, seed=s, validate=False) for s in others])
-                    pending |= set(futures) - before
+                pending |= set(futures) - before
     return results, chosen
 
 
@@ -498,7 +533,8 @@ def estimate(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int
             r = run_job(group[0], one, sizes[task.name])
             # the forecasts' seconds include the validation series' where chosen on them
             per_fit = r["fit_seconds"] * budget.n_epochs + r["forecast_seconds"]
-            n_fits = n_seeds - 1 + len(group)
+            extra = len(FORCING_CHOICES) - 1 if args.choose_forcing and name != EXPLICIT else 0
+            n_fits = n_seeds - 1 + len(group) + extra
             seconds = n_fits * per_fit
             total += seconds
             rows.append(f"| {task.name} | {name} | {r['fit_seconds']:.2f} | "
@@ -617,21 +653,27 @@ def budget_lines(tasks: list[Task], budgets: dict[str, Budget],
             "MSD WARP-Phys for 2,500 epochs and their GRU/LSTM for 750):", "", *rows]
 
 
-def choice_lines(tasks: list[Task], models: tuple[str, ...], results: dict, chosen: dict,
+def choice_lines(tasks: list[Task], results: dict, chosen: dict,
                  args: argparse.Namespace) -> list[str]:
-    """Each model's validation MSE per candidate setting, and the chosen one."""
-    labels = [job.setting for job in candidates(tasks[0].name, models[0], args.seeds[0],
-                                                args.warp_loss)]
-    rows = ["| task | model | " + " | ".join(f"validation MSE x1e-2, {label}"
-                                             for label in labels) + " | chosen |",
-            "|---" * (len(labels) + 3) + "|"]
+    """Each model's validation MSE per candidate setting, both rounds, and the
+    chosen setting."""
+    def cells(jobs: list[Job], label: Callable[[Job], str]) -> str:
+        scores = [results[job]["validation"] for job in jobs]
+        return "; ".join(f"{label(job)}: " + (f"{100 * v:.3g}" if np.isfinite(v) else
+                                               "diverged") for job, v in zip(jobs, scores,
+                                                                             strict=True))
+
+    rows = ["| task | model | its own setting (forcing " f"{P_FORCING:g}) | teacher forcing "
+            "(with the setting chosen before) | chosen |", "|---|---|---|---|---|"]
     for task in tasks:
-        for model in models:
-            scores = [results[job]["validation"]
-                      for job in candidates(task.name, model, args.seeds[0], args.warp_loss)]
-            cells = [f"{100 * v:.3g}" if np.isfinite(v) else "diverged" for v in scores]
-            rows.append(f"| {task.name} | {model} | " + " | ".join(cells) +
-                        f" | {chosen[task.name, model].setting} |")
+        for model in MODELS:
+            best = chosen[task.name, model]
+            own = cells(candidates(task.name, model, args.seeds[0], args.warp_loss),
+                        lambda job: job.setting.split(",")[0])
+            forcing = cells(forcing_candidates(replace(best, p_forcing=P_FORCING),
+                                               args.choose_forcing),
+                            lambda job: f"forcing {job.p_forcing:g}")
+            rows.append(f"| {task.name} | {model} | {own} | {forcing} | {best.setting} |")
     return rows
 
 
@@ -688,8 +730,9 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
             f"{np.mean([p['drift'][1] for p in phys]):.5f} | "
             f"{f'{np.mean(ident):.2f}' if ident else '-'} |")
     warp_loss = f"`{args.warp_loss}` (`--warp-loss`)" if args.warp_loss else (
-        "the lower validation MSE of " + " and ".join(f"`{loss}`" for loss in WARP_LOSSES) +
-        f" (seed {seeds[0]}, kept for every seed)")
+        "the lower validation MSE of " + " and ".join(f"`{loss}`" for loss in WARP_LOSSES))
+    forcing = " or ".join(f"{p:g}" for p in FORCING_CHOICES) if args.choose_forcing \
+        else f"{P_FORCING:g}"
     lines = [
         "# Dynamical-system reconstruction: WARP, WARP-Phys, GRU, LSTM", "",
         machine_header(),
@@ -704,18 +747,19 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
         "- test MSE on position (MSD, MSD-Zero; velocity is observed too), prey and "
         "predator (LV), the value (SINE), in the data's own units, over the test series "
         "whose rollout stayed finite (the diverged ones are counted)",
-        "- WARP and WARP-Phys: WarpForecaster, recurrent mode (teacher forcing "
-        f"{P_FORCING:g} after the context), defaults otherwise plus "
+        "- WARP and WARP-Phys: WarpForecaster, recurrent mode, defaults otherwise plus "
         f"`{json.dumps(WARP_PARAMS)}`, loss: {warp_loss}; WARP-Phys on MSD and MSD-Zero "
         "with the semi-implicit Euler step; GRU, LSTM: the widest with at most WARP's "
-        f"parameters, MSE, the same teacher forcing ({P_FORCING:g} after the context, their "
-        "own predictions fed otherwise), AdamW with a cosine schedule at the learning "
-        f"rate of the lowest validation MSE among {', '.join(f'{lr:g}' for lr in BASELINE_LRS)} "
-        f"(seed {seeds[0]}, kept for every seed)", "",
+        "parameters, MSE, AdamW with a cosine schedule at the learning rate of the lowest "
+        f"validation MSE among {', '.join(f'{lr:g}' for lr in BASELINE_LRS)}",
+        f"- every model: teacher forcing {forcing} after the context (the truth fed with "
+        "that probability, its own prediction otherwise)" +
+        (", the lower validation MSE with the setting chosen before (`--choose-forcing`)"
+         if args.choose_forcing else "") +
+        f"; each choice on seed {seeds[0]}'s validation series, kept for every seed", "",
         "## Budget", "", *budget_lines(tasks, budgets, args), "",
-        f"## Settings chosen on validation (seed {seeds[0]}, validation rollout MSE on "
-        "the scored channels)", "", *choice_lines(tasks, BASELINES, results, chosen, args),
-        "", *choice_lines(tasks, ("WARP", "WARP-Phys"), results, chosen, args), "",
+        f"## Settings chosen on validation (seed {seeds[0]}, validation rollout MSE x1e-2 "
+        "on the scored channels)", "", *choice_lines(tasks, results, chosen, args), "",
         "## Ours: mean over seeds (min - max)", "", *ours, ""]
     if all_channels:
         lines += ["MSD tasks, both channels (position and velocity; velocity is about "
@@ -760,6 +804,9 @@ def main() -> None:
                         help="raise a task's epochs to give at least this many optimizer steps")
     parser.add_argument("--warp-loss", choices=("nll", "mse"), default=None,
                         help="WARP's and WARP-Phys's loss (default: WarpForecaster's)")
+    parser.add_argument("--choose-forcing", action="store_true",
+                        help="every model also chooses its teacher forcing (FORCING_CHOICES) "
+                        "on validation, after its own setting")
     parser.add_argument("--explicit", action="store_true",
                         help="also fit WARP-Phys with the explicit Euler step on MSD tasks")
     parser.add_argument("--out", type=Path, default=None,
@@ -786,13 +833,14 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     lines = report(runs, tasks, budgets, results, chosen, args, seconds)
     rows = [{"task": task, "model": name, "seed": seed, "lr": model["lr"],
-             "loss": model["loss"],
+             "loss": model["loss"], "p_forcing": model["p_forcing"],
              "test_mse": model["mse"], "test_mse_all_channels": model["mse_all"],
              "diverged_series": model["diverged"], "parameters": model["params"],
              "fit_seconds": model["fit_seconds"]}
             for (task, seed), run in runs.items() for name, model in run["models"].items()]
     validation = [{"task": job.task, "model": job.model, "seed": job.seed, "lr": job.lr,
-                   "loss": job.loss, "validation_mse": r["validation"]}
+                   "loss": job.loss, "p_forcing": job.p_forcing,
+                   "validation_mse": r["validation"]}
                   for job, r in results.items() if "validation" in r]
     out.with_suffix(".json").write_text(json.dumps({
         "budgets": {name: vars(b) for name, b in budgets.items()},
@@ -800,6 +848,8 @@ def main() -> None:
                       if model in BASELINES},
         "chosen_loss": {f"{task} {model}": job.loss for (task, model), job in chosen.items()
                         if model not in BASELINES},
+        "chosen_forcing": {f"{task} {model}": job.p_forcing
+                           for (task, model), job in chosen.items()},
         "validation": validation, "rows": rows}, indent=1))
     try:
         plot(runs, tasks, args.seeds[0], out.with_suffix(".png"))
