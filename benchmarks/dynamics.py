@@ -107,6 +107,7 @@ LV_T_MAX = 25.0
 WARP_PARAMS: dict = {"embedding": "conv", "epoch_size": None, "seasonality": None,
                      "transform": None}
 P_FORCING = WarpForecaster().p_forcing  # WARP's teacher forcing, given to GRU and LSTM
+DEFAULT_LOSS = WarpForecaster().loss
 AUTHORS = "github.com/ddrous/warp at commit bde9a5d"
 DATA_DIVISOR, EPOCH_DIVISOR = 80, 25
 # The fewest optimizer steps a task gets: MSD's at the divisors above (256
@@ -326,11 +327,15 @@ class Job:
     p_forcing: float = P_FORCING
 
     @property
+    def own_setting(self) -> str:
+        """The setting the model chooses from its own grid (:func:`candidates`)."""
+        return f"lr {self.lr:g}" if self.model in BASELINES else \
+            f"loss {self.loss or DEFAULT_LOSS}"
+
+    @property
     def setting(self) -> str:
         """What was chosen on validation for this model, as the report prints it."""
-        own = f"lr {self.lr:g}" if self.model in BASELINES else \
-            f"loss {self.loss or WarpForecaster().loss}"
-        return f"{own}, forcing {self.p_forcing:g}"
+        return f"{self.own_setting}, forcing {self.p_forcing:g}"
 
 
 def warp_size(task: Task, budget: Budget) -> int:
@@ -443,16 +448,36 @@ def chosen_job(chosen: dict[tuple[str, str], Job], task: str, model: str, seed: 
 def run_all(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int],
             args: argparse.Namespace) -> tuple[dict[Job, dict], dict[tuple[str, str], Job]]:
     """Every job on ``args.jobs`` worker processes: each model's candidates on
-    the first seed (with validation; :func:`candidates`) first, longest first;
-    a model's other seeds as soon as its setting is chosen. Returns the results
-    by job and the chosen first-seed job of each (task, model)."""
+    the first seed (with validation; :func:`candidates`) first, longest first,
+    then its teacher-forcing round (:func:`forcing_candidates`); a model's other
+    seeds as soon as its setting is chosen. Returns the results by job and the
+    chosen first-seed job of each (task, model)."""
     first, others = args.seeds[0], args.seeds[1:]
-    rounds = {(t.name, m): [candidates(t.name, m, first, args.warp_loss)]
+    # the round each (task, model) is in: its jobs, and whether it is the forcing round
+    rounds = {(t.name, m): (candidates(t.name, m, first, args.warp_loss), False)
               for t in tasks for m in MODELS}
     explicit = [Job(t.name, EXPLICIT, s, loss=args.warp_loss) for t in tasks
                 for s in args.seeds if args.explicit and t.name.startswith("MSD")]
     results: dict[Job, dict] = {}
     chosen: dict[tuple[str, str], Job] = {}
+
+    def next_jobs(key: tuple[str, str]) -> list[Job]:
+        """Once ``key``'s round is complete, the jobs it needs next: the forcing
+        round's new fits, or, with a setting chosen, the other seeds."""
+        group, forcing = rounds[key]
+        if key in chosen or not all(job in results for job in group):
+            return []
+        best = choose(results, group)
+        if not forcing:
+            group = forcing_candidates(best, args.choose_forcing)
+            rounds[key] = group, True
+            new = [job for job in group if job not in results]
+            if new:
+                return new
+        chosen[key] = best
+        print(f"{key[0]} {key[1]}: {best.setting} chosen on validation", flush=True)
+        return [replace(best, seed=s, validate=False) for s in others]
+
     with ProcessPoolExecutor(args.jobs) as pool:
         futures = {}
 
@@ -460,30 +485,17 @@ def run_all(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int]
             for job in sorted(jobs, key=lambda j: -cost(j, budgets)):
                 futures[pool.submit(run_job, job, budgets[job.task], sizes[job.task])] = job
 
-        submit([job for groups in rounds.values() for job in groups[0]] + explicit)
+        submit([job for group, _ in rounds.values() for job in group] + explicit)
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 job = futures[future]
                 results[job] = future.result()
-                groups = rounds.get((job.task, job.model), [])
-                if not groups or not all(j in results for j in groups[-1]):
-                    continue
-                best = choose(results, groups[-1])
-                before = set(futures)
-                if len(groups) == 1:  # the model's own setting: now the teacher forcing
-                    groups.append(forcing_candidates(best, args.choose_forcing))
-                    submit([j for j in groups[-1] if j not in results])
-                    if all(j in results for j in groups[-1]):  # nothing new to fit
-                        best = choose(results, groups[-1])
-                if len(groups) == 2 and all(j in results for j in groups[-1]) \
-                        and (job.task, job.model) not in chosen:
-                    chosen[job.task, job.model] = best
-                    print(f"{job.task} {job.model}: {best.setting} chosen on validation",
-                          flush=True)
-                    submit([replace(best, seed=s, validate=False) for s in others])
-                pending |= set(futures) - before
+                if (job.task, job.model) in rounds:
+                    before = set(futures)
+                    submit(next_jobs((job.task, job.model)))
+                    pending |= set(futures) - before
     return results, chosen
 
 
@@ -669,7 +681,7 @@ def choice_lines(tasks: list[Task], results: dict, chosen: dict,
         for model in MODELS:
             best = chosen[task.name, model]
             own = cells(candidates(task.name, model, args.seeds[0], args.warp_loss),
-                        lambda job: job.setting.split(",")[0])
+                        lambda job: job.own_setting)
             forcing = cells(forcing_candidates(replace(best, p_forcing=P_FORCING),
                                                args.choose_forcing),
                             lambda job: f"forcing {job.p_forcing:g}")
