@@ -42,8 +42,11 @@ seed's validation MSE (64 series drawn from the training distribution, not the
 test set; autoregressive rollout MSE, the test metric), GRU and LSTM pick
 their learning rate from ``BASELINE_LRS``, WARP and WARP-Phys their loss from
 ``WARP_LOSSES`` (WarpForecaster's Gaussian negative log-likelihood, or the
-squared error the baselines train on; ``--warp-loss`` fixes it instead). The
-chosen setting serves every seed. With ``--choose-forcing`` every model then
+squared error the baselines train on; ``--warp-loss`` fixes it instead), then
+with that loss the transition's learning rate from ``TRANSITION_LRS``
+(``--transition-lr`` fixes it; at WarpForecaster's default ``A`` barely leaves
+the identity, and the state cannot gather the context's history). The chosen
+settings serve every seed. With ``--choose-forcing`` every model then
 also tries training without teacher forcing (``FORCING_CHOICES``: its own
 predictions fed back at every step after the context) with that setting, and
 keeps the better on the same validation series (a study: the validation
@@ -108,6 +111,7 @@ WARP_PARAMS: dict = {"embedding": "conv", "epoch_size": None, "seasonality": Non
                      "transform": None}
 P_FORCING = WarpForecaster().p_forcing  # WARP's teacher forcing, given to GRU and LSTM
 DEFAULT_LOSS = WarpForecaster().loss
+DEFAULT_TRANSITION_LR = WarpForecaster().transition_lr
 AUTHORS = "github.com/ddrous/warp at commit bde9a5d"
 DATA_DIVISOR, EPOCH_DIVISOR = 80, 25
 # The fewest optimizer steps a task gets: MSD's at the divisors above (256
@@ -119,6 +123,14 @@ N_TEST, N_VALIDATION = 50, 64
 VALIDATION_SEED = 10_000  # validation data of seed s: random_state VALIDATION_SEED + s
 BASELINE_LRS = (3e-4, 1e-3, 3e-3)
 WARP_LOSSES = ("nll", "mse")  # WarpForecaster's default first: it wins a tie
+# The transition's learning rate, chosen after the loss (WarpForecaster's default
+# first: it wins a tie). At the default A stays within about 1e-3 of I, and
+# with the difference drive the state is then a function of the first and the
+# current observation only: it cannot gather the context's history. WARP-Phys
+# gets the two smaller: at 1e-3 its validation MSE rose 20x on MSD (scratch
+# fits, the results log).
+TRANSITION_LRS = {"WARP": (DEFAULT_TRANSITION_LR, 1e-4, 3e-4),
+                  "WARP-Phys": (DEFAULT_TRANSITION_LR, 1e-4)}
 # teacher forcing after the context tried with --choose-forcing: the authors'
 # (P_FORCING, the first: it wins a tie) and none
 FORCING_CHOICES = (P_FORCING, 0.0)
@@ -325,6 +337,7 @@ class Job:
     validate: bool = False
     loss: str | None = None
     p_forcing: float = P_FORCING
+    transition_lr: float = DEFAULT_TRANSITION_LR  # WARP and WARP-Phys only
 
     @property
     def own_setting(self) -> str:
@@ -335,7 +348,9 @@ class Job:
     @property
     def setting(self) -> str:
         """What was chosen on validation for this model, as the report prints it."""
-        return f"{self.own_setting}, forcing {self.p_forcing:g}"
+        transition = "" if self.model in BASELINES else \
+            f", transition lr {self.transition_lr:g}"
+        return f"{self.own_setting}{transition}, forcing {self.p_forcing:g}"
 
 
 def warp_size(task: Task, budget: Budget) -> int:
@@ -356,6 +371,7 @@ def run_job(job: Job, budget: Budget, n_target: int) -> dict:
     test, params = task_data(task.name, budget.n_test, "test", job.seed)
     truth = as_array(test)[:, CONTEXT:]
     result: dict = {"lr": job.lr, "loss": job.loss, "p_forcing": job.p_forcing,
+                    "transition_lr": None if job.model in BASELINES else job.transition_lr,
                     "setting": job.setting}
     validation = task_data(task.name, budget.n_validation, "validation", job.seed)[0] \
         if job.validate else None
@@ -378,7 +394,7 @@ def run_job(job: Job, budget: Budget, n_target: int) -> dict:
             physics = task.physics()
         extra = {} if job.loss is None else {"loss": job.loss}
         forecaster = fit_warp(train, budget, physics, job.seed, p_forcing=job.p_forcing,
-                              **extra)
+                              transition_lr=job.transition_lr, **extra)
         size = n_params(forecaster.network_)
         fitted = time.perf_counter()
         forecast = warp_forecast(forecaster, test)
@@ -415,22 +431,42 @@ def validation_mse(forecast: np.ndarray, validation: np.ndarray, task: Task) -> 
     return mse if diverged == 0 else float("inf")
 
 
-def candidates(task: str, model: str, seed: int, warp_loss: str | None) -> list[Job]:
+def candidates(task: str, model: str, seed: int, args: argparse.Namespace) -> list[Job]:
     """The first seed's fits among which ``model`` chooses its own setting on
     validation (the first round): each learning rate of ``BASELINE_LRS`` for
-    GRU/LSTM, each loss of ``WARP_LOSSES`` (only ``warp_loss`` if given) for
-    WARP/WARP-Phys; all with the authors' teacher forcing."""
+    GRU/LSTM, each loss of ``WARP_LOSSES`` (only ``args.warp_loss`` if given)
+    for WARP/WARP-Phys, at the transition's learning rate ``args.transition_lr``
+    (WarpForecaster's if None); all with the authors' teacher forcing."""
     if model in BASELINES:
         return [Job(task, model, seed, lr=lr, validate=True) for lr in BASELINE_LRS]
-    losses = WARP_LOSSES if warp_loss is None else (warp_loss,)
-    return [Job(task, model, seed, validate=True, loss=loss) for loss in losses]
+    losses = WARP_LOSSES if args.warp_loss is None else (args.warp_loss,)
+    transition_lr = args.transition_lr or DEFAULT_TRANSITION_LR
+    return [Job(task, model, seed, validate=True, loss=loss, transition_lr=transition_lr)
+            for loss in losses]
 
 
-def forcing_candidates(job: Job, choose_forcing: bool) -> list[Job]:
-    """The second round: the first round's choice ``job`` at each teacher
-    forcing of ``FORCING_CHOICES`` (``job`` itself among them) with
-    ``choose_forcing``, else ``job`` alone."""
-    return [replace(job, p_forcing=p) for p in FORCING_CHOICES] if choose_forcing else [job]
+def transition_candidates(job: Job, args: argparse.Namespace) -> list[Job]:
+    """The second round, WARP's and WARP-Phys's: the first round's choice
+    ``job`` at each transition learning rate of ``TRANSITION_LRS`` (``job``
+    itself the first); ``job`` alone for GRU/LSTM or with
+    ``args.transition_lr`` fixed."""
+    if job.model in BASELINES or args.transition_lr is not None:
+        return [job]
+    return [replace(job, transition_lr=lr) for lr in TRANSITION_LRS[job.model]]
+
+
+def forcing_candidates(job: Job, args: argparse.Namespace) -> list[Job]:
+    """The last round: the choice so far ``job`` at each teacher forcing of
+    ``FORCING_CHOICES`` (``job`` itself the first) with
+    ``args.choose_forcing``, else ``job`` alone."""
+    if not args.choose_forcing:
+        return [job]
+    return [replace(job, p_forcing=p) for p in FORCING_CHOICES]
+
+
+# the rounds after a model's own grid, in order; each takes the best so far
+ROUNDS: tuple[Callable[[Job, argparse.Namespace], list[Job]], ...] = (
+    transition_candidates, forcing_candidates)
 
 
 def choose(results: dict[Job, dict], group: list[Job]) -> Job:
@@ -449,12 +485,13 @@ def run_all(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int]
             args: argparse.Namespace) -> tuple[dict[Job, dict], dict[tuple[str, str], Job]]:
     """Every job on ``args.jobs`` worker processes: each model's candidates on
     the first seed (with validation; :func:`candidates`) first, longest first,
-    then its teacher-forcing round (:func:`forcing_candidates`); a model's other
-    seeds as soon as its setting is chosen. Returns the results by job and the
-    chosen first-seed job of each (task, model)."""
+    then the later rounds (``ROUNDS``: the transition's learning rate, the
+    teacher forcing); a model's other seeds as soon as its setting is chosen.
+    Returns the results by job and the chosen first-seed job of each (task,
+    model)."""
     first, others = args.seeds[0], args.seeds[1:]
-    # the round each (task, model) is in: its jobs, and whether it is the forcing round
-    rounds = {(t.name, m): (candidates(t.name, m, first, args.warp_loss), False)
+    # the round each (task, model) is in: its jobs, and how many of ROUNDS are done
+    rounds = {(t.name, m): (candidates(t.name, m, first, args), 0)
               for t in tasks for m in MODELS}
     explicit = [Job(t.name, EXPLICIT, s, loss=args.warp_loss) for t in tasks
                 for s in args.seeds if args.explicit and t.name.startswith("MSD")]
@@ -462,18 +499,19 @@ def run_all(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int]
     chosen: dict[tuple[str, str], Job] = {}
 
     def next_jobs(key: tuple[str, str]) -> list[Job]:
-        """Once ``key``'s round is complete, the jobs it needs next: the forcing
+        """Once ``key``'s round is complete, the jobs it needs next: the next
         round's new fits, or, with a setting chosen, the other seeds."""
-        group, forcing = rounds[key]
+        group, n_done = rounds[key]
         if key in chosen or not all(job in results for job in group):
             return []
         best = choose(results, group)
-        if not forcing:
-            group = forcing_candidates(best, args.choose_forcing)
-            rounds[key] = group, True
+        for index in range(n_done, len(ROUNDS)):
+            group = ROUNDS[index](best, args)
+            rounds[key] = group, index + 1
             new = [job for job in group if job not in results]
             if new:
                 return new
+            best = choose(results, group)
         chosen[key] = best
         print(f"{key[0]} {key[1]}: {best.setting} chosen on validation", flush=True)
         return [replace(best, seed=s, validate=False) for s in others]
@@ -541,11 +579,12 @@ def estimate(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int
                                  else [])
         for name in models:
             group = [Job(task.name, EXPLICIT, 0, loss=args.warp_loss)] if name == EXPLICIT \
-                else candidates(task.name, name, 0, args.warp_loss)
+                else candidates(task.name, name, 0, args)
             r = run_job(group[0], one, sizes[task.name])
             # the forecasts' seconds include the validation series' where chosen on them
             per_fit = r["fit_seconds"] * budget.n_epochs + r["forecast_seconds"]
-            extra = len(FORCING_CHOICES) - 1 if args.choose_forcing and name != EXPLICIT else 0
+            extra = 0 if name == EXPLICIT else sum(len(round_(group[0], args)) - 1
+                                                   for round_ in ROUNDS)
             n_fits = n_seeds - 1 + len(group) + extra
             seconds = n_fits * per_fit
             total += seconds
@@ -667,7 +706,7 @@ def budget_lines(tasks: list[Task], budgets: dict[str, Budget],
 
 def choice_lines(tasks: list[Task], results: dict, chosen: dict,
                  args: argparse.Namespace) -> list[str]:
-    """Each model's validation MSE per candidate setting, both rounds, and the
+    """Each model's validation MSE per candidate setting, every round, and the
     chosen setting."""
     def cells(jobs: list[Job], label: Callable[[Job], str]) -> str:
         scores = [results[job]["validation"] for job in jobs]
@@ -675,17 +714,24 @@ def choice_lines(tasks: list[Task], results: dict, chosen: dict,
                                                "diverged") for job, v in zip(jobs, scores,
                                                                              strict=True))
 
-    rows = ["| task | model | its own setting (forcing " f"{P_FORCING:g}) | teacher forcing "
-            "(with the setting chosen before) | chosen |", "|---|---|---|---|---|"]
+    rows = ["| task | model | its own setting (forcing " f"{P_FORCING:g}) | the transition's "
+            "learning rate (with the setting chosen before) | teacher forcing (with the "
+            "settings chosen before) | chosen |", "|---|---|---|---|---|---|"]
     for task in tasks:
         for model in MODELS:
             best = chosen[task.name, model]
-            own = cells(candidates(task.name, model, args.seeds[0], args.warp_loss),
-                        lambda job: job.own_setting)
-            forcing = cells(forcing_candidates(replace(best, p_forcing=P_FORCING),
-                                               args.choose_forcing),
+            first = candidates(task.name, model, args.seeds[0], args)
+            # each round's candidates, rebuilt from the choice before it
+            before_forcing = replace(best, p_forcing=P_FORCING)
+            before_transition = replace(before_forcing, transition_lr=first[0].transition_lr)
+            own = cells(first, lambda job: job.own_setting)
+            transition = cells(transition_candidates(before_transition, args),
+                               lambda job: f"lr {job.transition_lr:g}") \
+                if model not in BASELINES else "-"
+            forcing = cells(forcing_candidates(before_forcing, args),
                             lambda job: f"forcing {job.p_forcing:g}")
-            rows.append(f"| {task.name} | {model} | {own} | {forcing} | {best.setting} |")
+            rows.append(f"| {task.name} | {model} | {own} | {transition} | {forcing} | "
+                        f"{best.setting} |")
     return rows
 
 
@@ -743,6 +789,10 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
             f"{f'{np.mean(ident):.2f}' if ident else '-'} |")
     warp_loss = f"`{args.warp_loss}` (`--warp-loss`)" if args.warp_loss else (
         "the lower validation MSE of " + " and ".join(f"`{loss}`" for loss in WARP_LOSSES))
+    transition = f"{args.transition_lr:g} (`--transition-lr`)" if args.transition_lr else (
+        "the lowest validation MSE among " + ", ".join(
+            f"{model} {' / '.join(f'{lr:g}' for lr in lrs)}"
+            for model, lrs in TRANSITION_LRS.items()) + ", with the loss chosen before")
     forcing = " or ".join(f"{p:g}" for p in FORCING_CHOICES) if args.choose_forcing \
         else f"{P_FORCING:g}"
     lines = [
@@ -760,7 +810,8 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
         "predator (LV), the value (SINE), in the data's own units, over the test series "
         "whose rollout stayed finite (the diverged ones are counted)",
         "- WARP and WARP-Phys: WarpForecaster, recurrent mode, defaults otherwise plus "
-        f"`{json.dumps(WARP_PARAMS)}`, loss: {warp_loss}; WARP-Phys on MSD and MSD-Zero "
+        f"`{json.dumps(WARP_PARAMS)}`, loss: {warp_loss}; the transition's learning rate: "
+        f"{transition}; WARP-Phys on MSD and MSD-Zero "
         "with the semi-implicit Euler step; GRU, LSTM: the widest with at most WARP's "
         "parameters, MSE, AdamW with a cosine schedule at the learning rate of the lowest "
         f"validation MSE among {', '.join(f'{lr:g}' for lr in BASELINE_LRS)}",
@@ -816,6 +867,9 @@ def main() -> None:
                         help="raise a task's epochs to give at least this many optimizer steps")
     parser.add_argument("--warp-loss", choices=("nll", "mse"), default=None,
                         help="WARP's and WARP-Phys's loss (default: WarpForecaster's)")
+    parser.add_argument("--transition-lr", type=float, default=None,
+                        help="WARP's and WARP-Phys's transition learning rate (default: "
+                        "chosen on validation from TRANSITION_LRS)")
     parser.add_argument("--choose-forcing", action="store_true",
                         help="every model also chooses its teacher forcing (FORCING_CHOICES) "
                         "on validation, after its own setting")
@@ -846,12 +900,14 @@ def main() -> None:
     lines = report(runs, tasks, budgets, results, chosen, args, seconds)
     rows = [{"task": task, "model": name, "seed": seed, "lr": model["lr"],
              "loss": model["loss"], "p_forcing": model["p_forcing"],
-             "test_mse": model["mse"], "test_mse_all_channels": model["mse_all"],
+             "transition_lr": model["transition_lr"], "test_mse": model["mse"],
+             "test_mse_all_channels": model["mse_all"],
              "diverged_series": model["diverged"], "parameters": model["params"],
              "fit_seconds": model["fit_seconds"]}
             for (task, seed), run in runs.items() for name, model in run["models"].items()]
     validation = [{"task": job.task, "model": job.model, "seed": job.seed, "lr": job.lr,
                    "loss": job.loss, "p_forcing": job.p_forcing,
+                   "transition_lr": None if job.model in BASELINES else job.transition_lr,
                    "validation_mse": r["validation"]}
                   for job, r in results.items() if "validation" in r]
     out.with_suffix(".json").write_text(json.dumps({
@@ -860,6 +916,9 @@ def main() -> None:
                       if model in BASELINES},
         "chosen_loss": {f"{task} {model}": job.loss for (task, model), job in chosen.items()
                         if model not in BASELINES},
+        "chosen_transition_lr": {f"{task} {model}": job.transition_lr
+                                 for (task, model), job in chosen.items()
+                                 if model not in BASELINES},
         "chosen_forcing": {f"{task} {model}": job.p_forcing
                            for (task, model), job in chosen.items()},
         "validation": validation, "rows": rows}, indent=1))
