@@ -55,7 +55,7 @@ series come from the training ranges, and the better fit there did not carry
 to the out-of-distribution test series; the results log).
 
     python -m benchmarks.dynamics --estimate  # expected wall time, from 1-epoch fits
-    python -m benchmarks.dynamics --jobs 2    # 3 seeds: about 37 min
+    python -m benchmarks.dynamics --jobs 2    # 3 seeds: about 41 min
     python -m benchmarks.dynamics --quick     # smoke test, under 3 minutes
 
 Each seed draws its own training, validation and test series and initial
