@@ -43,16 +43,15 @@ test set; autoregressive rollout MSE, the test metric), GRU and LSTM pick
 their learning rate from ``BASELINE_LRS``, WARP and WARP-Phys their loss from
 ``WARP_LOSSES`` (WarpForecaster's Gaussian negative log-likelihood, or the
 squared error the baselines train on, WARP's only choice now; ``--warp-loss``
-fixes it instead), then
-with that loss the transition's learning rate from ``TRANSITION_LRS``
-(``--transition-lr`` fixes it; at WarpForecaster's default ``A`` barely leaves
-the identity, and the state cannot gather the context's history). The chosen
-settings serve every seed. With ``--choose-forcing`` every model then
-also tries training without teacher forcing (``FORCING_CHOICES``: its own
-predictions fed back at every step after the context) with that setting, and
-keeps the better on the same validation series (a study: the validation
-series come from the training ranges, and the better fit there did not carry
-to the out-of-distribution test series; the results log).
+fixes it instead), then with that loss the transition's learning rate from
+``TRANSITION_LRS`` (``--transition-lr`` fixes it; at WarpForecaster's default
+``A`` barely leaves the identity, and the state cannot gather the context's
+history). The chosen settings serve every seed. With ``--choose-forcing`` every
+model then also tries training without teacher forcing (``FORCING_CHOICES``:
+its own predictions fed back at every step after the context) with those
+settings, and keeps the better on the same validation series (a study: the
+validation series come from the training ranges, and the better fit there did
+not carry to the out-of-distribution test series; the results log).
 
     python -m benchmarks.dynamics --estimate  # expected wall time, from 1-epoch fits
     python -m benchmarks.dynamics --jobs 2    # 3 seeds: about 41 min
@@ -124,7 +123,7 @@ N_TEST, N_VALIDATION = 50, 64
 VALIDATION_SEED = 10_000  # validation data of seed s: random_state VALIDATION_SEED + s
 BASELINE_LRS = (3e-4, 1e-3, 3e-3)
 # The losses each WARP model chooses from (WarpForecaster's default first: it
-# wins a tie). WARP takes the squared error: it won on validation by 3-7x on
+# wins a tie). WARP takes the squared error: it won on validation by 2-6x on
 # every task in every run that offered `nll` too (the results log), and the
 # fit it saves keeps the run within 45 minutes.
 WARP_LOSSES = {"WARP": ("mse",), "WARP-Phys": ("nll", "mse")}
@@ -132,7 +131,7 @@ WARP_LOSSES = {"WARP": ("mse",), "WARP-Phys": ("nll", "mse")}
 # default first: it wins a tie). At the default A stays within about 1e-3 of
 # I, and with the difference drive the state is then a function of the first
 # and the current observation only: it cannot gather the context's history.
-# On validation WARP's MSE fell 3-7x at 3e-4 on every task, and 1e-4 lay
+# On validation WARP's MSE fell 5-8x at 3e-4 on every task, and 1e-4 lay
 # between (benchmarks/results/dynamics_transition_grid.md). WARP-Phys keeps the
 # default: 1e-4 won only on LV, where a seed then diverged in training, and
 # its round took the run past 45 minutes (the same file).
@@ -442,12 +441,14 @@ def candidates(task: str, model: str, seed: int, args: argparse.Namespace) -> li
     """The first seed's fits among which ``model`` chooses its own setting on
     validation (the first round): each learning rate of ``BASELINE_LRS`` for
     GRU/LSTM, each of the model's ``WARP_LOSSES`` (only ``args.warp_loss`` if
-    given) for WARP/WARP-Phys, at the transition's learning rate ``args.transition_lr``
-    (WarpForecaster's if None); all with the authors' teacher forcing."""
+    given) for WARP/WARP-Phys, at the transition's learning rate
+    ``args.transition_lr`` (WarpForecaster's if None); all with the authors'
+    teacher forcing."""
     if model in BASELINES:
         return [Job(task, model, seed, lr=lr, validate=True) for lr in BASELINE_LRS]
     losses = WARP_LOSSES[model] if args.warp_loss is None else (args.warp_loss,)
-    transition_lr = args.transition_lr or DEFAULT_TRANSITION_LR
+    transition_lr = DEFAULT_TRANSITION_LR if args.transition_lr is None \
+        else args.transition_lr
     return [Job(task, model, seed, validate=True, loss=loss, transition_lr=transition_lr)
             for loss in losses]
 
@@ -794,6 +795,7 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
             f"{np.mean([p['drift'][0] for p in phys]):.2e} | "
             f"{np.mean([p['drift'][1] for p in phys]):.5f} | "
             f"{f'{np.mean(ident):.2f}' if ident else '-'} |")
+
     def grid(values: dict) -> str:
         return ", ".join(f"{model} " + " / ".join(
             f"{v:g}" if isinstance(v, float) else f"`{v}`" for v in options)
@@ -801,7 +803,8 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
 
     warp_loss = f"`{args.warp_loss}` (`--warp-loss`)" if args.warp_loss else (
         "the lowest validation MSE among " + grid(WARP_LOSSES))
-    transition = f"{args.transition_lr:g} (`--transition-lr`)" if args.transition_lr else (
+    transition = f"{args.transition_lr:g} (`--transition-lr`)" \
+        if args.transition_lr is not None else (
         "the lowest validation MSE among " + grid(TRANSITION_LRS) +
         ", with the loss chosen before")
     forcing = " or ".join(f"{p:g}" for p in FORCING_CHOICES) if args.choose_forcing \
