@@ -447,10 +447,21 @@ def candidates(task: str, model: str, seed: int, args: argparse.Namespace) -> li
     if model in BASELINES:
         return [Job(task, model, seed, lr=lr, validate=True) for lr in BASELINE_LRS]
     losses = WARP_LOSSES[model] if args.warp_loss is None else (args.warp_loss,)
-    transition_lr = DEFAULT_TRANSITION_LR if args.transition_lr is None \
-        else args.transition_lr
-    return [Job(task, model, seed, validate=True, loss=loss, transition_lr=transition_lr)
-            for loss in losses]
+    return [Job(task, model, seed, validate=True, loss=loss,
+                transition_lr=first_transition_lr(args)) for loss in losses]
+
+
+def first_transition_lr(args: argparse.Namespace) -> float:
+    """The transition's learning rate before its round: ``args.transition_lr``,
+    or WarpForecaster's default."""
+    return DEFAULT_TRANSITION_LR if args.transition_lr is None else args.transition_lr
+
+
+def explicit_job(task: str, seed: int, args: argparse.Namespace) -> Job:
+    """WARP-Phys with the explicit Euler step (``--explicit``), at the fixed
+    loss and transition learning rate (or WarpForecaster's), not chosen."""
+    return Job(task, EXPLICIT, seed, loss=args.warp_loss,
+               transition_lr=first_transition_lr(args))
 
 
 def transition_candidates(job: Job, args: argparse.Namespace) -> list[Job]:
@@ -501,7 +512,7 @@ def run_all(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int]
     # the round each (task, model) is in: its jobs, and how many of ROUNDS are done
     rounds = {(t.name, m): (candidates(t.name, m, first, args), 0)
               for t in tasks for m in MODELS}
-    explicit = [Job(t.name, EXPLICIT, s, loss=args.warp_loss) for t in tasks
+    explicit = [explicit_job(t.name, s, args) for t in tasks
                 for s in args.seeds if args.explicit and t.name.startswith("MSD")]
     results: dict[Job, dict] = {}
     chosen: dict[tuple[str, str], Job] = {}
@@ -586,7 +597,7 @@ def estimate(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int
         models = list(MODELS) + ([EXPLICIT] if args.explicit and task.name.startswith("MSD")
                                  else [])
         for name in models:
-            group = [Job(task.name, EXPLICIT, 0, loss=args.warp_loss)] if name == EXPLICIT \
+            group = [explicit_job(task.name, 0, args)] if name == EXPLICIT \
                 else candidates(task.name, name, 0, args)
             r = run_job(group[0], one, sizes[task.name])
             # the forecasts' seconds include the validation series' where chosen on them
@@ -731,7 +742,8 @@ def choice_lines(tasks: list[Task], results: dict, chosen: dict,
             first = candidates(task.name, model, args.seeds[0], args)
             # each round's candidates, rebuilt from the choice before it
             before_forcing = replace(best, p_forcing=P_FORCING)
-            before_transition = replace(before_forcing, transition_lr=first[0].transition_lr)
+            before_transition = replace(before_forcing,
+                                        transition_lr=first_transition_lr(args))
             own = cells(first, lambda job: job.own_setting)
             transition = cells(transition_candidates(before_transition, args),
                                lambda job: f"lr {job.transition_lr:g}") \

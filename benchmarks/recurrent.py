@@ -6,8 +6,8 @@ series of 256 steps, 100 training series, batch 16, root width 16, seed 0).
 
 * WARP, train: ``WarpForecaster`` in recurrent mode exactly as the dynamics
   benchmark fits its WARP row (``fit_warp``: teacher forcing 0.25 after a
-  100-step context, ``WARP_PARAMS``, and the loss the dynamics benchmark chose
-  for WARP on MSD, ``--warp-loss``); seconds of each epoch of its own
+  100-step context, ``WARP_PARAMS``, and the loss the dynamics benchmark gives
+  WARP, ``WARP_LOSSES``, or ``--warp-loss``); seconds of each epoch of its own
   training loop (every mini-batch: the recurrent forward, backward, clipping,
   AdamW and the transition guard).
 * GRU, LSTM, train: ``torch.nn.GRU`` / ``nn.LSTM``, the widest with at most
@@ -48,7 +48,15 @@ import torch
 import skwarp._training
 from benchmarks._baselines import matching_rnn, n_params, train_rnn
 from benchmarks._report import command, machine_header, write_report
-from benchmarks.dynamics import CONTEXT, HORIZON, TASKS, Budget, as_array, fit_warp
+from benchmarks.dynamics import (
+    CONTEXT,
+    HORIZON,
+    TASKS,
+    WARP_LOSSES,
+    Budget,
+    as_array,
+    fit_warp,
+)
 
 MODELS = ("WARP", "GRU", "LSTM")
 MODES = ("train", "rollout")
@@ -119,9 +127,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs per fit (the first of each fit is a warm-up)")
-    parser.add_argument("--warp-loss", choices=("nll", "mse"), default="mse",
-                        help="WARP's loss (default: the one the dynamics benchmark chose on "
-                        "MSD's validation series, dynamics.md)")
+    parser.add_argument("--warp-loss", choices=("nll", "mse"), default=WARP_LOSSES["WARP"][0],
+                        help="WARP's loss (default: the dynamics benchmark's for WARP)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
