@@ -1,4 +1,4 @@
-"""Every exception skwarp raises of its own.
+"""Every exception and warning skwarp raises of its own.
 
 Besides these, skwarp raises the built-in ``ValueError`` and ``TypeError``
 for invalid input and hyper-parameters, with messages that name the problem.
@@ -10,7 +10,7 @@ for invalid input and hyper-parameters, with messages that name the problem.
 
 from __future__ import annotations
 
-__all__ = ["InSampleHorizonError", "NonFiniteOutputError"]
+__all__ = ["InSampleHorizonError", "NonFiniteOutputError", "SeasonalPeriodWarning"]
 
 
 class NonFiniteOutputError(ValueError, FloatingPointError):
@@ -26,4 +26,14 @@ class InSampleHorizonError(ValueError, NotImplementedError):
 
     A ``ValueError`` for users, and the ``NotImplementedError`` sktime raises
     for forecasters without in-sample capability.
+    """
+
+
+class SeasonalPeriodWarning(UserWarning):
+    """``seasonal_period="auto"`` found no seasonal period, so no series is
+    seasonally adjusted.
+
+    Raised where the time index has no frequency and the autocorrelation test
+    finds no candidate period in the data; pass ``seasonal_period=`` an
+    integer to adjust anyway, or None to adjust nothing without the warning.
     """

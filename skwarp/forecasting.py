@@ -33,7 +33,7 @@ from skwarp._target_transform import (
     SEASONALITIES,
     TRANSFORMS,
     SeriesTransform,
-    seasonal_period_of,
+    auto_seasonal_period,
 )
 from skwarp._training import (
     Batch,
@@ -90,8 +90,12 @@ def _check_seasonal_period(name: str, value) -> None:
 FORECASTER_PARAMS = {
     "seasonal_period": Param('int, "auto" or None', _check_seasonal_period, (
         "Steps per season. \"auto\": from the time index's frequency (12 monthly, 4 "
-        "quarterly, 7 daily, 24 hourly, 52 weekly, 5 business days), none for other "
-        "indices; None: no seasonal adjustment.")),
+        "quarterly, 7 daily, 24 hourly, 52 weekly, 5 business days, 24 semi-monthly; a "
+        "multiple of the step divides the period where it can, e.g. 12 for 2-hourly, "
+        "else none; none for yearly and other frequencies); for an index with no "
+        "frequency (integer, irregular), estimated from the data by the autocorrelation "
+        "test among 4, 5, 7, 12, 24 and 52, with a ``SeasonalPeriodWarning`` where none "
+        "is found; None: no seasonal adjustment.")),
     "seasonality": choice_param(SEASONALITIES, (
         "Seasonal adjustment of each target series before the model sees it (classical "
         "decomposition; the seasonal profile is put back on the forecasts). \"auto\": "
@@ -375,11 +379,12 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     # -- target transforms ------------------------------------------------- #
     def _resolve_period(self, y) -> int | None:
-        """The seasonal period: ``seasonal_period``, or the index's with "auto"."""
+        """The seasonal period: ``seasonal_period``, or with "auto" the index's,
+        else one estimated from ``y``'s values (warning where none is found)."""
         if self.seasonality is None or self.physics is not None:
             return None
         if self.seasonal_period == "auto":
-            return seasonal_period_of(y.index)
+            return auto_seasonal_period(y)
         return self.seasonal_period
 
     def _fit_transform(self, x: np.ndarray, period: int | None) -> SeriesTransform:

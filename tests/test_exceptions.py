@@ -1,4 +1,4 @@
-"""skwarp.exceptions holds every exception class skwarp defines."""
+"""skwarp.exceptions holds every exception and warning class skwarp defines."""
 
 import ast
 import inspect
@@ -15,12 +15,13 @@ PACKAGE = Path(skwarp.__file__).resolve().parent
 
 
 def _defined_exceptions() -> dict[str, str]:
-    """Classes under skwarp/ whose bases name an Error or Exception: name -> module."""
+    """Classes under skwarp/ whose bases name an Error, Exception or Warning: name ->
+    module."""
     found = {}
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef) and any(
-                    isinstance(b, ast.Name) and (b.id.endswith(("Error", "Exception")))
+                    isinstance(b, ast.Name) and (b.id.endswith(("Error", "Exception", "Warning")))
                     for b in node.bases):
                 module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
                 found[node.name] = module
@@ -29,7 +30,8 @@ def _defined_exceptions() -> dict[str, str]:
 
 def test_every_exception_class_is_exported_from_skwarp_exceptions():
     defined = _defined_exceptions()
-    assert {"NonFiniteOutputError", "InSampleHorizonError"} <= set(defined)
+    assert {"NonFiniteOutputError", "InSampleHorizonError", "SeasonalPeriodWarning"} \
+        <= set(defined)
     assert set(skwarp.exceptions.__all__) == set(defined)
     for name, module in defined.items():
         cls = getattr(skwarp.exceptions, name)
