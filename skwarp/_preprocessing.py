@@ -274,3 +274,55 @@ def sliding_windows(values: np.ndarray, lengths: np.ndarray, window: int) -> np.
     views = [np.lib.stride_tricks.sliding_window_view(series[:length], window, axis=0)
              for series, length in zip(values, lengths, strict=True)]
     return np.concatenate(views).transpose(0, 2, 1)
+
+
+def context_windows(values: np.ndarray, lengths: np.ndarray, context: int, horizon: int,
+                    min_context: int, validation_fraction: float = 0.0,
+                    recent: int | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Training windows of up to ``context`` steps followed by ``horizon``
+    targets, one per cut point of each series, for a model that decodes the
+    horizon from the context's last state.
+
+    A cut point ``c`` (the first target step) runs from ``min_context`` to
+    ``length - horizon``; its context is the ``min(c, context)`` steps before
+    it, so series shorter than ``context + horizon`` still give windows, with
+    shorter contexts (N-BEATS pads the same way). Each window is laid out as
+    ``(context + horizon, d)``: the context left-aligned in the first
+    ``context`` rows, its last value repeated over the rows it leaves empty
+    (masked by the context lengths: never a state's input), then the
+    targets. ``recent``: only each series' last ``recent`` cut points. The
+    last ``validation_fraction`` of each series' cut points validate.
+
+    Returns
+    -------
+    windows : ndarray (n_windows, context + horizon, d)
+    context_lengths : ndarray (n_windows,) of int64
+    train_idx, val_idx : index arrays of the training and (or None)
+        validation windows.
+    """
+    d = values.shape[2]
+    chunks, context_lengths, is_val = [], [], []
+    for series, length in zip(values, lengths, strict=True):
+        cuts = np.arange(min_context, int(length) - horizon + 1)
+        if recent is not None:
+            cuts = cuts[-recent:]
+        if len(cuts) == 0:
+            continue
+        n_val = int(round(validation_fraction * len(cuts)))
+        is_val.append(np.arange(len(cuts)) >= len(cuts) - n_val)
+        n_context = np.minimum(cuts, context)
+        starts = cuts - n_context
+        # row r of a window: step start + min(r, n - 1) of the context, then targets
+        rows = np.minimum(np.arange(context)[None, :], n_context[:, None] - 1)
+        steps = np.concatenate((starts[:, None] + rows,
+                                cuts[:, None] + np.arange(horizon)[None, :]), axis=1)
+        chunks.append(series[steps])
+        context_lengths.append(n_context)
+    if not chunks:
+        return (np.zeros((0, context + horizon, d), values.dtype), np.zeros(0, np.int64),
+                np.zeros(0, np.int64), None)
+    is_val = np.concatenate(is_val)
+    val_idx = np.flatnonzero(is_val) if is_val.any() else None
+    return (np.concatenate(chunks), np.concatenate(context_lengths).astype(np.int64),
+            np.flatnonzero(~is_val), val_idx)

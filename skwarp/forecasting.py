@@ -28,7 +28,13 @@ from skwarp._params import (
     network_spec,
     real_param,
 )
-from skwarp._preprocessing import ChannelScaler, panel_to_padded, sliding_windows, window_split
+from skwarp._preprocessing import (
+    ChannelScaler,
+    context_windows,
+    panel_to_padded,
+    sliding_windows,
+    window_split,
+)
 from skwarp._target_transform import (
     SEASONALITIES,
     TRANSFORMS,
@@ -46,7 +52,7 @@ from skwarp._training import (
     train_on_device,
 )
 from skwarp.core.checks import check_int
-from skwarp.core.heads import gaussian_head, gaussian_nll
+from skwarp.core.heads import gaussian_head, gaussian_nll, laplace_nll
 from skwarp.core.physics import check_physics
 from skwarp.core.spec import NetworkSpec
 from skwarp.exceptions import InSampleHorizonError, NonFiniteOutputError
@@ -55,14 +61,20 @@ __all__ = ["FORECASTER_NETWORK", "PAPER_FORECASTER_PARAMS", "WarpForecaster"]
 
 TRAINING_MODES = ("parallel", "recurrent")
 DECODINGS = ("autoregressive", "direct")
-LOSSES = ("nll", "mse")
+LOSSES = ("nll", "laplace", "mse")
 
 
-# The forecaster's network is the paper's (NetworkSpec's defaults: dense A
-# from the identity, differences as the drive, no embedding), except that an
-# embedding is pointwise (kernel 1, causal, no batch statistics), so a
-# rollout embeds each new step without its history.
-FORECASTER_NETWORK = NetworkSpec(embedding_kernel=1, causal_embedding=True)
+# The forecaster's network departs from the paper's (NetworkSpec's defaults:
+# dense A from the identity, differences as the drive, no embedding): at the
+# learning rate that forecast best, the dense A stayed at the identity and the
+# state held only the context's first and last points. A stable "lru"
+# transition whose moduli start in (0.3, 0.9) (memories of about 1 to 10
+# steps) averages a pointwise embedding of the values (kernel 1, causal, no
+# batch statistics, so a rollout embeds each new step without its history),
+# and every point of the context reaches the state.
+FORECASTER_NETWORK = NetworkSpec(
+    embedding="conv", embedding_kernel=1, causal_embedding=True, drive="value",
+    transition="lru", transition_radius=(0.3, 0.9))
 _NET = FORECASTER_NETWORK
 
 
@@ -85,6 +97,11 @@ PAPER_FORECASTER_PARAMS = {
 def _check_seasonal_period(name: str, value) -> None:
     if value is not None and value != "auto":
         check_int(name, value, 2)
+
+
+def _check_optional_count(name: str, value) -> None:
+    if value is not None:
+        check_int(name, value, 1)
 
 
 FORECASTER_PARAMS = {
@@ -123,7 +140,10 @@ FORECASTER_PARAMS = {
                             below=1.0 + 1e-12),
     "reparametrise": bool_param(
         "In the recurrent mode, feed back samples ``m + s * eps`` instead of means."),
-    "loss": choice_param(LOSSES, "Gaussian negative log-likelihood, or squared error of the mean."),
+    "loss": choice_param(LOSSES, (
+        "\"nll\": Gaussian negative log-likelihood; \"laplace\": Laplace negative "
+        "log-likelihood (the median and a scale: the probabilistic absolute error, which "
+        "windows with large errors sway less); \"mse\": squared error of the mean.")),
     "min_std": real_param("Lower bound of the predicted standard deviation (scaled units).",
                           strict=True),
     "residual": bool_param("The root network predicts the change from the current value."),
@@ -138,6 +158,13 @@ FORECASTER_PARAMS = {
         "mixture: the mean of their means, and intervals from all their rollouts "
         "(autoregressive) or a Gaussian with the mixture's mean and variance (direct).")),
     "update_epochs": int_param(1, "Epochs of fine-tuning in ``update(..., update_params=True)``."),
+    "windows_per_series": Param("int or None", _check_optional_count, (
+        "With ``decoding=\"direct\"``: each series gives its most recent training windows "
+        "only, one per cut point, this many (fewer where it is short; more where the "
+        "panel has too few series to fill an ``epoch_size`` with distinct windows, so a "
+        "single series trains on all of its windows), so every series weighs alike and "
+        "the windows nearest the forecast count most; None: a window at every cut point. "
+        "Autoregressive decoding trains on every full window.")),
 }
 
 
@@ -225,12 +252,12 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
 
     _OWN_PARAMS = FORECASTER_PARAMS
 
-    def __init__(self, *, context_length=12, horizon_length=18, seasonal_period="auto",
-                 seasonality="auto", transform="auto", decoding="autoregressive",
+    def __init__(self, *, context_length=24, horizon_length=18, seasonal_period="auto",
+                 seasonality="auto", transform="auto", decoding="direct",
                  training_mode="parallel",
-                 p_forcing=0.25, reparametrise=False, loss="nll", min_std=1e-3,
+                 p_forcing=0.25, reparametrise=False, loss="laplace", min_std=1e-3,
                  residual=True, window_norm=True, n_samples=200, n_networks=1,
-                 update_epochs=5,
+                 update_epochs=5, windows_per_series=18,
                  embedding=_NET.embedding, embedding_width=_NET.embedding_width,
                  embedding_layers=_NET.embedding_layers, drive=_NET.drive,
                  root_width=_NET.root_width, root_depth=_NET.root_depth,
@@ -243,8 +270,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                  transition_phase=_NET.transition_phase,
                  running_average=_NET.running_average,
                  root_precision=_NET.root_precision, compile_root=_NET.compile_root,
-                 n_epochs=40,
-                 batch_size=32, epoch_size=512, lr=1e-3, transition_lr=1e-5, input_noise=0.0,
+                 n_epochs=100,
+                 batch_size=256, epoch_size=2560, lr=1e-3, transition_lr=1e-3, input_noise=0.0,
                  optimizer="adamw", weight_decay=0.0, grad_clip=1.0, lr_schedule="cosine",
                  validation_fraction=0.0, patience=20, scaling="standard", device="auto",
                  n_threads=1, random_state=None, verbose=False, physics=_NET.physics):
@@ -306,6 +333,80 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             raise ValueError(f"{name} has {n_columns(data)} columns, but the forecaster "
                              f"was fitted on {expected}")
 
+    @property
+    def _min_context(self) -> int:
+        """The fewest observations a forecast starts from: ``context_length`` for
+        autoregressive decoding; a third of it (at least 2) for direct decoding,
+        whose contexts may be shorter (padded and masked)."""
+        if self.decoding == "direct":
+            return max(2, -(-self.context_length // 3))
+        return self.context_length
+
+    def _check_lengths(self, lengths: np.ndarray, name: str) -> None:
+        shortest = int(lengths.min())
+        if self.decoding == "direct":
+            if shortest < self._min_context:
+                raise ValueError(
+                    f"{name} has a series of {shortest} time points; WarpForecaster with "
+                    f"decoding=\"direct\" and context_length={self.context_length} needs at "
+                    f"least {self._min_context} (lower context_length for short series)")
+            if int(lengths.max()) < self._min_context + self.horizon_length:
+                raise ValueError(
+                    f"{name} has no series of {self._min_context + self.horizon_length} "
+                    f"time points, the fewest that give a training window (a context of "
+                    f"{self._min_context} and horizon_length={self.horizon_length})")
+        elif shortest <= self.context_length:
+            raise ValueError(
+                f"{name} has a series of {shortest} time points; WarpForecaster with "
+                f"context_length={self.context_length} needs at least "
+                f"{self.context_length + 1} (lower context_length for short series)")
+
+    def _training_windows(self, values: np.ndarray, lengths: np.ndarray,
+                          validation_fraction: float | None = None):
+        """The training windows of ``values`` (n_series, T, d; model units):
+        ``(windows, context_lengths)``, the indices of the training and (or None)
+        validation windows, and how many leading steps of each series the
+        training windows cover (what scaling may be learned on).
+
+        Direct decoding: one window per cut point of every series, its context
+        up to ``context_length`` steps (:func:`context_windows`). Autoregressive:
+        every full window of ``context_length + horizon_length`` steps of the
+        series long enough for one (the shorter give none, rather than shorten
+        every window)."""
+        fraction = self.validation_fraction if validation_fraction is None \
+            else validation_fraction
+        if self.decoding == "direct":
+            windows, n_context, train_idx, val_idx = context_windows(
+                values, lengths, self.context_length, self.horizon_length,
+                self._min_context, fraction, recent=self._recent_windows(len(lengths)))
+            cuts = np.maximum(lengths - self.horizon_length - self._min_context + 1, 0)
+            n_val = np.round(fraction * cuts).astype(int)
+            covered = np.where(cuts > 0, lengths - n_val, 0)
+            return (windows, n_context), train_idx, val_idx, covered
+        window = min(self._window, int(lengths.max()))
+        long_enough = lengths >= window
+        train_idx, val_idx, covered_long = window_split(lengths[long_enough], window, fraction)
+        covered = np.zeros(len(lengths), dtype=np.int64)
+        covered[long_enough] = covered_long
+        windows = sliding_windows(values[long_enough], lengths[long_enough], window)
+        return (windows, np.full(len(windows), window)), train_idx, val_idx, covered
+
+    def _recent_windows(self, n_series: int) -> int | None:
+        """Training windows per series for direct decoding: ``windows_per_series``,
+        or more where a panel of few series has fewer windows than an epoch draws
+        (a single series trains on every window)."""
+        if self.windows_per_series is None:
+            return None
+        per_epoch = self.epoch_size if self.epoch_size is not None else 0
+        return max(self.windows_per_series, -(-per_epoch // n_series))
+
+    def _batch(self, scaler: ChannelScaler, windows: np.ndarray,
+               n_context: np.ndarray) -> Batch:
+        """Scaled windows on the device; ``y`` holds each window's context length."""
+        n_steps = np.full(len(windows), windows.shape[1])
+        return Batch.from_numpy(scaler.transform(windows, n_steps), n_steps, n_context,
+                                resolve_device(self.device))
+
     # -- fit / update ------------------------------------------------------ #
     def _fit(self, y, X=None, fh=None):
         """Transform, window, split, scale, build and train the network, then
@@ -314,11 +415,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         The hyper-parameters were checked by ``fit``, before the data.
         """
         values, lengths, keys = targets_and_exogenous(y, X)
-        if lengths.min() <= self.context_length:
-            raise ValueError(
-                f"y has a series of {lengths.min()} time points; WarpForecaster with "
-                f"context_length={self.context_length} needs at least "
-                f"{self.context_length + 1} (lower context_length for short series)")
+        self._check_lengths(lengths, "y")
         n_exog = 0 if X is None else X.shape[1]
         n_targets = values.shape[2] - n_exog
         physics = None if self.physics is None else self._physics_copy(n_targets)
@@ -327,23 +424,12 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         transforms = {key: self._fit_transform(v[:n, :n_targets], period)
                       for key, v, n in zip(keys, values, lengths, strict=True)}
         model_values = self._to_model_units(values, lengths, keys, transforms, n_targets)
-        # every window of every series long enough for one (the shorter ones
-        # give none, rather than shortening every window); the last
-        # validation_fraction of each series' windows validate, and the
-        # scaling sees only training windows
-        window = min(self._window, int(lengths.max()))
-        long_enough = lengths >= window
-        train_idx, val_idx, covered = window_split(lengths[long_enough], window,
-                                                   self.validation_fraction)
-        scaler = ChannelScaler(self.scaling).fit(model_values[long_enough], covered)
-        windows = sliding_windows(scaler.transform(model_values[long_enough],
-                                                   lengths[long_enough]),
-                                  lengths[long_enough], window)
+        windows, train_idx, val_idx, covered = self._training_windows(model_values, lengths)
+        scaler = ChannelScaler(self.scaling).fit(model_values, covered)
         spec = network_spec(self, FORECASTER_NETWORK, time_scale=float(self._window - 1),
-                            reference_length=window, physics=physics)
+                            reference_length=self._window, physics=physics)
         with torch_threads(self.n_threads):
-            data = Batch.from_numpy(windows, np.full(len(windows), window),
-                                    np.zeros(len(windows)), resolve_device(self.device))
+            data = self._batch(scaler, *windows)
             train = data.take(torch.as_tensor(train_idx))
             validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
             networks, histories = fit_networks(
@@ -351,7 +437,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                 partial(self._loss_for, n_targets), TrainingConfig.of(self), seeds,
                 self.n_networks, input_noise_std(train, self.input_noise), score_name="mse")
         self._n_exog, self._n_targets, self._seeds = n_exog, n_targets, seeds
-        self._fed_bounds = self._bounds_of(train, n_targets)
+        self._fed_bounds = (None if self.decoding == "direct" else
+                            self._bounds_of(train, n_targets))
         self.seasonal_period_, self._transforms = period, transforms
         self._n_seen = dict(zip(keys, lengths.tolist(), strict=True))
         self.scaler_, self.n_channels_ = scaler, values.shape[2]
@@ -432,10 +519,10 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         self._check_n_columns(X, self._n_exog, "X")
         values, lengths, keys = targets_and_exogenous(y, X)
         new = [k for k, n in zip(keys, lengths, strict=True)
-               if k not in self._recent and n < self.context_length]
+               if k not in self._recent and n < self._min_context]
         if new:
             raise ValueError(f"update got new series {new} with fewer than "
-                             f"context_length={self.context_length} points")
+                             f"{self._min_context} points")
         empty = np.zeros((0, values.shape[2]))
         combined = {key: np.concatenate((self._recent.get(key, empty), v[:n]))
                     for key, v, n in zip(keys, values, lengths, strict=True)}
@@ -474,12 +561,10 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         streams."""
         with torch_threads(self.n_threads):
             values, lengths = panel_to_padded(list(series.values()), name="y")
-            window = min(self._window, int(lengths.max()))
-            long_enough = lengths >= window
-            windows = sliding_windows(self.scaler_.transform(values, lengths)[long_enough],
-                                      lengths[long_enough], window)
-            train = Batch.from_numpy(windows, np.full(len(windows), window),
-                                     np.zeros(len(windows)), resolve_device(self.device))
+            windows, _, _, _ = self._training_windows(values, lengths, validation_fraction=0.0)
+            if len(windows[0]) == 0:  # no series is long enough for a window
+                return
+            train = self._batch(self.scaler_, *windows)
             # every new window once per epoch: a fixed-size epoch would cycle a
             # few new windows many times over
             config = TrainingConfig.of(self, n_epochs=self.update_epochs, epoch_size=None)
@@ -514,25 +599,35 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         eps = torch.randn(mean.shape, generator=generator).to(mean.device)
         return mean + std * eps
 
-    def _normalise(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def _normalise(self, x: Tensor, n_context: Tensor | None = None
+                   ) -> tuple[Tensor, Tensor, Tensor]:
         """With ``window_norm``: each window in units of its context's mean and
         std, so the model sees shapes, not levels (trends leave the range seen
-        in training otherwise). A training window's context is its first
-        ``context_length`` steps, as is the whole of a forecast's context."""
+        in training otherwise). A window's context is its first
+        ``context_length`` steps (the first ``n_context`` of them where given:
+        shorter contexts are padded), as is the whole of a forecast's context."""
         if not self.window_norm:
             return x, torch.zeros_like(x[:, :1]), torch.ones_like(x[:, :1])
         context = x[:, :self.context_length]
-        mean = context.mean(dim=1, keepdim=True)
-        std = context.std(dim=1, keepdim=True, unbiased=False).clamp(min=1e-2)
+        if n_context is None:
+            mean = context.mean(dim=1, keepdim=True)
+            std = context.std(dim=1, keepdim=True, unbiased=False)
+        else:
+            valid = (torch.arange(context.shape[1], device=x.device) < n_context[:, None])
+            valid = valid.unsqueeze(-1).to(x.dtype)
+            count = n_context.to(x.dtype)[:, None, None]
+            mean = (context * valid).sum(dim=1, keepdim=True) / count
+            std = (((context - mean) * valid).square().sum(dim=1, keepdim=True) / count).sqrt()
+        std = std.clamp(min=1e-2)
         return (x - mean) / std, mean, std
 
     def _loss(self, network, batch: Batch, n_targets: int,
               forcing: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         """Gaussian NLL (or MSE) of the next value and the MSE; ``forcing``
         draws the recurrent mode's teacher-forcing coin flips."""
-        x, _, _ = self._normalise(batch.x)
         if self.decoding == "direct":
-            return self._direct_loss(network, x, n_targets)
+            return self._direct_loss(network, batch, n_targets)
+        x, _, _ = self._normalise(batch.x)
         if self.training_mode == "parallel":
             outputs = network.forward_all(x)[:, :-1]
             fed = x[:, :-1]
@@ -547,20 +642,37 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         mean, std = gaussian_head(outputs, n, self.min_std, self._residual_base(fed, n))
         target = x[:, 1:, :n]
         mse = (mean - target).square().mean()
-        loss = gaussian_nll(target, mean, std) if self.loss == "nll" else mse
+        loss = self._loss_value(target, mean, std, mse)
         return loss, mse.detach()
 
-    def _direct_loss(self, network, x: Tensor, n_targets: int) -> tuple[Tensor, Tensor]:
-        """Gaussian NLL (or MSE) of every step after the context, decoded
-        from the state at the context's end, and the MSE."""
-        n_context = min(self.context_length, x.shape[1] - 1)
-        theta = network.final_state(x[:, :n_context])
-        mean, std = self._decode_ahead(network, theta, x[:, n_context - 1], n_context,
-                                       x.shape[1] - n_context, n_targets)
-        target = x[:, n_context:, :n_targets]
+    def _loss_value(self, target: Tensor, mean: Tensor, std: Tensor, mse: Tensor) -> Tensor:
+        """The training loss named by ``loss`` (``mse`` already computed)."""
+        if self.loss == "nll":
+            return gaussian_nll(target, mean, std)
+        if self.loss == "laplace":
+            return laplace_nll(target, mean, std)
+        return mse
+
+    def _direct_loss(self, network, batch: Batch, n_targets: int) -> tuple[Tensor, Tensor]:
+        """The loss of every step after each window's context, decoded from the
+        state at the context's end, and the MSE."""
+        n_context = batch.y.long()
+        x, _, _ = self._normalise(batch.x, n_context)
+        mean, std = self._decode_contexts(network, x[:, :self.context_length], n_context,
+                                          x.shape[1] - self.context_length, n_targets)
+        target = x[:, self.context_length:, :n_targets]
         mse = (mean - target).square().mean()
-        loss = gaussian_nll(target, mean, std) if self.loss == "nll" else mse
-        return loss, mse.detach()
+        return self._loss_value(target, mean, std, mse), mse.detach()
+
+    def _decode_contexts(self, network, x: Tensor, n_context: Tensor, n_steps: int,
+                         n_targets: int) -> tuple[Tensor, Tensor]:
+        """Mean and std (N, n_steps, n_targets) of the ``n_steps`` values after
+        each (normalised, padded) context ``x`` (N, context_length, d) of
+        ``n_context`` steps."""
+        theta = network.final_state(x, n_context)
+        x_last = x[torch.arange(x.shape[0], device=x.device), n_context - 1]
+        return self._decode_ahead(network, theta, x_last, self.context_length, n_steps,
+                                  n_targets)
 
     def _decode_ahead(self, network, theta: Tensor, x_last: Tensor, n_context: int,
                       n_steps: int, n_targets: int) -> tuple[Tensor, Tensor]:
@@ -653,7 +765,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         """Forecast paths of the targets in original units: (n_series, n_steps, d)
         point forecasts (the mean of the networks'), or (n_series, n_networks *
         n_samples, n_steps, d) Monte Carlo paths (every network's)."""
-        scaled = self._scaled_contexts()
+        scaled, _ = self._scaled_contexts()  # every context is full
         exog = self._future_exog(X, n_steps)
         with torch_threads(self.n_threads), torch.no_grad():
             paths = [self._rollout_network(index, scaled, exog, n_steps, n_samples)
@@ -669,12 +781,17 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                 "training_mode='recurrent' so the model learns from its own predictions")
         return paths
 
-    def _scaled_contexts(self) -> np.ndarray:
-        """The last ``context_length`` observations of every series, scaled as
-        in fit: (n_series, context_length, d)."""
-        context = np.stack([self._in_model_units(key, v[-self.context_length:])
-                            for key, v in self._recent.items()])
-        return self.scaler_.transform(context, np.full(len(context), self.context_length))
+    def _scaled_contexts(self) -> tuple[np.ndarray, np.ndarray]:
+        """The last ``context_length`` observations of every series (fewer where
+        a series has fewer), scaled as in fit and padded by repeating their last
+        value: (n_series, context_length, d), and their lengths (n_series,)."""
+        contexts = [self._in_model_units(key, v[-self.context_length:])
+                    for key, v in self._recent.items()]
+        lengths = np.array([len(c) for c in contexts], dtype=np.int64)
+        padded = np.stack([np.concatenate((c, np.repeat(c[-1:], self.context_length - len(c),
+                                                        axis=0))) for c in contexts])
+        full = np.full(len(padded), self.context_length)
+        return self.scaler_.transform(padded, full), lengths
 
     def _rollout_network(self, index: int, scaled: np.ndarray, exog: np.ndarray | None,
                          n_steps: int, n_samples: int | None) -> np.ndarray:
@@ -722,15 +839,15 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         units (after the target transforms, before their inverse), (n_series,
         n_steps, d), decoded from the state at the cutoff (``decoding="direct"``)."""
         n = self._n_targets
-        scaled = self._scaled_contexts()
+        scaled, lengths = self._scaled_contexts()
         means, variances = [], []
         with torch_threads(self.n_threads), torch.no_grad():
             for fitted in self.networks_:
                 network = self._predict_network(fitted)
                 device = next(network.parameters()).device
-                x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device))
-                mean, std = self._decode_ahead(network, network.final_state(x), x[:, -1],
-                                               x.shape[1], n_steps, n)
+                n_context = torch.from_numpy(lengths).to(device)
+                x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device), n_context)
+                mean, std = self._decode_contexts(network, x, n_context, n_steps, n)
                 mean, std = mean * scale[..., :n] + shift[..., :n], std * scale[..., :n]
                 means.append(mean.double().cpu().numpy() * self.scaler_.scale_[:n]
                              + self.scaler_.offset_[:n])

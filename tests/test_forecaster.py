@@ -21,6 +21,9 @@ from sktime.utils.estimator_checks import check_estimator
 
 from skwarp import WarpForecaster
 
+# the paper's network (dense A, differences, no embedding), for the tests of
+# autoregressive rollouts that perturb or rely on it
+PAPER_NETWORK = {"transition": "dense", "drive": "difference", "embedding": None}
 FAST = {**TINY_FORECASTER, "context_length": 6, "horizon_length": 4, "n_epochs": 3,
         "root_width": 8, "n_samples": 20}
 
@@ -66,7 +69,9 @@ def test_airline_defaults_beat_seasonal_naive_with_calibrated_interval(airline):
 
 def test_uncertainty_grows_with_the_horizon(airline):
     y_train, _ = airline
-    forecaster = WarpForecaster(**{**FAST, "n_samples": 200}).fit(y_train)
+    # Monte Carlo rollouts compound the uncertainty step by step
+    forecaster = WarpForecaster(**{**FAST, "n_samples": 200, "decoding": "autoregressive"}
+                                ).fit(y_train)
     variance = forecaster.predict_var(fh=np.arange(1, 13)).to_numpy().ravel()
     assert (variance > 0).all()
     assert variance[-3:].mean() > variance[:3].mean()
@@ -184,7 +189,15 @@ def test_non_numeric_y_rejected():
 def test_series_shorter_than_context_rejected():
     y = pd.Series(np.arange(5.0))
     with pytest.raises(ValueError, match="at least 7"):
+        WarpForecaster(**{**FAST, "decoding": "autoregressive"}).fit(y)
+    # direct decoding pads short contexts, but a window needs a context of a
+    # third of context_length and the horizon after it
+    with pytest.raises(ValueError, match="no series of 6 time points"):
         WarpForecaster(**FAST).fit(y)
+    with pytest.raises(ValueError, match="at least 2"):
+        WarpForecaster(**FAST).fit(pd.DataFrame({"y": [1.0] + [2.0] * 9},
+                                                index=pd.MultiIndex.from_arrays(
+                                                    [["a"] + ["b"] * 9, range(10)])))
 
 
 def test_in_sample_horizon_rejected(airline):
@@ -212,7 +225,7 @@ def test_update_adds_new_series_to_the_global_model():
     prediction = forecaster.predict(fh=[1, 2])
     assert set(prediction.index.get_level_values(0)) == {"s0", "s1", "s2", "s3"}
     with pytest.raises(ValueError, match="fewer than"):
-        forecaster.update(_panel(5, 40, seed=2).loc[["s4"]].iloc[:3], update_params=False)
+        forecaster.update(_panel(5, 40, seed=2).loc[["s4"]].iloc[:1], update_params=False)
 
 
 def test_exogenous_inputs_are_used_and_required():
@@ -224,7 +237,10 @@ def test_exogenous_inputs_are_used_and_required():
     lagged = np.concatenate(([0.0], driver[:-1]))
     y = pd.DataFrame({"target": 2.0 * lagged + 0.05 * rng.standard_normal(n)})
     train, test = slice(0, 180), slice(180, 190)
-    params = {**FAST, "n_epochs": 40, "context_length": 8}
+    # autoregressive decoding reads X at every forecast step
+    params = {**FAST, **PAPER_NETWORK, "n_epochs": 40, "context_length": 8,
+              "decoding": "autoregressive", "batch_size": 32, "loss": "nll",
+              "transition_lr": 1e-5}
     with_x = WarpForecaster(**params).fit(y.iloc[train], X=X.iloc[train])
     without_x = WarpForecaster(**params).fit(y.iloc[train])
     fh = np.arange(1, 11)
@@ -240,7 +256,8 @@ def test_exogenous_inputs_are_used_and_required():
 
 def test_diverging_rollout_raises_instead_of_returning_nan(airline):
     y_train, _ = airline
-    forecaster = WarpForecaster(**FAST).fit(y_train)
+    forecaster = WarpForecaster(**{**FAST, **PAPER_NETWORK, "decoding": "autoregressive"}
+                                ).fit(y_train)
     with torch.no_grad():  # an unstable transition: the state grows 10x per step
         forecaster.network_.transition.A.mul_(10.0)
         forecaster.network_.B.normal_()

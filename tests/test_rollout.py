@@ -32,7 +32,9 @@ def test_rollouts_and_their_intervals_stay_finite_far_past_the_training_windows(
 
 
 def test_a_rollout_that_would_diverge_is_held_within_the_widened_training_range(panel):
-    params = {**TINY_FORECASTER, "seasonality": None, "transform": None, "scaling": None}
+    params = {**TINY_FORECASTER, "seasonality": None, "transform": None, "scaling": None,
+              "decoding": "autoregressive", "transition": "dense", "drive": "difference",
+              "embedding": None}  # the paper's network, whose B scales each fed value
     forecaster = WarpForecaster(**params).fit(panel)
     with torch.no_grad():  # each fed value moves the state ten times as far:
         forecaster.network_.B.mul_(10.0)  # unbounded, this rollout overflows
@@ -53,7 +55,9 @@ def test_a_rollout_that_would_diverge_is_held_within_the_widened_training_range(
 def test_without_the_bounds_the_same_rollout_diverges(panel):
     from skwarp.exceptions import NonFiniteOutputError
 
-    params = {**TINY_FORECASTER, "seasonality": None, "transform": None, "scaling": None}
+    params = {**TINY_FORECASTER, "seasonality": None, "transform": None, "scaling": None,
+              "decoding": "autoregressive", "transition": "dense", "drive": "difference",
+              "embedding": None}  # the paper's network, whose B scales each fed value
     forecaster = WarpForecaster(**params).fit(panel)
     with torch.no_grad():
         forecaster.network_.B.mul_(10.0)

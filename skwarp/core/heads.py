@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["gaussian_head", "gaussian_nll"]
+__all__ = ["gaussian_head", "gaussian_nll", "laplace_nll"]
 
 
 def gaussian_head(outputs: Tensor, n_channels: int, min_std: float,
@@ -28,3 +28,10 @@ def gaussian_nll(y: Tensor, mean: Tensor, std: Tensor) -> Tensor:
     """Mean Gaussian negative log-likelihood ``log s + (y - m)^2 / (2 s^2)``
     (plus the constant ``log(2 pi) / 2``)."""
     return (torch.log(std) + 0.5 * ((y - mean) / std) ** 2).mean() + 0.5 * math.log(2 * math.pi)
+
+
+def laplace_nll(y: Tensor, median: Tensor, scale: Tensor) -> Tensor:
+    """Mean Laplace negative log-likelihood ``log(2 b) + |y - m| / b``: the
+    median ``m`` minimises it, so it is the probabilistic form of the absolute
+    error, which large errors sway less than the squared one."""
+    return (torch.log(2 * scale) + (y - median).abs() / scale).mean()
