@@ -412,6 +412,42 @@ class SeriesTransform:
                 variance[:, c] *= self._season(c, first, len(variance)) ** 2
         return variance
 
+    def data_map(self, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The monotone map :meth:`inverse` applies at ``steps``, as arrays.
+
+        :meth:`inverse` takes logs back first, then the seasonal profile, so a
+        model-unit value ``z`` of column ``c`` at step ``t`` becomes
+        ``factor[t, c] * h(z) + shift[t, c]``, with ``h = exp`` where
+        ``logs[c]``, else the identity; ``factor`` is the multiplicative
+        seasonal factor (1 where there is none) and ``shift`` the additive
+        seasonal term (0 where there is none). ``factor > 0``, so the map is
+        increasing.
+
+        Parameters
+        ----------
+        steps : numpy.ndarray of int, shape (n,)
+            Steps of the series (0 is its first), e.g. ``n_seen + fh - 1``.
+
+        Returns
+        -------
+        logs : numpy.ndarray of bool, shape (n_targets,)
+        factor : numpy.ndarray, shape (n, n_targets)
+        shift : numpy.ndarray, shape (n, n_targets)
+        """
+        steps = np.asarray(steps, dtype=np.int64)
+        n_targets = len(self.logs)
+        factor = np.ones((len(steps), n_targets))
+        shift = np.zeros((len(steps), n_targets))
+        for c, profile in enumerate(self.profiles):
+            if profile is None:
+                continue
+            season = profile[steps % len(profile)]
+            if self.multiplicative[c]:
+                factor[:, c] = season
+            else:
+                shift[:, c] = season
+        return np.array(self.logs, dtype=bool), factor, shift
+
     def _season(self, column: int, first: int, n: int) -> np.ndarray:
         profile = self.profiles[column]
         return profile[(first + np.arange(n)) % len(profile)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from functools import partial
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -12,6 +11,8 @@ import torch
 from sktime.forecasting.base import BaseForecaster
 from torch import Tensor
 
+from skwarp import _distribution
+from skwarp._distribution import MixturePredictive, PathPredictive, family_of_loss
 from skwarp._estimator import WarpEstimatorMixin
 from skwarp._frames import (
     forecast_frame,
@@ -549,11 +550,13 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                                                   self._n_seen[key] - len(series))
         return out
 
-    def _from_model_units(self, values: np.ndarray) -> np.ndarray:
+    def _from_model_units(self, values: np.ndarray, keys: list | None = None) -> np.ndarray:
         """Forecasts (n_series, ..., n_steps, n_targets) of the steps after each
-        series' cutoff, back in the data's units."""
+        series' cutoff, back in the data's units; the series are ``keys`` (all,
+        in order, by default)."""
+        keys = list(self._recent) if keys is None else keys
         return np.stack([self._transforms[key].inverse(v, self._n_seen[key])
-                         for key, v in zip(self._recent, values, strict=True)])
+                         for key, v in zip(keys, values, strict=True)])
 
     def _finetune(self, series: dict) -> None:
         """A few epochs of every network on every window of ``series`` (key:
@@ -762,16 +765,40 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         return future_exogenous(X, list(self._recent), cutoff, n_steps)
 
     def _rollout(self, n_steps: int, n_samples: int | None, X=None) -> np.ndarray:
-        """Forecast paths of the targets in original units: (n_series, n_steps, d)
-        point forecasts (the mean of the networks'), or (n_series, n_networks *
-        n_samples, n_steps, d) Monte Carlo paths (every network's)."""
+        """Forecast paths of the targets in original units, every series at
+        once: (n_series, n_steps, d) point forecasts (the mean of the
+        networks'), or (n_series, n_networks * n_samples, n_steps, d) Monte
+        Carlo paths (every network's). The forecasts hold one chunk of
+        :meth:`_rollout_chunks` at a time instead."""
+        return np.concatenate(list(self._rollout_chunks(n_steps, n_samples, X)))
+
+    def _rollout_chunks(self, n_steps: int, n_samples: int | None, X=None):
+        """:meth:`_rollout`'s paths a chunk of series at a time (yields them in
+        the series' order). A chunk holds about
+        ``_distribution.CHUNK_FLOATS`` floats of paths and states, so memory
+        does not grow with the panel; each series draws its own noise
+        (:meth:`_path_noise`), so the paths do not depend on the chunking."""
         scaled, _ = self._scaled_contexts()  # every context is full
         exog = self._future_exog(X, n_steps)
-        with torch_threads(self.n_threads), torch.no_grad():
-            paths = [self._rollout_network(index, scaled, exog, n_steps, n_samples)
-                     for index in range(len(self.networks_))]
-        paths = np.mean(paths, axis=0) if n_samples is None else np.concatenate(paths, axis=1)
-        paths = self._from_model_units(paths)
+        networks = [self._predict_network(fitted) for fitted in self.networks_]
+        n_paths = 1 if n_samples is None else n_samples
+        chunk = _distribution.series_per_chunk(n_paths * (
+            len(networks) * n_steps * self._n_targets + networks[0].n_params))
+        keys = list(self._recent)
+        for start in range(0, len(scaled), chunk):
+            rows = slice(start, start + chunk)
+            known = None if exog is None else exog[rows]
+            with torch_threads(self.n_threads), torch.no_grad():
+                paths = [self._rollout_network(index, network, scaled[rows], known, n_steps,
+                                               n_samples, start)
+                         for index, network in enumerate(networks)]
+            paths = np.mean(paths, axis=0) if n_samples is None else np.concatenate(paths, axis=1)
+            yield self._finite_paths(self._from_model_units(paths, keys[rows]))
+
+    @staticmethod
+    def _finite_paths(paths: np.ndarray) -> np.ndarray:
+        """``paths`` (n_series, ..., n_steps, d), or NonFiniteOutputError naming
+        the first step where one is not finite."""
         finite = np.isfinite(paths).reshape(-1, *paths.shape[-2:]).all(axis=2)  # rows, steps
         if not finite.all():
             first = int(np.flatnonzero(~finite.all(axis=0))[0]) + 1
@@ -793,12 +820,14 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         full = np.full(len(padded), self.context_length)
         return self.scaler_.transform(padded, full), lengths
 
-    def _rollout_network(self, index: int, scaled: np.ndarray, exog: np.ndarray | None,
-                         n_steps: int, n_samples: int | None) -> np.ndarray:
-        """Network ``index``'s paths from the scaled contexts: (n_series,
-        n_steps, d), or (n_series, n_samples, n_steps, d)."""
+    def _rollout_network(self, index: int, network, scaled: np.ndarray,
+                         exog: np.ndarray | None, n_steps: int, n_samples: int | None,
+                         first: int = 0) -> np.ndarray:
+        """Network ``index``'s (``network``, on the prediction device) paths from
+        the scaled contexts of the series from ``first`` on: (n_series,
+        n_steps, d) fed back means, or (n_series, n_samples, n_steps, d) fed
+        back samples ``m + s * eps`` (``eps`` from :meth:`_path_noise`)."""
         n = self._n_targets
-        network = self._predict_network(self.networks_[index])
         device = next(network.parameters()).device
         x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device))
         known = None
@@ -807,18 +836,20 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             known = (torch.from_numpy(exog).to(x) - shift[..., n:]) / scale[..., n:]
         theta = network.final_state(x)
         x_last = x[:, -1]
-        generator = None
+        noise = None
         if n_samples is not None:
             theta, x_last, shift, scale = (
                 t.repeat_interleave(n_samples, dim=0)
                 for t in (theta, x_last, shift, scale))
             known = None if known is None else known.repeat_interleave(n_samples, dim=0)
-            generator = torch.Generator().manual_seed(self._seeds.member(index).forecast)
+            noise = self._path_noise(index, first, len(scaled), n_samples, n_steps).to(x)
 
         low, high = self._fed_bounds.to(device)
+        step = iter(range(n_steps))
 
         def next_input(y_t, x_t):
-            fed = self._next_input(y_t, x_t, n, n_samples is not None, generator)
+            mean, std = gaussian_head(y_t, n, self.min_std, self._residual_base(x_t, n))
+            fed = mean if noise is None else mean + std * noise[:, next(step)]
             return torch.minimum(torch.maximum(fed, low), high)
 
         _, paths = network.rollout(theta, x_last, self.context_length - 1, n_steps,
@@ -830,91 +861,155 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             paths = paths.reshape(len(scaled), n_samples, n_steps, -1)
         return paths
 
+    def _path_noise(self, index: int, first: int, n_series: int, n_samples: int,
+                    n_steps: int) -> Tensor:
+        """Standard noise of the forecast family (Laplace with ``loss="laplace"``,
+        else Normal) for the paths of network ``index`` from series ``first``
+        to ``first + n_series``: (n_series * n_samples, n_steps, d), series by
+        series. Each series has its own stream, seeded from the network's
+        forecast seed and the series' position, so its paths do not depend on
+        how the panel is chunked."""
+        seeds = np.random.SeedSequence(self._seeds.member(index).forecast).generate_state(
+            first + n_series)[first:]
+        shape = (n_samples, n_steps, self._n_targets)
+        laplace = family_of_loss(self.loss) == "laplace"
+        return torch.cat([self._standard_noise(torch.Generator().manual_seed(int(seed)), shape,
+                                               laplace) for seed in seeds])
+
+    @staticmethod
+    def _standard_noise(generator: torch.Generator, shape: tuple, laplace: bool) -> Tensor:
+        """Standard Normal draws, or standard Laplace ones by the inverse cdf."""
+        if not laplace:
+            return torch.randn(shape, generator=generator)
+        u = torch.rand(shape, generator=generator, dtype=torch.float64).clamp(min=2.0 ** -53)
+        centred = u - 0.5
+        return (-torch.sign(centred) * torch.log1p(-2 * centred.abs())).float()
+
     def _frame(self, fh, columns, per_series: np.ndarray) -> pd.DataFrame:
         return forecast_frame(per_series, fh.to_absolute_index(self.cutoff),
                               list(self._recent), columns, self._index_names)
 
     def _direct(self, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and std of the next ``n_steps`` values of every series in model
-        units (after the target transforms, before their inverse), (n_series,
-        n_steps, d), decoded from the state at the cutoff (``decoding="direct"``)."""
-        n = self._n_targets
+        """Every network's location and scale of the next ``n_steps`` values of
+        every series in model units (after the target transforms, before their
+        inverse): two arrays (n_series, n_steps, d, n_networks), decoded from
+        the state at the cutoff (``decoding="direct"``), a chunk of about
+        ``_distribution.CHUNK_FLOATS`` floats of series at a time."""
         scaled, lengths = self._scaled_contexts()
-        means, variances = [], []
+        networks = [self._predict_network(fitted) for fitted in self.networks_]
+        chunk = _distribution.series_per_chunk(
+            len(networks) * n_steps * (networks[0].n_params + 2 * self._n_targets))
+        parts = [self._direct_chunk(networks, scaled[start:start + chunk],
+                                    lengths[start:start + chunk], n_steps)
+                 for start in range(0, len(scaled), chunk)]
+        return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+
+    def _direct_chunk(self, networks: list, scaled: np.ndarray, lengths: np.ndarray,
+                      n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_direct` for the contexts ``scaled`` (n, context_length, d) of
+        ``lengths`` (n,) steps, ``networks`` on the prediction device."""
+        n = self._n_targets
+        locations, scales = [], []
         with torch_threads(self.n_threads), torch.no_grad():
-            for fitted in self.networks_:
-                network = self._predict_network(fitted)
+            for network in networks:
                 device = next(network.parameters()).device
                 n_context = torch.from_numpy(lengths).to(device)
                 x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device), n_context)
-                mean, std = self._decode_contexts(network, x, n_context, n_steps, n)
-                mean, std = mean * scale[..., :n] + shift[..., :n], std * scale[..., :n]
-                means.append(mean.double().cpu().numpy() * self.scaler_.scale_[:n]
-                             + self.scaler_.offset_[:n])
-                variances.append((std.double().cpu().numpy() * self.scaler_.scale_[:n]) ** 2)
-        # the mixture of the networks' Gaussians, moment-matched
-        mean = np.mean(means, axis=0)
-        std = np.sqrt(np.mean(variances, axis=0) + np.var(means, axis=0))
-        return mean, std
+                location, spread = self._decode_contexts(network, x, n_context, n_steps, n)
+                location = location * scale[..., :n] + shift[..., :n]
+                locations.append(location.double().cpu().numpy() * self.scaler_.scale_[:n]
+                                 + self.scaler_.offset_[:n])
+                scales.append((spread * scale[..., :n]).double().cpu().numpy()
+                              * self.scaler_.scale_[:n])
+        return np.stack(locations, axis=-1), np.stack(scales, axis=-1)
 
-    def _direct_quantiles(self, n_steps: int, levels: np.ndarray) -> np.ndarray:
-        """Quantiles at ``levels`` (n_levels,) of the next ``n_steps`` values in
-        the data's units: (n_series, n_steps, d, n_levels). The transforms are
-        monotone, so model-unit quantiles map to data-unit quantiles."""
-        mean, std = self._direct(n_steps)
-        z = np.array([NormalDist().inv_cdf(a) for a in levels])
-        quantiles = mean[..., None] + std[..., None] * z
-        quantiles = self._from_model_units(np.moveaxis(quantiles, -1, 1))  # levels first
-        quantiles = np.moveaxis(quantiles, 1, -1)
-        if not np.isfinite(quantiles).all():
+    def _direct_predictive(self, steps: np.ndarray) -> MixturePredictive:
+        """The direct forecast at ``steps`` (1: the step after the cutoff) of
+        every series: elements (n_series, n_fh, d), each the equal mixture of
+        the networks' distributions (the ``loss``'s family) in model units,
+        and the map of each series' transforms to the data's units."""
+        location, scale = self._direct(int(steps.max()))
+        maps = [self._transforms[key].data_map(self._n_seen[key] + steps - 1)
+                for key in self._recent]
+        logs, factor, shift = (np.stack(arrays) for arrays in zip(*maps, strict=True))
+        return MixturePredictive(location[:, steps - 1], scale[:, steps - 1],
+                                 family_of_loss(self.loss), logs[:, None], factor, shift)
+
+    @staticmethod
+    def _finite_forecast(values: np.ndarray) -> np.ndarray:
+        """``values``, or NonFiniteOutputError where one is not finite."""
+        if not np.isfinite(values).all():
             raise NonFiniteOutputError("the forecast is not finite: the context lies too "
                                        "far outside the range seen in fit")
-        return quantiles
+        return values
 
-    def _direct_var(self, n_steps: int) -> np.ndarray:
-        """Variance of the next ``n_steps`` values in the data's units (n_series,
-        n_steps, d): the Gaussian's in model units, through the transforms (a
-        log-normal where a series is in logs, times the squared seasonal
-        factor where it is adjusted multiplicatively)."""
-        mean, std = self._direct(n_steps)
-        variances = []
-        for key, m, s in zip(self._recent, mean, std, strict=True):
-            variances.append(self._transforms[key].inverse_var(m, s, self._n_seen[key]))
-        variance = np.stack(variances)
-        if not np.isfinite(variance).all():
-            raise NonFiniteOutputError("the forecast is not finite: the context lies too "
-                                       "far outside the range seen in fit")
-        return variance
+    def _path_predictives(self, steps: np.ndarray, X=None):
+        """The Monte Carlo forecast at ``steps`` a chunk of series at a time
+        (:meth:`_rollout_chunks`): yields PathPredictive of elements
+        (n_chunk, n_fh, d), each element's ``n_networks * n_samples`` paths
+        sorted."""
+        for paths in self._rollout_chunks(int(steps.max()), self.n_samples, X):
+            yield PathPredictive(np.sort(np.moveaxis(paths[:, :, steps - 1], 1, -1), axis=-1))
+
+    def _quantiles(self, steps: np.ndarray, levels: np.ndarray, X=None) -> np.ndarray:
+        """Quantiles at ``levels`` (n_levels,) at ``steps`` in the data's units,
+        (n_series, n_fh, d, n_levels): the predictive distribution's."""
+        if self.decoding == "direct":
+            predictive = self._direct_predictive(steps)
+            return self._finite_forecast(
+                np.stack([predictive.ppf(level) for level in levels], axis=-1))
+        return np.concatenate([np.stack([chunk.ppf(level) for level in levels], axis=-1)
+                               for chunk in self._path_predictives(steps, X)])
+
+    def _variance(self, steps: np.ndarray, X=None) -> np.ndarray:
+        """Variance at ``steps`` in the data's units (n_series, n_fh, d): the
+        predictive distribution's (by quadrature for direct decoding, chunk by
+        chunk; of the interpolated paths for autoregressive decoding)."""
+        if self.decoding == "direct":
+            return self._finite_forecast(self._direct_predictive(steps).moments()[1])
+        return np.concatenate([chunk.moments()[1] for chunk in self._path_predictives(steps, X)])
 
     def _predict(self, fh, X=None):
         steps = self._steps(fh)
-        if self.decoding == "direct":  # the median: the mean in model units
-            median = self._direct_quantiles(int(steps.max()), np.array([0.5]))[..., 0]
-            return self._frame(fh, self._columns, median[:, steps - 1])
-        paths = self._rollout(int(steps.max()), None, X)[:, steps - 1]
-        return self._frame(fh, self._columns, paths)
+        if self.decoding == "direct":  # the median
+            return self._frame(fh, self._columns, self._quantiles(steps, [0.5])[..., 0])
+        means = [paths[:, steps - 1] for paths in self._rollout_chunks(int(steps.max()), None, X)]
+        return self._frame(fh, self._columns, np.concatenate(means))
 
     def _predict_quantiles(self, fh, X, alpha):
         steps = self._steps(fh)
         columns = pd.MultiIndex.from_product([self._columns, alpha])
-        if self.decoding == "direct":
-            quantiles = self._direct_quantiles(int(steps.max()), np.asarray(alpha))
-            quantiles = quantiles[:, steps - 1]  # (n_series, n_fh, d, n_alpha)
-            return self._frame(fh, columns, quantiles.reshape(*quantiles.shape[:2], -1))
-        paths = self._rollout(int(steps.max()), self.n_samples, X)[:, :, steps - 1]
-        quantiles = np.quantile(paths, alpha, axis=1)  # (n_alpha, n_series, n_fh, d)
-        quantiles = quantiles.transpose(1, 2, 3, 0).reshape(*paths.shape[::2][:1],
-                                                            len(steps), -1)
-        return self._frame(fh, columns, quantiles)
+        quantiles = self._quantiles(steps, np.asarray(alpha, dtype=np.float64), X)
+        return self._frame(fh, columns, quantiles.reshape(*quantiles.shape[:2], -1))
 
     def _predict_var(self, fh, X=None, cov=False):
         if cov:
             return super()._predict_var(fh=fh, X=X, cov=cov)
+        return self._frame(fh, self._columns, self._variance(self._steps(fh), X))
+
+    def _predict_proba(self, fh, X, marginal=True):
+        """The predictive distribution (marginal per step and column) whose
+        quantiles, median, variance and intervals the other forecasts are:
+        :class:`skwarp.distributions.WarpPredictive` for direct decoding,
+        :class:`skwarp.distributions.WarpPathPredictive` for autoregressive
+        decoding; rows as in ``predict_quantiles``."""
+        from skwarp.distributions import WarpPathPredictive, WarpPredictive
+
         steps = self._steps(fh)
+        shape = (len(self._recent), len(steps), self._n_targets)
+        frame = self._frame(fh, self._columns, np.zeros(shape))
+        where = {"index": frame.index, "columns": frame.columns}
+        n_rows = shape[0] * shape[1]
         if self.decoding == "direct":
-            return self._frame(fh, self._columns, self._direct_var(int(steps.max()))[:, steps - 1])
-        paths = self._rollout(int(steps.max()), self.n_samples, X)[:, :, steps - 1]
-        return self._frame(fh, self._columns, paths.var(axis=1, ddof=1))
+            p = self._direct_predictive(steps)
+            flat = {name: np.reshape(np.broadcast_to(value, shape), (n_rows, -1))
+                    for name, value in (("logs", p.logs), ("factor", p.factor),
+                                        ("shift", p.shift))}
+            return WarpPredictive(p.mu.reshape(n_rows, shape[2], -1),
+                                  p.scale.reshape(n_rows, shape[2], -1), p.family, **flat,
+                                  **where)
+        paths = np.concatenate([chunk.paths for chunk in self._path_predictives(steps, X)])
+        return WarpPathPredictive(paths.reshape(n_rows, shape[2], -1), **where)
 
     @classmethod
     def get_test_params(cls, parameter_set="default"):

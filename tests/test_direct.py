@@ -35,18 +35,23 @@ def test_direct_forecasts_stay_finite_far_past_the_training_windows(panel):
     assert np.isfinite(forecaster.predict_interval(fh=fh, coverage=0.9).to_numpy()).all()
 
 
-def test_direct_intervals_are_gaussian_around_the_point_forecast(panel):
-    forecaster = WarpForecaster(**DIRECT).fit(panel)
+@pytest.mark.parametrize(("loss", "half_width_over_std"), [
+    ("nll", 1.2815515655446004),  # z(0.9)
+    ("laplace", np.log(5) / np.sqrt(2)),  # b ln 5 over the std sqrt(2) b
+])
+def test_direct_intervals_are_the_loss_family_around_the_point_forecast(
+        panel, loss, half_width_over_std):
+    forecaster = WarpForecaster(**DIRECT, loss=loss).fit(panel)
     fh = [1, 2, 5]
     point = forecaster.predict(fh=fh).to_numpy().ravel()
     quantiles = forecaster.predict_quantiles(fh=fh, alpha=[0.1, 0.5, 0.9]).to_numpy()
     np.testing.assert_allclose(quantiles[:, 1], point)
     assert (quantiles[:, 0] < quantiles[:, 1]).all() and (quantiles[:, 1] < quantiles[:, 2]).all()
-    # symmetric, and the variance is the square of the half-width over z(0.9)
+    # symmetric, and the 80% half-width is the family's multiple of the std
     np.testing.assert_allclose(quantiles[:, 2] - quantiles[:, 1], quantiles[:, 1] - quantiles[:, 0])
     var = forecaster.predict_var(fh=fh).to_numpy().ravel()
-    np.testing.assert_allclose(np.sqrt(var) * 1.2815515655446004, quantiles[:, 2] - point,
-                               rtol=1e-6)
+    np.testing.assert_allclose(np.sqrt(var) * half_width_over_std, quantiles[:, 2] - point,
+                               rtol=1e-5)
 
 
 def test_direct_decoding_is_not_the_autoregressive_model(panel):
@@ -103,12 +108,18 @@ def test_a_forecaster_ensemble_is_the_mixture_of_its_networks(panel, decoding):
     assert len(ensemble.networks_) == 3 and ensemble.network_ is ensemble.networks_[0]
     assert len(ensemble.histories_) == 3
     fh = [1, 2, 3]
-    singles = []
+    singles, cdfs = [], []
+    point = ensemble.predict(fh=fh)
     for network in ensemble.networks_:  # each network alone, as a one-network model
         single = WarpForecaster(**{**params, "n_networks": 1}).fit(panel)
         single.networks_, single.network_ = [network], network
         singles.append(single.predict(fh=fh).to_numpy())
-    np.testing.assert_allclose(ensemble.predict(fh=fh).to_numpy(), np.mean(singles, axis=0),
-                               rtol=1e-10)
+        if decoding == "direct":
+            cdfs.append(single.predict_proba(fh=fh).cdf(point).to_numpy())
+    if decoding == "direct":  # the median of the networks' equal mixture
+        np.testing.assert_allclose(np.mean(cdfs, axis=0), 0.5, atol=1e-10)
+        assert not np.allclose(point.to_numpy(), np.mean(singles, axis=0), rtol=1e-6)
+    else:  # the mean of the networks' mean rollouts
+        np.testing.assert_allclose(point.to_numpy(), np.mean(singles, axis=0), rtol=1e-10)
     first = WarpForecaster(**{**params, "n_networks": 1}).fit(panel)
     np.testing.assert_array_equal(first.predict(fh=fh).to_numpy(), singles[0])

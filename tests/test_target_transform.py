@@ -74,6 +74,25 @@ def test_transform_and_inverse_are_each_others_inverse_at_any_phase():
     np.testing.assert_allclose(transform.inverse(z, first=17), x[17:])
 
 
+@pytest.mark.parametrize("multiplicative", [True, False])
+def test_the_data_map_is_the_inverse_as_factor_times_h_plus_shift(multiplicative):
+    rng = np.random.default_rng(4)
+    x = np.stack([seasonal_series(60, rng, multiplicative), rng.normal(size=60)], axis=1)
+    # "auto": the seasonal positive column multiplicatively, the noise not at all
+    transform = SeriesTransform.fit(x, 12, "auto" if multiplicative else "additive", "auto")
+    z = rng.normal(size=(3, 9, 2))
+    logs, factor, shift = transform.data_map(np.arange(65, 74))
+    assert logs.tolist() == [True, False]
+    assert (factor[:, 1] == 1).all() and (shift[:, 1] != 0).any() == (not multiplicative)
+    h = np.where(logs, np.exp(z), z)
+    np.testing.assert_allclose(factor * h + shift, transform.inverse(z, first=65), rtol=1e-14)
+    # steps need not be consecutive: each is read at its own phase
+    steps = np.array([60, 71, 84])
+    _, factor_at, shift_at = transform.data_map(steps)
+    np.testing.assert_array_equal(factor_at, transform.data_map(np.arange(60, 85))[1][steps - 60])
+    np.testing.assert_array_equal(shift_at, transform.data_map(np.arange(60, 85))[2][steps - 60])
+
+
 def test_the_variance_in_data_units_is_that_of_the_transformed_gaussian():
     rng = np.random.default_rng(3)
     x = seasonal_series(60, rng)[:, None]
