@@ -127,12 +127,14 @@ FORECASTER_PARAMS = {
     "context_length": int_param(1, "Observations the state is built from before forecasting."),
     "horizon_length": int_param(1, "Steps after the context in each training window."),
     "decoding": choice_param(DECODINGS, (
-        "How the horizon is forecast. \"autoregressive\": the root network predicts the "
-        "next value, which is fed back step by step (intervals by Monte Carlo rollouts). "
-        "\"direct\": the state after the context is decoded at every future ``tau`` (the "
-        "root network is a function of time), each step's mean and std at once; "
-        "intervals are Gaussian, exogenous ``X`` informs the state through the context "
-        "only, and ``training_mode`` does not apply.")),
+        "How the horizon is forecast. \"direct\": the state after the context is decoded "
+        "at every future ``tau`` (the root network is a function of time), each step's "
+        "distribution at once; past ``horizon_length`` steps, block by block from the "
+        "state of a context extended by the forecasts before; exogenous ``X`` informs "
+        "the state through the context only, and ``training_mode`` does not apply. "
+        "\"autoregressive\": the root network predicts the next value, which is fed back "
+        "step by step (intervals by Monte Carlo rollouts; ``X`` is read at every "
+        "forecast step).")),
     "training_mode": choice_param(TRAINING_MODES, (
         "\"parallel\": every input is the truth and all states come from one parallel "
         "scan. \"recurrent\": after the context the model is fed its own predictions, "
@@ -156,8 +158,9 @@ FORECASTER_PARAMS = {
     "n_networks": int_param(1, (
         "Networks trained on the same windows from independent initialisations and "
         "mini-batch orders (seeds drawn from ``random_state``); the forecast is their "
-        "mixture: the mean of their means, and intervals from all their rollouts "
-        "(autoregressive) or a Gaussian with the mixture's mean and variance (direct).")),
+        "equal mixture: with direct decoding the mixture of their distributions (its "
+        "median the point forecast); with autoregressive decoding the mean of their mean "
+        "rollouts, and intervals from all their Monte Carlo paths.")),
     "update_epochs": int_param(1, "Epochs of fine-tuning in ``update(..., update_params=True)``."),
     "windows_per_series": Param("int or None", _check_optional_count, (
         "With ``decoding=\"direct\"``: each series gives its most recent training windows "
@@ -174,25 +177,32 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     """Forecaster based on WARP, a weight-space linear RNN.
 
     Each target series is first seasonally adjusted (where the index's
-    frequency gives a season and the series is seasonal) and taken to logs
-    (where it is positive); the forecasts put both back. The (transformed)
-    series drives ``theta_t = A theta_{t-1} + B (y_t - y_{t-1})`` (or the
-    values or differences of a pointwise ``embedding`` of it) over the
-    weights of a root MLP, which outputs the mean and standard deviation of
-    the next value. Training uses windows of ``context_length +
-    horizon_length`` steps; forecasts start from the state after the last
-    ``context_length`` observations and roll out autoregressively, feeding
-    back the predicted mean (point forecasts) or samples (intervals,
-    quantiles and variances, by Monte Carlo, so uncertainty compounds over
-    the horizon; a path is held within the range of the training windows,
-    widened by its width on each side). Panels and hierarchies are fitted as
-    one global model; an epoch is ``epoch_size`` windows drawn from all of
-    them, so the cost of a fit does not grow with the panel.
-    Exogenous ``X`` enters as extra input channels beside ``y`` at the same
-    time step, so ``X_t`` shapes forecasts from ``t + 1`` on; ``predict``
-    then needs ``X`` for every step up to the horizon.
+    frequency, or the data, gives a season and the series is seasonal) and
+    taken to logs (where it is positive); the forecasts put both back. The
+    last ``context_length`` points of the (transformed) series, in units of
+    their own mean and standard deviation, drive ``theta_t = A theta_{t-1} +
+    B e(y_t)`` over the weights of a root MLP (``e`` a pointwise embedding;
+    ``A`` a stable ``"lru"`` transition whose memories span a few steps to a
+    few tens). With the default ``decoding="direct"`` the state at the
+    cutoff is decoded at each future step's ``tau``: the root network gives
+    the location and scale of every step of the horizon at once (a Laplace
+    law with ``loss="laplace"``), and ``predict``, ``predict_quantiles``,
+    ``predict_interval``, ``predict_var`` and ``predict_proba`` all read that
+    one distribution, mapped through the transforms. Training uses each
+    series' most recent windows of a context and ``horizon_length`` targets
+    (shorter contexts padded and masked, so short series take part). With
+    ``decoding="autoregressive"`` the root network predicts the next value
+    and forecasts roll out step by step, intervals from Monte Carlo paths
+    (held within the range of the training windows, widened by its width on
+    each side). Panels and hierarchies are fitted as one global model; an
+    epoch is ``epoch_size`` windows drawn from all of them, so the cost of a
+    fit does not grow with the panel. Exogenous ``X`` enters as extra input
+    channels beside ``y``; with autoregressive decoding ``X_t`` shapes
+    forecasts from ``t + 1`` on and ``predict`` needs ``X`` for every step up
+    to the horizon.
 
-    The network is the paper's (``FORECASTER_NETWORK``); the paper's whole
+    The network is ``FORECASTER_NETWORK`` (the paper's, but for the
+    embedding, the value drive and the ``"lru"`` transition); the paper's whole
     forecaster is ``WarpForecaster(**PAPER_FORECASTER_PARAMS)``. With a ``physics``
     prior (WARP-Phys) the prior predicts every column of ``y``
     (``physics.n_outputs`` of them) in the data's own units, so it needs
@@ -914,14 +924,63 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             for network in networks:
                 device = next(network.parameters()).device
                 n_context = torch.from_numpy(lengths).to(device)
-                x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device), n_context)
-                location, spread = self._decode_contexts(network, x, n_context, n_steps, n)
-                location = location * scale[..., :n] + shift[..., :n]
+                location, spread = self._decode_blocks(
+                    network, torch.from_numpy(scaled).to(device), n_context, n_steps)
                 locations.append(location.double().cpu().numpy() * self.scaler_.scale_[:n]
                                  + self.scaler_.offset_[:n])
-                scales.append((spread * scale[..., :n]).double().cpu().numpy()
-                              * self.scaler_.scale_[:n])
+                scales.append(spread.double().cpu().numpy() * self.scaler_.scale_[:n])
         return np.stack(locations, axis=-1), np.stack(scales, axis=-1)
+
+    def _decode_blocks(self, network, x: Tensor, n_context: Tensor,
+                       n_steps: int) -> tuple[Tensor, Tensor]:
+        """Location and scale (N, n_steps, n_targets) of the values after the
+        scaled contexts ``x`` (N, context_length, d) of ``n_context`` steps, in
+        their units.
+
+        The first ``horizon_length`` steps are decoded from the state at the
+        cutoff. Past them, each further block of up to ``horizon_length`` is
+        decoded from the state of a context that ends with the locations of
+        the blocks before it (exogenous channels held at their last value),
+        so the root network is never evaluated past the ``tau`` it was trained
+        on; a block's scales are widened, in quadrature, by the scale at the
+        last step of the block before, so the uncertainty carries over.
+        """
+        n = self._n_targets
+        locations, scales, carried = [], [], None
+        while True:
+            normed, shift, scale = self._normalise(x, n_context)
+            n_block = min(self.horizon_length, n_steps - sum(map(len, locations)))
+            location, spread = self._decode_contexts(network, normed, n_context, n_block, n)
+            location = location * scale[..., :n] + shift[..., :n]
+            spread = spread * scale[..., :n]
+            if carried is not None:
+                spread = torch.sqrt(spread.square() + carried.square())
+            locations.append(location.transpose(0, 1))  # steps first, to count them
+            scales.append(spread)
+            if sum(map(len, locations)) == n_steps:
+                return torch.cat(locations).transpose(0, 1), torch.cat(scales, dim=1)
+            carried = spread[:, -1:]
+            x, n_context = self._extended_contexts(x, n_context, location)
+
+    def _extended_contexts(self, x: Tensor, n_context: Tensor,
+                           forecast: Tensor) -> tuple[Tensor, Tensor]:
+        """The last ``context_length`` steps of each context ``x`` (N,
+        context_length, d) of ``n_context`` steps followed by ``forecast`` (N,
+        k, n_targets), its exogenous channels held at their last value;
+        left-aligned and padded as :meth:`_scaled_contexts` lays them out."""
+        rows = torch.arange(x.shape[0], device=x.device)
+        last = x[rows, n_context - 1]
+        new = torch.cat((forecast, last[:, None, self._n_targets:].expand(
+            -1, forecast.shape[1], -1)), dim=-1)
+        joined = torch.cat((x, new), dim=1)  # the forecast sits at context_length on
+        end = n_context + forecast.shape[1]
+        start = (end - self.context_length).clamp(min=0)
+        steps = torch.minimum(start[:, None] + torch.arange(self.context_length,
+                                                            device=x.device), end[:, None] - 1)
+        source = torch.where(steps < n_context[:, None], steps,
+                             steps - n_context[:, None] + self.context_length)
+        gathered = torch.gather(joined, 1, source.unsqueeze(-1).expand(-1, -1, x.shape[2]))
+        return gathered, end - start
 
     def _direct_predictive(self, steps: np.ndarray) -> MixturePredictive:
         """The direct forecast at ``steps`` (1: the step after the cutoff) of

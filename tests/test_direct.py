@@ -123,3 +123,20 @@ def test_a_forecaster_ensemble_is_the_mixture_of_its_networks(panel, decoding):
         np.testing.assert_allclose(point.to_numpy(), np.mean(singles, axis=0), rtol=1e-10)
     first = WarpForecaster(**{**params, "n_networks": 1}).fit(panel)
     np.testing.assert_array_equal(first.predict(fh=fh).to_numpy(), singles[0])
+
+
+def test_forecasts_past_the_training_horizon_continue_block_by_block():
+    from sktime.datasets import load_airline
+
+    y = load_airline()[:-24]
+    forecaster = WarpForecaster(horizon_length=6, context_length=12, n_epochs=3,
+                                epoch_size=256, root_width=8, random_state=0).fit(y)
+    far = forecaster.predict(np.arange(1, 31)).to_numpy().ravel()
+    near = forecaster.predict(np.arange(1, 7)).to_numpy().ravel()
+    assert np.isfinite(far).all() and np.allclose(far[:6], near)
+    # the root network is never decoded past its trained tau: step 7 comes from
+    # a new state, whose context ends with the first six forecasts
+    bounds = forecaster.predict_interval(np.arange(1, 31), coverage=0.8).to_numpy()
+    width = bounds[:, 1] - bounds[:, 0]
+    assert np.isfinite(bounds).all()
+    assert width[6:12].mean() > width[:6].mean()  # the uncertainty carries over
