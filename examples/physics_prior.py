@@ -62,7 +62,8 @@ def main() -> None:
     train = cooling_curves(64, seed=0)
     test = cooling_curves(32, seed=1, rates=(0.1, 1.5))  # reaches past the training rates
     common = dict(context_length=CONTEXT, horizon_length=N_TIMEPOINTS - CONTEXT,
-                  training_mode="recurrent", n_epochs=30, epoch_size=None,
+                  decoding="autoregressive", training_mode="recurrent", n_epochs=30,
+                  epoch_size=None, transition="dense", drive="difference", embedding=None,
                   seasonality=None, transform=None, root_width=8,
                   transition_lr=1e-3, random_state=0)
     models = {
