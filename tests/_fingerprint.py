@@ -62,6 +62,14 @@ CASE_NAMES = ("classifier_basic_motions", "classifier_gunpoint",
               "classifier_gunpoint_reference", "forecaster_airline")
 
 
+def build() -> dict:
+    """The build the numbers depend on beyond the code: torch's version and the
+    CPU kernels it dispatches to (training amplifies their rounding)."""
+    import torch
+
+    return {"torch": torch.__version__, "cpu": torch.backends.cpu.get_cpu_capability()}
+
+
 def compute(name: str) -> np.ndarray:
     """The predictions of case ``name``, flattened to float64."""
     return np.asarray(_cases()[name](), dtype=np.float64).ravel()
@@ -69,6 +77,6 @@ def compute(name: str) -> np.ndarray:
 
 if __name__ == "__main__":
     FIXTURE.parent.mkdir(exist_ok=True)
-    FIXTURE.write_text(json.dumps({name: compute(name).tolist() for name in CASE_NAMES},
-                                  indent=1) + "\n")
+    record = {name: compute(name).tolist() for name in CASE_NAMES}
+    FIXTURE.write_text(json.dumps({"_build": build(), **record}, indent=1) + "\n")
     print(f"wrote {FIXTURE}")
