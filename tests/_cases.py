@@ -455,9 +455,9 @@ def _shortest_y() -> str:
     return "finite forecast from context_length + 1 points"
 
 
-def _forecast_predict(fit_X: bool, predict_X, fh=(1, 2, 3)) -> Callable[[], str]:
+def _forecast_predict(fit_X: bool, predict_X, fh=(1, 2, 3), **params) -> Callable[[], str]:
     def run() -> str:
-        forecaster = WarpForecaster(**TINY_FORECASTER).fit(
+        forecaster = WarpForecaster(**{**TINY_FORECASTER, **params}).fit(
             _series(), X=_exog().iloc[:60] if fit_X else None)
         forecaster.predict(fh=list(fh), X=predict_X())
         return "predicted"
@@ -545,7 +545,12 @@ def forecaster_cases() -> list[Case]:
           "infinite"),
         c("constant y", _constant_y),
         c("empty y", _forecast_fit(lambda: _series()[:0]), ValueError, "zero time points"),
+        # direct decoding (the default) pads short contexts: it needs a third of
+        # context_length=4, at least 2 points; autoregressive decoding needs 5
         c("a single time point", _forecast_fit(lambda: _series(1)), ValueError,
+          "1 time points.*decoding=\"direct\".*needs at least 2"),
+        c("a single time point, autoregressive decoding",
+          _forecast_fit(lambda: _series(1), decoding="autoregressive"), ValueError,
           "1 time points.*needs at least 5"),
         c("the shortest y (context_length + 1)", _shortest_y),
         c("values of 1e9", _forecast_scaled(1e9)),
@@ -569,14 +574,18 @@ def forecaster_cases() -> list[Case]:
           "X must be numeric"),
         c("X shorter than y", _forecast_fit(_series, lambda: _exog().iloc[:50]), ValueError,
           "indices"),
+        # autoregressive decoding reads X at every forecast step; direct decoding
+        # never reads X at predict (test_robustness: ..._direct_decoding_...)
         c("more X columns at predict",
-          _forecast_predict(True, lambda: _exog().iloc[60:].assign(z=1.0)), ValueError,
+          _forecast_predict(True, lambda: _exog().iloc[60:].assign(z=1.0),
+                            decoding="autoregressive"), ValueError,
           "X has 2 columns.*fitted on 1"),
-        c("no X at predict after fitting with X", _forecast_predict(True, lambda: None),
+        c("no X at predict after fitting with X",
+          _forecast_predict(True, lambda: None, decoding="autoregressive"),
           ValueError, "exogenous"),
         c("X not covering the horizon",
-          _forecast_predict(True, lambda: _exog().iloc[60:62]), ValueError,
-          "cover every step"),
+          _forecast_predict(True, lambda: _exog().iloc[60:62], decoding="autoregressive"),
+          ValueError, "cover every step"),
         c("fewer y columns in update", _update_other_columns, ValueError,
           "y has 1 columns.*fitted on 2"),
         c("in-sample horizon", _forecast_predict(False, lambda: None, fh=(0, 1)), ValueError,

@@ -78,10 +78,15 @@ def test_shared_parameters_read_the_same_in_both_docstrings():
     assert len(shared) > 30
     for name in shared:
         assert _entry(WarpClassifier.__doc__, name) == _entry(WarpForecaster.__doc__, name)
-    # the defaults that differ are each estimator's own
+    # the defaults that differ are each estimator's own (both now default to
+    # transition="lru", with moduli started in their own ranges)
     assert "transition : {" in WarpForecaster.__doc__
-    assert re.search(r'transition : .*default="dense"', WarpForecaster.__doc__)
-    assert re.search(r'transition : .*default="lru"', WarpClassifier.__doc__)
+    assert re.search(r"transition_radius : .*default=\(0\.3, 0\.9\)$", WarpForecaster.__doc__,
+                     re.M)
+    assert re.search(r"transition_radius : .*default=\(0\.99, 0\.99999\)$",
+                     WarpClassifier.__doc__, re.M)
+    assert re.search(r"running_average : .*default=False$", WarpForecaster.__doc__, re.M)
+    assert re.search(r"running_average : .*default=True$", WarpClassifier.__doc__, re.M)
 
 
 @pytest.mark.parametrize(("cls", "name"), [

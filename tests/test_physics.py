@@ -159,7 +159,9 @@ def test_bad_priors_are_rejected():
 
 
 def _msd_forecaster(**kwargs):
-    params = dict(context_length=20, horizon_length=20, training_mode="recurrent",
+    # a physics prior predicts each step from the one before: autoregressive decoding
+    params = dict(context_length=20, horizon_length=20, decoding="autoregressive",
+                  training_mode="recurrent",
                   n_epochs=3, root_width=8, n_frequencies=1, scaling=None,
                   window_norm=False, random_state=0, device="cpu",
                   physics=MassSpringDamper(dt=1 / 63, scales=(0.03, 10.0, 0.1)))
@@ -191,7 +193,8 @@ def test_forecaster_with_a_prior_predicts_through_it():
 def test_sine_prior_forecaster_fits_one_column():
     y, _ = make_sine(6, 48, random_state=0)
     forecaster = WarpForecaster(context_length=16, horizon_length=16, n_epochs=2,
-                                root_width=4, scaling=None, window_norm=False,
+                                decoding="autoregressive", root_width=4, scaling=None,
+                                window_norm=False,
                                 physics=Sine(step=1 / 31), random_state=0, device="cpu")
     assert forecaster.fit(y).predict(fh=[1, 2]).shape == (12, 1)
 
@@ -201,6 +204,7 @@ def test_sine_prior_forecaster_fits_one_column():
     ({"window_norm": True}, "scaling=None and window_norm=False"),
     ({"physics": Sine()}, "predicts 1 values, but y has 2 columns"),
     ({"physics": "msd"}, "PhysicsPrior"),
+    ({"decoding": "direct"}, 'use decoding="autoregressive" with physics'),
 ])
 def test_forecaster_rejects_an_unusable_prior(kwargs, match):
     y, _ = make_mass_spring_damper(2, 48, random_state=0)

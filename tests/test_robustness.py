@@ -107,6 +107,33 @@ def test_run_case_reports_a_wrong_error_as_a_failure():
     assert run_case(Case("x", "right", raises, ValueError, "else")).passed
 
 
+def test_direct_decoding_reads_exogenous_X_through_the_context_only():
+    # the bad-input cases of X at predict are autoregressive decoding's, which
+    # reads X at every forecast step; direct decoding (the default) reads X in
+    # the context only, so predict needs no future X and a future X changes
+    # nothing, while update still needs X to extend the contexts
+    X = pd.DataFrame({"x": np.cos(np.arange(70) / 3)})
+    forecaster = WarpForecaster(**TINY_FORECASTER).fit(_series(), X=X.iloc[:60])
+    assert forecaster.decoding == "direct"
+    fh = [1, 2, 3]
+    without = forecaster.predict(fh=fh)
+    assert np.isfinite(without.to_numpy()).all()
+    pd.testing.assert_series_equal(forecaster.predict(fh=fh, X=X.iloc[60:]), without)
+    pd.testing.assert_frame_equal(
+        forecaster.predict_quantiles(fh=fh, X=X.iloc[60:], alpha=[0.1, 0.9]),
+        forecaster.predict_quantiles(fh=fh, alpha=[0.1, 0.9]))
+    pd.testing.assert_frame_equal(forecaster.predict_var(fh=fh, X=X.iloc[60:]),
+                                  forecaster.predict_var(fh=fh))
+    with pytest.raises(ValueError, match="fitted with exogenous X; update needs X"):
+        copy.deepcopy(forecaster).update(_series(65).iloc[60:], update_params=False)
+    # the X of the context informs the state: another history of X, another forecast
+    y_new = _series(65).iloc[60:]
+    other = X.iloc[60:65].assign(x=[0.0, 3.0, -1.0, 2.0, 0.5])
+    forecasts = [copy.deepcopy(forecaster).update(y_new, X=x_new, update_params=False)
+                 .predict(fh=fh).to_numpy() for x_new in (X.iloc[60:65], other)]
+    assert not np.allclose(*forecasts)
+
+
 @pytest.mark.parametrize("labels, error, match", [
     ([1, "a"], TypeError, "mixes numbers and strings"),
     (np.array([1.5, np.inf]), ValueError, "infinite"),

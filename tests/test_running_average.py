@@ -108,9 +108,10 @@ def test_estimators_take_it_and_check_it():
     with pytest.raises(ValueError, match="running_average"):
         WarpClassifier(**{**TINY_CLASSIFIER, "state_clip": 2.0}).fit(X, y)
     y_series = np.sin(np.arange(40.0))
+    # autoregressive decoding rolls out one step at a time: it refuses the setting
     with pytest.raises(ValueError, match="running_average"):
-        WarpForecaster(transition="lru", running_average=True, n_epochs=1).fit(
-            y_series, fh=[1, 2])
+        WarpForecaster(transition="lru", running_average=True, n_epochs=1,
+                       decoding="autoregressive").fit(y_series, fh=[1, 2])
     # decoding="direct" never rolls out: it takes the setting
     forecaster = WarpForecaster(**{**TINY_FORECASTER, "transition": "lru",
                                    "running_average": True, "decoding": "direct"})

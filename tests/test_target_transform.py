@@ -149,12 +149,14 @@ def test_update_advances_the_phase_of_the_season():
     y = monthly(seasonal_series(100, np.random.default_rng(6)))
     params = {**TINY_FORECASTER, **AUTO}
     whole = WarpForecaster(**params).fit(y)
-    whole_context = whole._scaled_contexts()
+    whole_context, whole_lengths = whole._scaled_contexts()
     updated = WarpForecaster(**params).fit(y[:90])
     # the same profile and scaling, so only the phases can differ
     updated._transforms, updated.scaler_ = whole._transforms, whole.scaler_
     updated.update(y[90:], update_params=False)
-    np.testing.assert_allclose(updated._scaled_contexts(), whole_context, rtol=1e-5)
+    context, lengths = updated._scaled_contexts()
+    np.testing.assert_array_equal(lengths, whole_lengths)
+    np.testing.assert_allclose(context, whole_context, rtol=1e-5)
 
 
 def test_update_refuses_a_nonpositive_value_in_a_log_series():
