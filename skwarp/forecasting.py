@@ -759,10 +759,15 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         except NotImplementedError as error:
             raise InSampleHorizonError(str(error)) from None
 
-    def _steps(self, fh) -> np.ndarray:
+    def _steps(self, fh, X=None) -> np.ndarray:
+        """The relative steps of ``fh`` (all >= 1); a future ``X`` given to a
+        direct forecast (which reads ``X`` through the context only) must
+        still have the columns seen in fit."""
         steps = np.asarray(fh.to_relative(self.cutoff).to_numpy(), dtype=int)
         if (steps < 1).any():
             raise ValueError("WarpForecaster forecasts only future steps (fh >= 1)")
+        if X is not None and self.decoding == "direct" and self._n_exog:
+            self._check_n_columns(X, self._n_exog, "X")
         return steps
 
     def _future_exog(self, X, n_steps: int) -> np.ndarray | None:
@@ -1029,14 +1034,14 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         return np.concatenate([chunk.moments()[1] for chunk in self._path_predictives(steps, X)])
 
     def _predict(self, fh, X=None):
-        steps = self._steps(fh)
+        steps = self._steps(fh, X)
         if self.decoding == "direct":  # the median
             return self._frame(fh, self._columns, self._quantiles(steps, [0.5])[..., 0])
         means = [paths[:, steps - 1] for paths in self._rollout_chunks(int(steps.max()), None, X)]
         return self._frame(fh, self._columns, np.concatenate(means))
 
     def _predict_quantiles(self, fh, X, alpha):
-        steps = self._steps(fh)
+        steps = self._steps(fh, X)
         columns = pd.MultiIndex.from_product([self._columns, alpha])
         quantiles = self._quantiles(steps, np.asarray(alpha, dtype=np.float64), X)
         return self._frame(fh, columns, quantiles.reshape(*quantiles.shape[:2], -1))
@@ -1044,7 +1049,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     def _predict_var(self, fh, X=None, cov=False):
         if cov:
             return super()._predict_var(fh=fh, X=X, cov=cov)
-        return self._frame(fh, self._columns, self._variance(self._steps(fh), X))
+        return self._frame(fh, self._columns, self._variance(self._steps(fh, X), X))
 
     def _predict_proba(self, fh, X, marginal=True):
         """The predictive distribution (marginal per step and column) whose
@@ -1054,7 +1059,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         decoding; rows as in ``predict_quantiles``."""
         from skwarp.distributions import WarpPathPredictive, WarpPredictive
 
-        steps = self._steps(fh)
+        steps = self._steps(fh, X)
         shape = (len(self._recent), len(steps), self._n_targets)
         frame = self._frame(fh, self._columns, np.zeros(shape))
         where = {"index": frame.index, "columns": frame.columns}

@@ -124,6 +124,8 @@ def test_direct_decoding_reads_exogenous_X_through_the_context_only():
         forecaster.predict_quantiles(fh=fh, alpha=[0.1, 0.9]))
     pd.testing.assert_frame_equal(forecaster.predict_var(fh=fh, X=X.iloc[60:]),
                                   forecaster.predict_var(fh=fh))
+    with pytest.raises(ValueError, match="X has 2 columns"):  # a future X is still checked
+        forecaster.predict(fh=fh, X=X.iloc[60:].assign(z=1.0))
     with pytest.raises(ValueError, match="fitted with exogenous X; update needs X"):
         copy.deepcopy(forecaster).update(_series(65).iloc[60:], update_params=False)
     # the X of the context informs the state: another history of X, another forecast
