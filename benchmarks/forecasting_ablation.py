@@ -11,6 +11,7 @@ per seed and the folds where it is below seasonal naive's.
 
     python -m benchmarks.forecasting_ablation --seeds 0 --airline
     python -m benchmarks.forecasting_ablation --variants defaults "transform=None"
+    python -m benchmarks.forecasting_ablation --variants defaults --params '{"loss": "nll"}'
     python -m benchmarks.forecasting_ablation --quick
 
 Writes benchmarks/results/forecasting_ablation.md and .json.
@@ -106,7 +107,11 @@ def airline_folds(params: dict, seed: int, quick: bool) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--variants", nargs="+", default=DEFAULT_VARIANTS)
+    parser.add_argument("--variants", nargs="+", default=DEFAULT_VARIANTS,
+                        choices=list(VARIANTS))
+    parser.add_argument("--params", type=json.loads, default=None,
+                        help="JSON of WarpForecaster parameters: one more row, e.g. "
+                             "'{\"context_length\": 36}'")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--n-series", type=int, default=None,
                         help="a random subset of the M3 monthly series")
@@ -122,8 +127,10 @@ def main() -> None:
     series = load_series(args.n_series, "validation")
     ran, start = command("forecasting_ablation"), time.perf_counter()
     rows = []
-    for name in args.variants:
-        params = VARIANTS[name]
+    variants = {name: VARIANTS[name] for name in args.variants}
+    if args.params is not None:
+        variants[json.dumps(args.params)] = args.params
+    for name, params in variants.items():
         runs = [m3_scores(params, seed, series, args.quick) for seed in args.seeds]
         row = {"variant": name, "params": params, "runs": runs,
                "smape": float(np.mean([r["smape"] for r in runs])),
