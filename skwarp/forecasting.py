@@ -387,10 +387,13 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         fraction = self.validation_fraction if validation_fraction is None \
             else validation_fraction
         if self.decoding == "direct":
+            recent = self._recent_windows(len(lengths))
             windows, n_context, train_idx, val_idx = context_windows(
                 values, lengths, self.context_length, self.horizon_length,
-                self._min_context, fraction, recent=self._recent_windows(len(lengths)))
+                self._min_context, fraction, recent=recent)
+            # the cut points each series gave, and so the validation part's length
             cuts = np.maximum(lengths - self.horizon_length - self._min_context + 1, 0)
+            cuts = cuts if recent is None else np.minimum(cuts, recent)
             n_val = np.round(fraction * cuts).astype(int)
             covered = np.where(cuts > 0, lengths - n_val, 0)
             return (windows, n_context), train_idx, val_idx, covered
