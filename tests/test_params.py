@@ -130,8 +130,9 @@ def test_forecaster_scaling_sees_only_the_training_windows():
     # a level shift late in the series lies in the validation windows only
     values = np.r_[np.linspace(0.0, 1.0, 40), np.full(20, 50.0)]
     y = pd.Series(values)
+    # autoregressive decoding: full windows, counted as below
     forecaster = WarpForecaster(**{**TINY_FORECASTER, "validation_fraction": 0.4,
-                                   "patience": 1}).fit(y)
+                                   "patience": 1, "decoding": "autoregressive"}).fit(y)
     window = TINY_FORECASTER["context_length"] + TINY_FORECASTER["horizon_length"]
     n_windows = len(values) - window + 1
     n_val = round(0.4 * n_windows)
