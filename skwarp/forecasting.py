@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import fields
 from functools import partial
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
+from sktime.exceptions import NotFittedError
 from sktime.forecasting.base import BaseForecaster
 from torch import Tensor
 
-from skwarp import _distribution
+from skwarp import _distribution, _pretrained
 from skwarp._distribution import MixturePredictive, PathPredictive, family_of_loss
 from skwarp._estimator import WarpEstimatorMixin
 from skwarp._frames import (
@@ -162,6 +166,11 @@ FORECASTER_PARAMS = {
         "median the point forecast); with autoregressive decoding the mean of their mean "
         "rollouts, and intervals from all their Monte Carlo paths.")),
     "update_epochs": int_param(1, "Epochs of fine-tuning in ``update(..., update_params=True)``."),
+    "finetune_epochs": int_param(0, (
+        "Epochs of fine-tuning on ``y``'s windows when ``fit`` follows ``pretrain``: 0 "
+        "uses the pretrained networks as they are (``fit`` then only transforms each "
+        "series and reads its context; no gradient step). Fine-tuning trains a copy: "
+        "the pretrained networks, and so every later ``fit``, stay as they were.")),
     "windows_per_series": Param("int or None", _check_optional_count, (
         "With ``decoding=\"direct\"``: each series gives its most recent training windows "
         "only, one per cut point, this many (fewer where it is short; more where the "
@@ -170,6 +179,21 @@ FORECASTER_PARAMS = {
         "the windows nearest the forecast count most; None: a window at every cut point. "
         "Autoregressive decoding trains on every full window.")),
 }
+
+
+class _Corpus(NamedTuple):
+    """Series as ``fit`` and ``pretrain`` read them: padded ``values`` (n_series,
+    T, targets then exogenous), their ``lengths`` and ``keys``, each series'
+    target transform (by key) and the values with targets transformed."""
+
+    values: np.ndarray
+    lengths: np.ndarray
+    keys: list
+    n_targets: int
+    n_exog: int
+    period: int | None
+    transforms: dict
+    model_values: np.ndarray
 
 
 @hyperparameters
@@ -251,6 +275,8 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         "capability:pred_int": True,
         "capability:pred_int:insample": False,
         "capability:update": True,
+        "capability:pretrain": True,
+        "pretrain:fitted_params": ["pretrained_"],
         "capability:missing_values": False,
         "capability:random_state": True,
         "property:randomness": "derandomized",
@@ -268,7 +294,7 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
                  training_mode="parallel",
                  p_forcing=0.25, reparametrise=False, loss="laplace", min_std=1e-3,
                  residual=True, window_norm=True, n_samples=200, n_networks=1,
-                 update_epochs=5, windows_per_series=18,
+                 update_epochs=5, finetune_epochs=0, windows_per_series=18,
                  embedding=_NET.embedding, embedding_width=_NET.embedding_width,
                  embedding_layers=_NET.embedding_layers, drive=_NET.drive,
                  root_width=_NET.root_width, root_depth=_NET.root_depth,
@@ -421,46 +447,184 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         return Batch.from_numpy(scaler.transform(windows, n_steps), n_steps, n_context,
                                 resolve_device(self.device))
 
-    # -- fit / update ------------------------------------------------------ #
+    # -- pretrain / fit / update ------------------------------------------ #
+    def pretrain(self, y, X=None, fh=None):
+        """Train the global network on the panel ``y`` (and ``X``), to forecast
+        series given later to ``fit`` without training on them; see sktime's
+        ``BaseForecaster.pretrain``. Called again, it continues training the
+        pretrained network on the new panel (``n_epochs`` more epochs).
+
+        Sets ``pretrained_`` and the state ``"pretrained"``: a following
+        ``fit(y)`` computes each series' transforms and context only (and
+        fine-tunes a copy for ``finetune_epochs``); ``clone`` keeps the
+        pretrained network, ``reset`` drops it."""
+        self._validate_params()
+        super().pretrain(y, X=X, fh=fh)
+        self._pretrained_attrs = ["pretrained_"]
+        return self
+
+    def _pretrain(self, y, X=None, fh=None):
+        self.pretrained_ = self._train_new(self._corpus(y, X))
+        return self
+
+    def _pretrain_update(self, y, X=None, fh=None):
+        model = getattr(self, "pretrained_", None)
+        if model is None:  # pretrain after a plain fit: nothing to continue
+            return self._pretrain(y, X, fh)
+        corpus = self._corpus(y, X)
+        self._check_pretrained_fits(model, corpus, "pretrain")
+        self.pretrained_ = self._train_more(model, corpus, TrainingConfig.of(self),
+                                            validation_fraction=self.validation_fraction)
+        return self
+
+    def save_pretrained(self, path) -> Path:
+        """Write the pretrained (or else the fitted) global network to ``path``
+        (``.npz``): its weights, its specification and this forecaster's
+        parameters, no pickle. :meth:`from_pretrained` loads it, in this or a
+        later skwarp version that reads its format. Returns the path written."""
+        from skwarp import __version__
+
+        model = getattr(self, "pretrained_", None)
+        if model is None and self.state == "fitted":
+            model = self._global_model()
+        if model is None:
+            raise NotFittedError(f"this {type(self).__name__} has no network to save: "
+                                 "call pretrain or fit first")
+        return _pretrained.save(path, model, self.get_params(deep=False), __version__)
+
+    @classmethod
+    def from_pretrained(cls, path, **params) -> WarpForecaster:
+        """A forecaster in the state ``"pretrained"`` with the network saved by
+        :meth:`save_pretrained` at ``path`` and the parameters it was saved
+        with; ``params`` override those that do not shape the network or its
+        inputs (e.g. ``finetune_epochs``, ``n_samples``, ``device``,
+        ``random_state``)."""
+        saved, model, _ = _pretrained.load(path)
+        known = set(cls._PARAMS)
+        forecaster = cls(**{k: v for k, v in saved.items() if k in known})
+        forecaster.set_params(**params)
+        forecaster._validate_params()
+        spec = forecaster._spec(physics=None)
+        changed = [f.name for f in fields(spec)
+                   if getattr(spec, f.name) != getattr(model.spec, f.name)]
+        if changed:
+            raise ValueError(f"{changed} shape the pretrained network and cannot change "
+                             "when it is loaded")
+        forecaster.pretrained_ = model
+        forecaster._pretrained_attrs = ["pretrained_"]
+        forecaster._state = "pretrained"
+        return forecaster
+
     def _fit(self, y, X=None, fh=None):
-        """Transform, window, split, scale, build and train the network, then
-        store it.
+        """Transform each series; train the global network, or take a copy of
+        the pretrained one (fine-tuned for ``finetune_epochs``); store it and
+        each series' context.
 
         The hyper-parameters were checked by ``fit``, before the data.
         """
+        corpus = self._corpus(y, X)
+        pretrained = getattr(self, "pretrained_", None)
+        if pretrained is None:
+            model = self._train_new(corpus)
+        else:
+            self._check_pretrained_fits(pretrained, corpus, "fit")
+            model = pretrained.copy()
+            if self.finetune_epochs > 0:
+                config = TrainingConfig.of(self, n_epochs=self.finetune_epochs,
+                                           epoch_size=None)
+                model = self._train_more(model, corpus, config, validation_fraction=0.0)
+        self._seeds = Seeds.from_random_state(self.random_state)
+        self._n_exog, self._n_targets = model.n_exog, model.n_targets
+        self._fed_bounds = model.fed_bounds
+        self.seasonal_period_, self._transforms = corpus.period, corpus.transforms
+        self._n_seen = dict(zip(corpus.keys, corpus.lengths.tolist(), strict=True))
+        self.scaler_, self.n_channels_ = model.scaler, model.n_channels
+        self.networks_, self.network_ = model.networks, model.networks[0]
+        self.histories_, self.history_ = model.histories, model.histories[0]
+        self.n_epochs_ = len(self.history_["train_loss"])
+        self._remember(corpus.values, corpus.lengths, corpus.keys, y)
+        return self
+
+    def _global_model(self) -> _pretrained.GlobalModel:
+        """The fitted global network, apart from the series (shares the modules)."""
+        return _pretrained.GlobalModel(
+            self.networks_, self.histories_, self.scaler_, self.networks_[0].spec,
+            self._n_targets, self._n_exog, self._fed_bounds)
+
+    def _corpus(self, y, X) -> _Corpus:
+        """``y`` and ``X`` as padded arrays, each series' target transform and
+        the values in model units."""
         values, lengths, keys = targets_and_exogenous(y, X)
         self._check_lengths(lengths, "y")
         n_exog = 0 if X is None else X.shape[1]
         n_targets = values.shape[2] - n_exog
-        physics = None if self.physics is None else self._physics_copy(n_targets)
-        seeds = Seeds.from_random_state(self.random_state)
         period = self._resolve_period(y)
         transforms = {key: self._fit_transform(v[:n, :n_targets], period)
                       for key, v, n in zip(keys, values, lengths, strict=True)}
         model_values = self._to_model_units(values, lengths, keys, transforms, n_targets)
-        windows, train_idx, val_idx, covered = self._training_windows(model_values, lengths)
-        scaler = ChannelScaler(self.scaling).fit(model_values, covered)
-        spec = network_spec(self, FORECASTER_NETWORK, time_scale=float(self._window - 1),
+        return _Corpus(values, lengths, keys, n_targets, n_exog, period, transforms,
+                       model_values)
+
+    def _spec(self, physics) -> NetworkSpec:
+        return network_spec(self, FORECASTER_NETWORK, time_scale=float(self._window - 1),
                             reference_length=self._window, physics=physics)
+
+    def _train_new(self, corpus: _Corpus) -> _pretrained.GlobalModel:
+        """Window, split, scale, build and train new networks on ``corpus``."""
+        n_targets = corpus.n_targets
+        physics = None if self.physics is None else self._physics_copy(n_targets)
+        seeds = Seeds.from_random_state(self.random_state)
+        windows, train_idx, val_idx, covered = self._training_windows(
+            corpus.model_values, corpus.lengths)
+        scaler = ChannelScaler(self.scaling).fit(corpus.model_values, covered)
+        spec = self._spec(physics)
         with torch_threads(self.n_threads):
             data = self._batch(scaler, *windows)
             train = data.take(torch.as_tensor(train_idx))
             validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
             networks, histories = fit_networks(
-                spec, values.shape[2], 2 * n_targets, train, validation,
+                spec, corpus.values.shape[2], 2 * n_targets, train, validation,
                 partial(self._loss_for, n_targets), TrainingConfig.of(self), seeds,
                 self.n_networks, input_noise_std(train, self.input_noise), score_name="mse")
-        self._n_exog, self._n_targets, self._seeds = n_exog, n_targets, seeds
-        self._fed_bounds = (None if self.decoding == "direct" else
-                            self._bounds_of(train, n_targets))
-        self.seasonal_period_, self._transforms = period, transforms
-        self._n_seen = dict(zip(keys, lengths.tolist(), strict=True))
-        self.scaler_, self.n_channels_ = scaler, values.shape[2]
-        self.networks_, self.network_ = networks, networks[0]
-        self.histories_, self.history_ = histories, histories[0]
-        self.n_epochs_ = len(self.history_["train_loss"])
-        self._remember(values, lengths, keys, y)
-        return self
+        bounds = None if self.decoding == "direct" else self._bounds_of(train, n_targets)
+        return _pretrained.GlobalModel(networks, histories, scaler, spec, n_targets,
+                                       corpus.n_exog, bounds)
+
+    def _train_more(self, model: _pretrained.GlobalModel, corpus: _Corpus,
+                    config: TrainingConfig, validation_fraction: float
+                    ) -> _pretrained.GlobalModel:
+        """A copy of ``model`` trained further on ``corpus``'s windows, scaled
+        as ``model`` was (the ``update`` seeds of ``random_state``)."""
+        model = model.copy()
+        seeds = Seeds.from_random_state(self.random_state)
+        windows, train_idx, val_idx, _ = self._training_windows(
+            corpus.model_values, corpus.lengths, validation_fraction=validation_fraction)
+        if len(train_idx) == 0:
+            return model
+        with torch_threads(self.n_threads):
+            data = self._batch(model.scaler, *windows)
+            train = data.take(torch.as_tensor(train_idx))
+            validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
+            for index, network in enumerate(model.networks):
+                member = seeds.member(index).for_update()
+                history = train_on_device(
+                    network, self._loss_for(model.n_targets, member), train, validation,
+                    config, member, input_noise_std(train, self.input_noise),
+                    score_name="mse")
+                model.histories[index] = {
+                    key: list(model.histories[index].get(key, [])) + list(values)
+                    for key, values in history.items()}
+        return model
+
+    def _check_pretrained_fits(self, model: _pretrained.GlobalModel, corpus: _Corpus,
+                               method: str) -> None:
+        """What the data must share with the pretrained network's."""
+        if corpus.n_targets != model.n_targets:
+            raise ValueError(f"{method} got y with {corpus.n_targets} columns, but the "
+                             f"network was pretrained on {model.n_targets}")
+        if corpus.n_exog != model.n_exog:
+            raise ValueError(f"{method} got {corpus.n_exog} exogenous columns in X, but "
+                             f"the network was pretrained with {model.n_exog}")
 
     def _bounds_of(self, train: Batch, n_targets: int) -> Tensor:
         """What a rollout may feed back, (2, n_targets): the range of the
