@@ -249,6 +249,13 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         The first of ``histories_``.
     n_epochs_ : int
         Epochs the first network actually ran.
+    train_accuracy_ : float
+        Accuracy of the fitted ensemble (as ``predict`` uses it: every network,
+        eval mode) on its training series. ``history_``'s ``train_accuracy`` is
+        the first network's, over the mini-batches of each epoch as it trained.
+    validation_accuracy_ : float or None
+        The same on the validation series held out by ``validation_fraction``
+        (None without).
     series_standardiser_ : SeriesStandardiser or None
         With ``series_norm``, each channel's unit and the centre of its mean
         and log standard deviation channels (learned on the training series);
@@ -383,7 +390,24 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
         self.networks_, self.network_ = networks, networks[0]
         self.histories_, self.history_ = histories, histories[0]
         self.n_epochs_ = len(self.history_["train_loss"])
+        self.train_accuracy_, self.validation_accuracy_ = self._fitted_accuracies(
+            data, targets, train_idx, val_idx)
         return self
+
+    def _fitted_accuracies(self, data: Batch, targets: np.ndarray, train_idx: np.ndarray,
+                           val_idx: np.ndarray | None) -> tuple[float, float | None]:
+        """The fitted ensemble's accuracy, as ``predict`` scores it (eval mode,
+        every network), on the training series and on the validation ones
+        (None without): a training accuracy near 1 beside a low validation
+        one is a memorised fit."""
+        with torch_threads(self.n_threads), torch.no_grad():
+            predicted = self._predict_outputs_inner(None, data).argmax(1).numpy()
+        correct = predicted == targets
+
+        def accuracy(index):
+            return None if index is None else float(correct[index].mean())
+
+        return accuracy(train_idx), accuracy(val_idx)
 
     def _predict(self, X) -> np.ndarray:
         return self.classes_[self._predict_proba(X).argmax(axis=1)]
@@ -446,10 +470,10 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
                 "values lie too far outside the range seen in fit")
         return outputs
 
-    def _predict_outputs_inner(self, X) -> Tensor:
+    def _predict_outputs_inner(self, X, data: Batch | None = None) -> Tensor:
         """The logits of the one network, or the log of the networks' mean
-        class probabilities (float64)."""
-        data = None
+        class probabilities (float64); ``data``: ``X`` already scaled, on
+        the prediction device."""
         log_probabilities = []
         for fitted in self.networks_:
             network, data = self._prediction_data(X, fitted, data)

@@ -21,6 +21,7 @@ from sktime.datasets import load_basic_motions, load_japanese_vowels
 from sktime.utils.estimator_checks import check_estimator
 
 from skwarp import PAPER_PARAMS, WarpClassifier
+from skwarp.exceptions import DivergenceWarning
 
 FAST = {**TINY_CLASSIFIER, "n_epochs": 3, "root_width": 8}
 
@@ -48,6 +49,20 @@ def test_learns_basic_motions_above_chance(motions):
     proba = clf.predict_proba(X_test)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     np.testing.assert_array_equal(clf.predict(X_test), clf.classes_[proba.argmax(axis=1)])
+
+
+def test_fitted_accuracies_are_the_ensembles_as_predict_scores(motions):
+    X, y, _, _ = motions
+    clf = WarpClassifier(**{**FAST, "n_networks": 2}).fit(X, y)
+    assert clf.train_accuracy_ == np.mean(clf.predict(X) == y)
+    assert clf.validation_accuracy_ is None
+    held = WarpClassifier(**{**FAST, "validation_fraction": 0.25}).fit(X, y)
+    assert 0.0 <= held.validation_accuracy_ <= 1.0
+    correct = held.predict(X) == y
+    # 30 training series and 10 validation series: the two accuracies split
+    # the 40 predictions exactly
+    assert 30 * held.train_accuracy_ + 10 * held.validation_accuracy_ == \
+        pytest.approx(correct.sum())
 
 
 def test_string_and_integer_labels_give_the_same_model(motions):
@@ -406,7 +421,7 @@ def test_diverging_training_falls_back_to_finite_weights(motions):
     X, y, X_test, _ = motions
     clf = WarpClassifier(**{**FAST, "n_epochs": 20, "lr": 1e8, "transition_lr": 1e4,
                             "grad_clip": None, "optimizer": "sgd"})
-    with pytest.warns(RuntimeWarning, match="non-finite"):
+    with pytest.warns(DivergenceWarning, match="non-finite"):
         clf.fit(X, y)
     assert np.isfinite(clf.predict_proba(X_test)).all()
 
