@@ -24,7 +24,8 @@ from skwarp._validation import check_int, check_real
 
 __all__ = ["LV_TEST_RANGES", "LV_TRAIN_RANGES", "MSD_TEST_RANGES", "MSD_TRAIN_RANGES",
            "SINE_TEST_PHASES", "SINE_TRAIN_PHASES", "TS_RETURN_TYPES", "UEA_LONG_DATASETS",
-           "load_ts", "make_linear_regression_tasks", "make_long_range_events",
+           "load_ts", "make_event_order", "make_few_shot_cycles", "make_linear_regression_tasks",
+           "make_long_range_events",
            "make_lotka_volterra", "make_mass_spring_damper", "make_periodic_waveforms",
            "make_sine"]
 
@@ -557,3 +558,130 @@ def make_periodic_waveforms(n_series: int = 537, n_classes: int = 11,
         values = scale * (envelope * wave + 0.05 * rng.standard_normal(length))
         X.append(pd.DataFrame({"dim_0": values}))
     return X, np.array([f"c{label}" for label in y])
+
+
+def make_few_shot_cycles(n_per_class: int = 2, n_classes: int = 52,
+                         n_timepoints: int = 2000, noise: float = 0.2,
+                         classes_seed: int = 52, random_state: int | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Many classes, few series each: long recordings of a cycle whose shape,
+    period and slow modulation belong to the class, caught at any phase.
+
+    The traits of physiological recordings with one class per subject (a
+    pressure or flow signal per animal). Class ``k`` has a template: a cycle
+    period drawn log-uniformly from 40 to 120 steps, the amplitudes and
+    phases of its first five harmonics, and a slow modulation (period 300 to
+    700 steps, depth up to 0.5). A series of class ``k`` starts at a random
+    phase of both, with the period jittered by 2%, each harmonic's amplitude
+    by 15%, a random level and scale, a slow random-walk drift and white
+    noise at ``noise`` times its amplitude; where a cycle sits says nothing
+    about the class, its shape does. Templates come from ``classes_seed``, so
+    panels drawn with different ``random_state`` (training, validation and
+    test series) share their classes.
+
+    Parameters
+    ----------
+    n_per_class : int, default=2
+        Series per class.
+    n_classes : int, default=52
+    n_timepoints : int, default=2000
+    noise : float, default=0.2
+    classes_seed : int, default=52
+    random_state : int or None
+
+    Returns
+    -------
+    X : np.ndarray of shape (n_per_class * n_classes, 1, n_timepoints), float32
+    y : np.ndarray of shape (n_per_class * n_classes,), int
+        Series ``i`` is of class ``i % n_classes``.
+
+    Examples
+    --------
+    >>> from skwarp.datasets import make_few_shot_cycles
+    >>> X, y = make_few_shot_cycles(n_per_class=1, n_classes=3, random_state=0)
+    >>> X.shape, y.tolist()
+    ((3, 1, 2000), [0, 1, 2])
+    """
+    check_int("n_per_class", n_per_class, 1)
+    check_int("n_classes", n_classes, 2)
+    check_int("n_timepoints", n_timepoints, 2)
+    check_real("noise", noise, 0.0)
+    templates = np.random.default_rng(classes_seed)
+    periods = np.exp(templates.uniform(np.log(40), np.log(120), n_classes))
+    harmonics = templates.uniform(0.1, 1.0, (n_classes, 5)) / np.arange(1, 6)
+    harmonics[:, 0] = 1.0
+    phases = templates.uniform(0, 2 * np.pi, (n_classes, 5))
+    slow_periods = templates.uniform(300, 700, n_classes)
+    depths = templates.uniform(0, 0.5, n_classes)
+    rng = np.random.default_rng(random_state)
+    y = np.tile(np.arange(n_classes), n_per_class)
+    t = np.arange(n_timepoints)
+    orders = np.arange(1, 6)[:, None]
+    X = np.empty((len(y), 1, n_timepoints), dtype=np.float32)
+    for i, label in enumerate(y):
+        period = periods[label] * (1 + 0.02 * rng.standard_normal())
+        angle = 2 * np.pi * (t / period + rng.uniform())
+        weights = harmonics[label] * (1 + 0.15 * rng.standard_normal(5))
+        cycle = (weights[:, None] * np.sin(orders * angle + phases[label][:, None])).sum(0)
+        slow = 1 + depths[label] * np.sin(2 * np.pi * (t / slow_periods[label] + rng.uniform()))
+        drift = np.cumsum(rng.standard_normal(n_timepoints)) * 0.01
+        values = slow * cycle + drift + noise * rng.standard_normal(n_timepoints)
+        X[i, 0] = rng.normal(0, 3) + np.exp(rng.normal(0, 0.5)) * values
+    return X, y
+
+
+def make_event_order(n_series: int = 400, n_timepoints: int = 512, event_length: int = 24,
+                     min_gap: int = 128, amplitude: float = 2.0,
+                     random_state: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The class is which of two events comes first, far apart in noise.
+
+    Every series is white Gaussian noise (unit variance) with two events of
+    ``event_length`` steps and height ``amplitude``: a half-sine bump upwards
+    and one downwards. Class 0 has the upward bump first, class 1 the
+    downward one. The second starts at least ``min_gap`` steps after the
+    first ends, both anywhere else in the series: each class holds the same
+    two shapes, so only their order tells the classes apart.
+
+    Parameters
+    ----------
+    n_series : int, default=400
+    n_timepoints : int, default=512
+    event_length : int, default=24
+    min_gap : int, default=128
+    amplitude : float, default=2.0
+    random_state : int or None
+
+    Returns
+    -------
+    X : np.ndarray of shape (n_series, 1, n_timepoints), float32
+    y : np.ndarray of shape (n_series,), int
+        Classes 0 and 1, balanced (up to one series) and shuffled.
+
+    Examples
+    --------
+    >>> from skwarp.datasets import make_event_order
+    >>> X, y = make_event_order(n_series=4, random_state=0)
+    >>> X.shape, sorted(y.tolist())
+    ((4, 1, 512), [0, 0, 1, 1])
+    """
+    check_int("n_series", n_series, 1)
+    check_int("event_length", event_length, 1)
+    check_int("min_gap", min_gap, 0)
+    check_real("amplitude", amplitude, 0.0)
+    room = n_timepoints - 2 * event_length - min_gap
+    if room < 0:
+        raise ValueError(f"two events of {event_length} steps {min_gap} apart do not fit "
+                         f"into n_timepoints={n_timepoints}")
+    rng = np.random.default_rng(random_state)
+    y = rng.permutation(np.arange(n_series) % 2)
+    X = rng.standard_normal((n_series, 1, n_timepoints), dtype=np.float32)
+    bump = (amplitude * np.sin(np.pi * (np.arange(event_length) + 0.5) / event_length)
+            ).astype(np.float32)
+    for i, label in enumerate(y):
+        # the two starts: a sorted pair of the free steps, spread over the series
+        first, extra = np.sort(rng.integers(0, room + 1, 2))
+        second = extra + event_length + min_gap
+        signs = (1.0, -1.0) if label == 0 else (-1.0, 1.0)
+        X[i, 0, first:first + event_length] += signs[0] * bump
+        X[i, 0, second:second + event_length] += signs[1] * bump
+    return X, y

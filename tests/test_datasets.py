@@ -173,3 +173,48 @@ def test_periodic_waveforms_refuse_bad_sizes(bad):
 
     with pytest.raises(ValueError):
         make_periodic_waveforms(**bad)
+
+
+def test_few_shot_cycles_share_classes_across_draws_but_not_phases():
+    from skwarp.datasets import make_few_shot_cycles
+
+    X, y = make_few_shot_cycles(n_per_class=2, n_classes=5, n_timepoints=600, random_state=0)
+    again, _ = make_few_shot_cycles(n_per_class=2, n_classes=5, n_timepoints=600,
+                                    random_state=0)
+    other, y_other = make_few_shot_cycles(n_per_class=2, n_classes=5, n_timepoints=600,
+                                          random_state=1)
+    assert X.shape == (10, 1, 600) and X.dtype == np.float32
+    np.testing.assert_array_equal(X, again)
+    np.testing.assert_array_equal(y, np.tile(np.arange(5), 2))
+    np.testing.assert_array_equal(y, y_other)
+    assert not np.allclose(X, other)
+
+    def period(series):  # the lag of the highest autocorrelation past the first dip
+        centred = series - series.mean()
+        acf = np.correlate(centred, centred, "full")[len(series) - 1:]
+        start = int(np.argmax(acf < 0))
+        return start + int(np.argmax(acf[start:300]))
+
+    # both draws of a class cycle at the class's period, whatever their phase
+    for label in range(5):
+        periods = [period(data[i, 0]) for data in (X, other) for i in np.flatnonzero(y == label)]
+        assert max(periods) - min(periods) <= 0.1 * np.median(periods) + 2
+    with pytest.raises(ValueError, match="n_classes"):
+        make_few_shot_cycles(n_classes=1)
+
+
+def test_event_order_holds_the_same_events_in_the_class_order():
+    from skwarp.datasets import make_event_order
+
+    X, y = make_event_order(n_series=60, n_timepoints=256, event_length=16, min_gap=64,
+                            amplitude=8.0, random_state=0)
+    assert X.shape == (60, 1, 256) and X.dtype == np.float32
+    np.testing.assert_array_equal(np.bincount(y), [30, 30])
+    kernel = np.sin(np.pi * (np.arange(16) + 0.5) / 16)
+    for series, label in zip(X[:, 0], y, strict=True):
+        response = np.correlate(series, kernel, "valid")
+        up, down = int(np.argmax(response)), int(np.argmin(response))
+        assert abs(up - down) >= 64 + 16 - 2  # far apart
+        assert (up < down) == (label == 0)
+    with pytest.raises(ValueError, match="do not fit"):
+        make_event_order(n_timepoints=100, event_length=30, min_gap=50)
