@@ -24,6 +24,7 @@ from skwarp.core.scan import valid_mask
 from skwarp.core.spec import NetworkSpec
 from skwarp.core.stability import TransitionGuard, transition_cap
 from skwarp.core.warp import WarpNetwork
+from skwarp.exceptions import DivergenceWarning
 
 __all__ = ["DEVICES", "LR_SCHEDULES", "MAX_TRANSITION_GAIN", "OPTIMIZERS", "Batch", "Seeds",
            "TrainingConfig", "check_device", "check_threads", "evaluate", "fit_networks",
@@ -275,6 +276,10 @@ def make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Op
     return _optimizer(list(network.named_parameters()), config)
 
 
+# Adam(W)'s fused kernel runs on the CPU from torch 2.4 (on CUDA before)
+_FUSED_ON_CPU = tuple(int(part) for part in torch.__version__.split(".")[:2]) >= (2, 4)
+
+
 def _optimizer(named: list[tuple[str, Tensor]], config: TrainingConfig,
                fused: bool = False) -> torch.optim.Optimizer:
     """``fused``: Adam(W)'s fused kernel (one pass over each tensor instead of
@@ -285,8 +290,9 @@ def _optimizer(named: list[tuple[str, Tensor]], config: TrainingConfig,
     groups = [{"params": rest, "lr": config.lr, "weight_decay": config.weight_decay},
               {"params": transition, "lr": config.transition_lr, "weight_decay": 0.0}]
     options = {}
+    devices = ("cpu", "cuda") if _FUSED_ON_CPU else ("cuda",)
     if fused and config.optimizer in ("adam", "adamw") and all(
-            p.dtype == torch.float32 and p.device.type in ("cpu", "cuda") for _, p in named):
+            p.dtype == torch.float32 and p.device.type in devices for _, p in named):
         options["fused"] = True
     return OPTIMIZERS[config.optimizer]([g for g in groups if g["params"]], **options)
 
@@ -365,7 +371,7 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
         warnings.warn("training diverged (non-finite loss or weights); stopped and "
                       "restored the best finite weights (the initial ones if no "
                       "other was finite on the training data; try a smaller lr or "
-                      "transition_lr)", RuntimeWarning, stacklevel=3)
+                      "transition_lr)", DivergenceWarning, stacklevel=3)
     network.eval()
     return history
 
@@ -690,5 +696,5 @@ def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
         warnings.warn(f"training diverged (non-finite loss or weights) in network(s) {which}; "
                       "stopped them and restored their best finite weights (the initial "
                       "ones if no other was finite on the training data; try a smaller lr "
-                      "or transition_lr)", RuntimeWarning, stacklevel=3)
+                      "or transition_lr)", DivergenceWarning, stacklevel=3)
     return histories

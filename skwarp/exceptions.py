@@ -10,7 +10,8 @@ for invalid input and hyper-parameters, with messages that name the problem.
 
 from __future__ import annotations
 
-__all__ = ["InSampleHorizonError", "NonFiniteOutputError", "SeasonalPeriodWarning"]
+__all__ = ["DivergenceWarning", "InSampleHorizonError", "NonFiniteOutputError",
+           "SeasonalPeriodWarning"]
 
 
 class NonFiniteOutputError(ValueError, FloatingPointError):
@@ -36,4 +37,16 @@ class SeasonalPeriodWarning(UserWarning):
     Raised where the time index has no frequency and the autocorrelation test
     finds no candidate period in the data; pass ``seasonal_period=`` an
     integer to adjust anyway, or None to adjust nothing without the warning.
+    """
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Training diverged (a non-finite loss or weights) and was stopped; the
+    network keeps its best finite weights (the initial ones where no other
+    was finite on the training data).
+
+    A ``RuntimeWarning``, so filters of those still catch it; filter this
+    class to treat divergence apart, as scikit-learn's ``ConvergenceWarning``
+    allows for non-convergence. A smaller ``lr`` or ``transition_lr`` usually
+    avoids it.
     """

@@ -35,7 +35,7 @@ from skwarp._preprocessing import ChannelScaler, hold_last, panel_to_padded
 from skwarp._validation import check_labels
 from skwarp.core.stability import TransitionGuard, transition_cap
 from skwarp.core.transitions import DenseTransition, make_transition
-from skwarp.exceptions import NonFiniteOutputError
+from skwarp.exceptions import DivergenceWarning, NonFiniteOutputError
 
 ROOT = Path(skwarp.__file__).resolve().parent.parent
 CASES = bad_input_cases()
@@ -277,7 +277,7 @@ def test_restored_weights_that_are_not_finite_fall_back_to_the_initial_ones(monk
               "n_epochs": 3, "lr": STRESS["lr"],
               "scaling": "minmax",
               "transition_lr": STRESS["transition_lr"], "random_state": STRESS["seed"]}
-    with pytest.warns(RuntimeWarning, match="initial ones"):
+    with pytest.warns(DivergenceWarning, match="initial ones"):
         clf = WarpClassifier(**params).fit(X, np.array([0, 1, 0, 1]))
     assert not np.isfinite(clf.history_["train_loss"]).all()
     torch.testing.assert_close(clf.network_.A, torch.eye(clf.network_.A.shape[0]))
