@@ -112,7 +112,7 @@ LV_T_MAX = 25.0
 # measured; WarpForecaster's defaults have since moved to direct decoding.
 WARP_PARAMS: dict = {"embedding": "conv", "epoch_size": None, "seasonality": None,
                      "transform": None, "decoding": "autoregressive", "transition": "dense",
-                     "drive": "difference"}
+                     "drive": "difference", "initial_state": "mlp"}
 P_FORCING = WarpForecaster().p_forcing  # WARP's teacher forcing, given to GRU and LSTM
 DEFAULT_LOSS = "nll"
 DEFAULT_TRANSITION_LR = 1e-5

@@ -33,7 +33,7 @@ from benchmarks.forecasting_m3 import HORIZON, load_series, panel, per_series, s
 PREVIOUS_DEFAULTS = {"decoding": "autoregressive", "context_length": 12, "loss": "nll",
                      "transition": "dense", "drive": "difference", "embedding": None,
                      "transition_lr": 1e-5, "batch_size": 32, "epoch_size": 512,
-                     "n_epochs": 40}
+                     "n_epochs": 40, "initial_state": "mlp"}
 # each ingredient of the defaults, removed (or swapped) one at a time
 VARIANTS: dict[str, dict] = {
     "defaults": {},
@@ -44,9 +44,10 @@ VARIANTS: dict[str, dict] = {
     "slow lru memories (transition_radius=(0.99, 0.99999))": {
         "transition_radius": (0.99, 0.99999)},
     "no embedding (embedding=None)": {"embedding": None},
+    "theta_0 = phi(x_0) (initial_state=\"mlp\")": {"initial_state": "mlp"},
     "the paper's network (dense A at transition_lr 1e-5, differences, no embedding)": {
         "transition": "dense", "drive": "difference", "embedding": None,
-        "transition_lr": 1e-5},
+        "transition_lr": 1e-5, "initial_state": "mlp"},
     "context_length=12": {"context_length": 12},
     "the defaults of 2026-12-07 (autoregressive, the paper's network)": PREVIOUS_DEFAULTS,
     "the paper's forecaster (PAPER_FORECASTER_PARAMS), 1 epoch over every window":

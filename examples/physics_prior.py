@@ -64,6 +64,7 @@ def main() -> None:
     common = dict(context_length=CONTEXT, horizon_length=N_TIMEPOINTS - CONTEXT,
                   decoding="autoregressive", training_mode="recurrent", n_epochs=30,
                   epoch_size=None, transition="dense", drive="difference", embedding=None,
+                  initial_state="mlp",
                   seasonality=None, transform=None, root_width=8,
                   transition_lr=1e-3, random_state=0)
     models = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.2.0.dev7"
+__version__ = "0.2.0.dev8"
 __all__ = ["PAPER_FORECASTER_PARAMS", "PAPER_PARAMS", "WarpClassifier", "WarpForecaster",
            "__version__"]
 

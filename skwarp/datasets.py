@@ -631,7 +631,7 @@ def make_few_shot_cycles(n_per_class: int = 2, n_classes: int = 52,
 
 
 def make_event_order(n_series: int = 400, n_timepoints: int = 512, event_length: int = 24,
-                     min_gap: int = 128, amplitude: float = 2.0,
+                     min_gap: int = 128, amplitude: float = 1.0,
                      random_state: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The class is which of two events comes first, far apart in noise.
 
@@ -648,7 +648,7 @@ def make_event_order(n_series: int = 400, n_timepoints: int = 512, event_length:
     n_timepoints : int, default=512
     event_length : int, default=24
     min_gap : int, default=128
-    amplitude : float, default=2.0
+    amplitude : float, default=1.0
     random_state : int or None
 
     Returns

@@ -29,3 +29,15 @@ def tiny_classifier_params() -> dict:
 def tiny_forecaster_params() -> dict:
     """A fresh copy of :data:`_helpers.TINY_FORECASTER`."""
     return dict(TINY_FORECASTER)
+
+
+@pytest.fixture(scope="session")
+def airline_defaults():
+    """``WarpForecaster(random_state=0)`` fitted on airline less its last 12
+    months: one fit of the defaults, shared by the tests of the defaults
+    themselves (they only read it)."""
+    from sktime.datasets import load_airline
+
+    from skwarp import WarpForecaster
+
+    return WarpForecaster(random_state=0).fit(load_airline()[:-12])

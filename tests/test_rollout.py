@@ -34,7 +34,8 @@ def test_rollouts_and_their_intervals_stay_finite_far_past_the_training_windows(
 def test_a_rollout_that_would_diverge_is_held_within_the_widened_training_range(panel):
     params = {**TINY_FORECASTER, "seasonality": None, "transform": None, "scaling": None,
               "decoding": "autoregressive", "transition": "dense", "drive": "difference",
-              "embedding": None}  # the paper's network, whose B scales each fed value
+              "embedding": None, "initial_state": "mlp"}  # the paper's network, whose B
+    # scales each fed value
     forecaster = WarpForecaster(**params).fit(panel)
     with torch.no_grad():  # each fed value moves the state ten times as far:
         forecaster.network_.B.mul_(10.0)  # unbounded, this rollout overflows
@@ -57,7 +58,8 @@ def test_without_the_bounds_the_same_rollout_diverges(panel):
 
     params = {**TINY_FORECASTER, "seasonality": None, "transform": None, "scaling": None,
               "decoding": "autoregressive", "transition": "dense", "drive": "difference",
-              "embedding": None}  # the paper's network, whose B scales each fed value
+              "embedding": None, "initial_state": "mlp"}  # the paper's network, whose B
+    # scales each fed value
     forecaster = WarpForecaster(**params).fit(panel)
     with torch.no_grad():
         forecaster.network_.B.mul_(10.0)

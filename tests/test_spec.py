@@ -57,9 +57,10 @@ def test_the_presets_differ_from_the_paper_only_where_they_say():
     changed = {f.name for f in fields(NetworkSpec)
                if getattr(FORECASTER_NETWORK, f.name) != getattr(paper, f.name)}
     # a pointwise embedding of the values driving an "lru" transition whose
-    # moduli start in (0.3, 0.9) (see FORECASTER_NETWORK's comment)
+    # moduli start in (0.3, 0.9), from a learned theta_0 (see FORECASTER_NETWORK's
+    # comment)
     assert changed == {"embedding", "embedding_kernel", "causal_embedding", "drive",
-                       "transition", "transition_radius"}
+                       "transition", "transition_radius", "initial_state"}
 
 
 def test_paper_params_restore_the_papers_network():
