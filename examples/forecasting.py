@@ -19,12 +19,12 @@ from sktime.performance_metrics.forecasting import mean_absolute_percentage_erro
 from skwarp import WarpForecaster
 
 
-def main() -> None:
+def main(n_epochs: int = 100) -> None:
     y = load_airline()
     y_train, y_test = y[:-12], y[-12:]
     fh = np.arange(1, 13)
 
-    forecaster = WarpForecaster(random_state=0)
+    forecaster = WarpForecaster(n_epochs=n_epochs, random_state=0)  # 100: the default
     start = time.perf_counter()
     forecaster.fit(y_train)
     print(f"fit time: {time.perf_counter() - start:.1f} s")

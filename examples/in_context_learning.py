@@ -104,7 +104,7 @@ def least_squares_curve(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return errors.mean(axis=0)
 
 
-def main() -> None:
+def main(n_epochs: int = N_EPOCHS) -> None:
     torch.set_num_threads(1)
     X, y, _ = make_linear_regression_tasks(4000, N_PAIRS, noise=NOISE, random_state=0)
     X_test, y_test, _ = make_linear_regression_tasks(1000, N_PAIRS, noise=NOISE,
@@ -119,8 +119,8 @@ def main() -> None:
     def warp_predict(x):
         return warp.forward_all(x)[..., 0]
 
-    warp_time = train(warp, warp_predict, X, y)
-    gru_time = train(gru, gru, X, y)
+    warp_time = train(warp, warp_predict, X, y, n_epochs)
+    gru_time = train(gru, gru, X, y, n_epochs)
 
     frozen = copy.deepcopy(warp.state_dict())
     with torch.no_grad():  # test time: no gradient, no parameter update
@@ -131,7 +131,7 @@ def main() -> None:
 
     print(f"WARP {n_params(warp):,} parameters (fit {warp_time:.0f} s), GRU hidden "
           f"{gru.gru.hidden_size} {n_params(gru):,} parameters (fit {gru_time:.0f} s); "
-          f"{N_EPOCHS} epochs on 4000 tasks, noise {NOISE}; test on 1000 new tasks")
+          f"{n_epochs} epochs on 4000 tasks, noise {NOISE}; test on 1000 new tasks")
     print("context pairs | " + " | ".join(curves))
     for t in range(N_PAIRS):
         print(f"{t:13d} | " + " | ".join(f"{c[t]:.3f}" for c in curves.values()))

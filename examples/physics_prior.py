@@ -57,12 +57,12 @@ def test_mse(forecaster: WarpForecaster, test: pd.DataFrame) -> float:
     return float(np.mean((forecast.reshape(truth.shape) - truth) ** 2))
 
 
-def main() -> None:
+def main(n_epochs: int = 30) -> None:
     torch.set_num_threads(1)
     train = cooling_curves(64, seed=0)
     test = cooling_curves(32, seed=1, rates=(0.1, 1.5))  # reaches past the training rates
     common = dict(context_length=CONTEXT, horizon_length=N_TIMEPOINTS - CONTEXT,
-                  decoding="autoregressive", training_mode="recurrent", n_epochs=30,
+                  decoding="autoregressive", training_mode="recurrent", n_epochs=n_epochs,
                   epoch_size=None, transition="dense", drive="difference", embedding=None,
                   initial_state="mlp",
                   seasonality=None, transform=None, root_width=8,

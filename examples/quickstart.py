@@ -13,13 +13,13 @@ from sktime.datasets import load_basic_motions
 from skwarp import WarpClassifier
 
 
-def main() -> None:
+def main(n_epochs: int = 100) -> None:
     X_train, y_train = load_basic_motions(split="train", return_type="numpy3D")
     X_test, y_test = load_basic_motions(split="test", return_type="numpy3D")
     print(f"BasicMotions: {X_train.shape[0]} train / {X_test.shape[0]} test series, "
           f"{X_train.shape[1]} channels, length {X_train.shape[2]}")
 
-    clf = WarpClassifier(random_state=0)
+    clf = WarpClassifier(n_epochs=n_epochs, random_state=0)  # 100: the default
     start = time.perf_counter()
     clf.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start

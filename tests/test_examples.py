@@ -1,4 +1,4 @@
-"""The examples use skwarp's public API only."""
+"""The examples use skwarp's public API only, and run."""
 
 import ast
 from pathlib import Path
@@ -31,3 +31,16 @@ def test_example_imports_only_public_names(path):
     private = [name for name in names if any(part.startswith("_")
                                              for part in name.split("."))]
     assert private == []
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_runs_at_a_small_budget(path, tmp_path, monkeypatch):
+    """Each example's ``main(n_epochs=...)`` runs end to end (its figures are
+    written to a temporary directory)."""
+    import importlib.util
+
+    monkeypatch.chdir(tmp_path)
+    spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(n_epochs=1)
