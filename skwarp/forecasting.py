@@ -775,13 +775,14 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
     # -- the network's inputs and loss ------------------------------------- #
     def _next_input(self, outputs: Tensor, x_t: Tensor, n_targets: int, sample: bool,
                     generator: torch.Generator | None = None) -> Tensor:
-        """The next target values (exogenous channels are not predicted)."""
+        """The next target values (exogenous channels are not predicted); with
+        ``sample``, a draw of the law the loss fits (Laplace under "laplace")."""
         mean, std = gaussian_head(outputs, n_targets, self.min_std,
                                   self._residual_base(x_t, n_targets))
         if not sample:
             return mean
-        eps = torch.randn(mean.shape, generator=generator).to(mean.device)
-        return mean + std * eps
+        eps = self._standard_noise(generator, tuple(mean.shape), self.loss == "laplace")
+        return mean + std * eps.to(mean.device)
 
     def _normalise(self, x: Tensor, n_context: Tensor | None = None
                    ) -> tuple[Tensor, Tensor, Tensor]:

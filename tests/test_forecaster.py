@@ -276,3 +276,20 @@ def test_hierarchy_is_one_global_model():
     prediction = forecaster.predict(fh=[1, 2])
     assert prediction.index.nlevels == 3 and len(prediction) == 4 * 2
     assert np.isfinite(prediction.to_numpy()).all()
+
+
+@pytest.mark.parametrize(("loss", "mean_abs"), [("laplace", 1.0), ("nll", np.sqrt(2 / np.pi))])
+def test_reparametrised_feedback_draws_the_law_the_loss_fits(loss, mean_abs):
+    """Recurrent training with ``reparametrise`` feeds back ``m + s * eps``:
+    eps standard Laplace under the Laplace loss (E|eps| = 1), standard Normal
+    under the Gaussian one (E|eps| = sqrt(2 / pi))."""
+    forecaster = WarpForecaster(loss=loss, residual=False)
+    outputs = torch.zeros(200_000, 2)  # one target: location 0, a constant scale
+    generator = torch.Generator().manual_seed(0)
+    draws = forecaster._next_input(outputs, torch.zeros(200_000, 1), 1, True, generator)
+    scale = forecaster._next_input(outputs, torch.zeros(1, 1), 1, False)  # the location: 0
+    assert float(scale.abs().max()) == 0.0
+    from skwarp.core.heads import gaussian_head
+
+    _, std = gaussian_head(outputs[:1], 1, forecaster.min_std, None)
+    assert float((draws / std).abs().mean()) == pytest.approx(mean_abs, rel=0.01)
