@@ -15,9 +15,10 @@ from sktime.exceptions import NotFittedError
 from sktime.forecasting.base import BaseForecaster
 from torch import Tensor
 
-from skwarp import _distribution, _pretrained
-from skwarp._distribution import MixturePredictive, PathPredictive, family_of_loss
+from skwarp import _pretrained
 from skwarp._estimator import WarpEstimatorMixin
+from skwarp._forecast_direct import DirectDecoding
+from skwarp._forecast_rollout import Rollouts
 from skwarp._frames import (
     forecast_frame,
     future_exogenous,
@@ -201,7 +202,7 @@ class _Corpus(NamedTuple):
 
 
 @hyperparameters
-class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
+class WarpForecaster(DirectDecoding, Rollouts, WarpEstimatorMixin, BaseForecaster):
     """Forecaster based on WARP, a weight-space linear RNN.
 
     Each target series is first seasonally adjusted (where the index's
@@ -630,22 +631,6 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             raise ValueError(f"{method} got {corpus.n_exog} exogenous columns in X, but "
                              f"the network was pretrained with {model.n_exog}")
 
-    def _bounds_of(self, train: Batch, n_targets: int) -> Tensor:
-        """What a rollout may feed back, (2, n_targets): the range of the
-        (window-normalised) training targets, widened by its own width on each
-        side. A sampled path that leaves it is held at its edge, so that one
-        unlikely draw cannot drive the state, and every later step, off to
-        where the network was never trained (and to infinity)."""
-        with torch.no_grad():
-            low = torch.full((n_targets,), torch.inf)
-            high = -low
-            for batch in train.batches(4096):
-                x = self._normalise(batch.x)[0][..., :n_targets].reshape(-1, n_targets).cpu()
-                low = torch.minimum(low, x.min(0).values)
-                high = torch.maximum(high, x.max(0).values)
-            width = high - low
-            return torch.stack((low - width, high + width))
-
     # -- target transforms ------------------------------------------------- #
     def _resolve_period(self, y) -> int | None:
         """The seasonal period: ``seasonal_period``, or with "auto" the index's,
@@ -773,17 +758,6 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         return None
 
     # -- the network's inputs and loss ------------------------------------- #
-    def _next_input(self, outputs: Tensor, x_t: Tensor, n_targets: int, sample: bool,
-                    generator: torch.Generator | None = None) -> Tensor:
-        """The next target values (exogenous channels are not predicted); with
-        ``sample``, a draw of the law the loss fits (Laplace under "laplace")."""
-        mean, std = gaussian_head(outputs, n_targets, self.min_std,
-                                  self._residual_base(x_t, n_targets))
-        if not sample:
-            return mean
-        eps = self._standard_noise(generator, tuple(mean.shape), self.loss == "laplace")
-        return mean + std * eps.to(mean.device)
-
     def _normalise(self, x: Tensor, n_context: Tensor | None = None
                    ) -> tuple[Tensor, Tensor, Tensor]:
         """With ``window_norm``: each window in units of its context's mean and
@@ -837,40 +811,6 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         if self.loss == "laplace":
             return laplace_nll(target, mean, std)
         return mse
-
-    def _direct_loss(self, network, batch: Batch, n_targets: int) -> tuple[Tensor, Tensor]:
-        """The loss of every step after each window's context, decoded from the
-        state at the context's end, and the MSE."""
-        n_context = batch.y.long()
-        x, _, _ = self._normalise(batch.x, n_context)
-        mean, std = self._decode_contexts(network, x[:, :self.context_length], n_context,
-                                          x.shape[1] - self.context_length, n_targets)
-        target = x[:, self.context_length:, :n_targets]
-        mse = (mean - target).square().mean()
-        return self._loss_value(target, mean, std, mse), mse.detach()
-
-    def _decode_contexts(self, network, x: Tensor, n_context: Tensor, n_steps: int,
-                         n_targets: int) -> tuple[Tensor, Tensor]:
-        """Mean and std (N, n_steps, n_targets) of the ``n_steps`` values after
-        each (normalised, padded) context ``x`` (N, context_length, d) of
-        ``n_context`` steps."""
-        theta = network.final_state(x, n_context)
-        x_last = x[torch.arange(x.shape[0], device=x.device), n_context - 1]
-        return self._decode_ahead(network, theta, x_last, self.context_length, n_steps,
-                                  n_targets)
-
-    def _decode_ahead(self, network, theta: Tensor, x_last: Tensor, n_context: int,
-                      n_steps: int, n_targets: int) -> tuple[Tensor, Tensor]:
-        """Mean and std (N, n_steps, n_targets) of the ``n_steps`` values after a
-        context of ``n_context`` steps whose state is ``theta`` (N, D) and last
-        input ``x_last`` (N, d): the state decoded at each future step's ``tau``
-        (the output at step ``t`` predicts the value at ``t + 1``)."""
-        steps = torch.arange(n_context - 1, n_context - 1 + n_steps, dtype=theta.dtype,
-                             device=theta.device)
-        tau = (steps / network.time_scale).expand(theta.shape[0], -1)
-        outputs = network.decode(theta.unsqueeze(1).expand(-1, n_steps, -1), tau)
-        base = self._residual_base(x_last.unsqueeze(1), n_targets)
-        return gaussian_head(outputs, n_targets, self.min_std, base)
 
     # -- weight trajectories ------------------------------------------------ #
     def weight_trajectory(self, y, X=None) -> np.ndarray:
@@ -951,50 +891,6 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         cutoff = self.cutoff[0] if isinstance(self.cutoff, pd.Index) else self.cutoff
         return future_exogenous(X, list(self._recent), cutoff, n_steps)
 
-    def _rollout(self, n_steps: int, n_samples: int | None, X=None) -> np.ndarray:
-        """Forecast paths of the targets in original units, every series at
-        once: (n_series, n_steps, d) point forecasts (the mean of the
-        networks'), or (n_series, n_networks * n_samples, n_steps, d) Monte
-        Carlo paths (every network's). The forecasts hold one chunk of
-        :meth:`_rollout_chunks` at a time instead."""
-        return np.concatenate(list(self._rollout_chunks(n_steps, n_samples, X)))
-
-    def _rollout_chunks(self, n_steps: int, n_samples: int | None, X=None):
-        """:meth:`_rollout`'s paths a chunk of series at a time (yields them in
-        the series' order). A chunk holds about
-        ``_distribution.CHUNK_FLOATS`` floats of paths and states, so memory
-        does not grow with the panel; each series draws its own noise
-        (:meth:`_path_noise`), so the paths do not depend on the chunking."""
-        scaled, _ = self._scaled_contexts()  # every context is full
-        exog = self._future_exog(X, n_steps)
-        networks = [self._predict_network(fitted) for fitted in self.networks_]
-        n_paths = 1 if n_samples is None else n_samples
-        chunk = _distribution.series_per_chunk(n_paths * (
-            len(networks) * n_steps * self._n_targets + networks[0].n_params))
-        keys = list(self._recent)
-        for start in range(0, len(scaled), chunk):
-            rows = slice(start, start + chunk)
-            known = None if exog is None else exog[rows]
-            with torch_threads(self.n_threads), torch.no_grad():
-                paths = [self._rollout_network(index, network, scaled[rows], known, n_steps,
-                                               n_samples, start)
-                         for index, network in enumerate(networks)]
-            paths = np.mean(paths, axis=0) if n_samples is None else np.concatenate(paths, axis=1)
-            yield self._finite_paths(self._from_model_units(paths, keys[rows]))
-
-    @staticmethod
-    def _finite_paths(paths: np.ndarray) -> np.ndarray:
-        """``paths`` (n_series, ..., n_steps, d), or NonFiniteOutputError naming
-        the first step where one is not finite."""
-        finite = np.isfinite(paths).reshape(-1, *paths.shape[-2:]).all(axis=2)  # rows, steps
-        if not finite.all():
-            first = int(np.flatnonzero(~finite.all(axis=0))[0]) + 1
-            raise NonFiniteOutputError(
-                f"the autoregressive rollout diverged (non-finite values from step "
-                f"{first} on); forecast a shorter horizon, or train with "
-                "training_mode='recurrent' so the model learns from its own predictions")
-        return paths
-
     def _scaled_contexts(self) -> tuple[np.ndarray, np.ndarray]:
         """The last ``context_length`` observations of every series (fewer where
         a series has fewer), scaled as in fit and padded by repeating their last
@@ -1007,169 +903,9 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
         full = np.full(len(padded), self.context_length)
         return self.scaler_.transform(padded, full), lengths
 
-    def _rollout_network(self, index: int, network, scaled: np.ndarray,
-                         exog: np.ndarray | None, n_steps: int, n_samples: int | None,
-                         first: int = 0) -> np.ndarray:
-        """Network ``index``'s (``network``, on the prediction device) paths from
-        the scaled contexts of the series from ``first`` on: (n_series,
-        n_steps, d) fed back means, or (n_series, n_samples, n_steps, d) fed
-        back samples ``m + s * eps`` (``eps`` from :meth:`_path_noise`)."""
-        n = self._n_targets
-        device = next(network.parameters()).device
-        x, shift, scale = self._normalise(torch.from_numpy(scaled).to(device))
-        known = None
-        if exog is not None:
-            exog = (exog - self.scaler_.offset_[n:]) / self.scaler_.scale_[n:]
-            known = (torch.from_numpy(exog).to(x) - shift[..., n:]) / scale[..., n:]
-        theta = network.final_state(x)
-        x_last = x[:, -1]
-        noise = None
-        if n_samples is not None:
-            theta, x_last, shift, scale = (
-                t.repeat_interleave(n_samples, dim=0)
-                for t in (theta, x_last, shift, scale))
-            known = None if known is None else known.repeat_interleave(n_samples, dim=0)
-            noise = self._path_noise(index, first, len(scaled), n_samples, n_steps).to(x)
-
-        low, high = self._fed_bounds.to(device)
-        step = iter(range(n_steps))
-
-        def next_input(y_t, x_t):
-            mean, std = gaussian_head(y_t, n, self.min_std, self._residual_base(x_t, n))
-            fed = mean if noise is None else mean + std * noise[:, next(step)]
-            return torch.minimum(torch.maximum(fed, low), high)
-
-        _, paths = network.rollout(theta, x_last, self.context_length - 1, n_steps,
-                                   next_input, known)
-        paths = (paths * scale + shift)[..., :n]
-        paths = paths.double().cpu().numpy() * self.scaler_.scale_[:n] + \
-            self.scaler_.offset_[:n]
-        if n_samples is not None:
-            paths = paths.reshape(len(scaled), n_samples, n_steps, -1)
-        return paths
-
-    def _path_noise(self, index: int, first: int, n_series: int, n_samples: int,
-                    n_steps: int) -> Tensor:
-        """Standard noise of the forecast family (Laplace with ``loss="laplace"``,
-        else Normal) for the paths of network ``index`` from series ``first``
-        to ``first + n_series``: (n_series * n_samples, n_steps, d), series by
-        series. Each series has its own stream, seeded from the network's
-        forecast seed and the series' position, so its paths do not depend on
-        how the panel is chunked."""
-        seeds = np.random.SeedSequence(self._seeds.member(index).forecast).generate_state(
-            first + n_series)[first:]
-        shape = (n_samples, n_steps, self._n_targets)
-        laplace = family_of_loss(self.loss) == "laplace"
-        return torch.cat([self._standard_noise(torch.Generator().manual_seed(int(seed)), shape,
-                                               laplace) for seed in seeds])
-
-    @staticmethod
-    def _standard_noise(generator: torch.Generator, shape: tuple, laplace: bool) -> Tensor:
-        """Standard Normal draws, or standard Laplace ones by the inverse cdf."""
-        if not laplace:
-            return torch.randn(shape, generator=generator)
-        u = torch.rand(shape, generator=generator, dtype=torch.float64).clamp(min=2.0 ** -53)
-        centred = u - 0.5
-        return (-torch.sign(centred) * torch.log1p(-2 * centred.abs())).float()
-
     def _frame(self, fh, columns, per_series: np.ndarray) -> pd.DataFrame:
         return forecast_frame(per_series, fh.to_absolute_index(self.cutoff),
                               list(self._recent), columns, self._index_names)
-
-    def _direct(self, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """Every network's location and scale of the next ``n_steps`` values of
-        every series in model units (after the target transforms, before their
-        inverse): two arrays (n_series, n_steps, d, n_networks), decoded from
-        the state at the cutoff (``decoding="direct"``), a chunk of about
-        ``_distribution.CHUNK_FLOATS`` floats of series at a time."""
-        scaled, lengths = self._scaled_contexts()
-        networks = [self._predict_network(fitted) for fitted in self.networks_]
-        chunk = _distribution.series_per_chunk(
-            len(networks) * n_steps * (networks[0].n_params + 2 * self._n_targets))
-        parts = [self._direct_chunk(networks, scaled[start:start + chunk],
-                                    lengths[start:start + chunk], n_steps)
-                 for start in range(0, len(scaled), chunk)]
-        return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
-
-    def _direct_chunk(self, networks: list, scaled: np.ndarray, lengths: np.ndarray,
-                      n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`_direct` for the contexts ``scaled`` (n, context_length, d) of
-        ``lengths`` (n,) steps, ``networks`` on the prediction device."""
-        n = self._n_targets
-        locations, scales = [], []
-        with torch_threads(self.n_threads), torch.no_grad():
-            for network in networks:
-                device = next(network.parameters()).device
-                n_context = torch.from_numpy(lengths).to(device)
-                location, spread = self._decode_blocks(
-                    network, torch.from_numpy(scaled).to(device), n_context, n_steps)
-                locations.append(location.double().cpu().numpy() * self.scaler_.scale_[:n]
-                                 + self.scaler_.offset_[:n])
-                scales.append(spread.double().cpu().numpy() * self.scaler_.scale_[:n])
-        return np.stack(locations, axis=-1), np.stack(scales, axis=-1)
-
-    def _decode_blocks(self, network, x: Tensor, n_context: Tensor,
-                       n_steps: int) -> tuple[Tensor, Tensor]:
-        """Location and scale (N, n_steps, n_targets) of the values after the
-        scaled contexts ``x`` (N, context_length, d) of ``n_context`` steps, in
-        their units.
-
-        The first ``horizon_length`` steps are decoded from the state at the
-        cutoff. Past them, each further block of up to ``horizon_length`` is
-        decoded from the state of a context that ends with the locations of
-        the blocks before it (exogenous channels held at their last value),
-        so the root network is never evaluated past the ``tau`` it was trained
-        on; a block's scales are widened, in quadrature, by the scale at the
-        last step of the block before, so the uncertainty carries over.
-        """
-        n = self._n_targets
-        locations, scales, carried = [], [], None
-        while True:
-            normed, shift, scale = self._normalise(x, n_context)
-            n_block = min(self.horizon_length, n_steps - sum(map(len, locations)))
-            location, spread = self._decode_contexts(network, normed, n_context, n_block, n)
-            location = location * scale[..., :n] + shift[..., :n]
-            spread = spread * scale[..., :n]
-            if carried is not None:
-                spread = torch.sqrt(spread.square() + carried.square())
-            locations.append(location.transpose(0, 1))  # steps first, to count them
-            scales.append(spread)
-            if sum(map(len, locations)) == n_steps:
-                return torch.cat(locations).transpose(0, 1), torch.cat(scales, dim=1)
-            carried = spread[:, -1:]
-            x, n_context = self._extended_contexts(x, n_context, location)
-
-    def _extended_contexts(self, x: Tensor, n_context: Tensor,
-                           forecast: Tensor) -> tuple[Tensor, Tensor]:
-        """The last ``context_length`` steps of each context ``x`` (N,
-        context_length, d) of ``n_context`` steps followed by ``forecast`` (N,
-        k, n_targets), its exogenous channels held at their last value;
-        left-aligned and padded as :meth:`_scaled_contexts` lays them out."""
-        rows = torch.arange(x.shape[0], device=x.device)
-        last = x[rows, n_context - 1]
-        new = torch.cat((forecast, last[:, None, self._n_targets:].expand(
-            -1, forecast.shape[1], -1)), dim=-1)
-        joined = torch.cat((x, new), dim=1)  # the forecast sits at context_length on
-        end = n_context + forecast.shape[1]
-        start = (end - self.context_length).clamp(min=0)
-        steps = torch.minimum(start[:, None] + torch.arange(self.context_length,
-                                                            device=x.device), end[:, None] - 1)
-        source = torch.where(steps < n_context[:, None], steps,
-                             steps - n_context[:, None] + self.context_length)
-        gathered = torch.gather(joined, 1, source.unsqueeze(-1).expand(-1, -1, x.shape[2]))
-        return gathered, end - start
-
-    def _direct_predictive(self, steps: np.ndarray) -> MixturePredictive:
-        """The direct forecast at ``steps`` (1: the step after the cutoff) of
-        every series: elements (n_series, n_fh, d), each the equal mixture of
-        the networks' distributions (the ``loss``'s family) in model units,
-        and the map of each series' transforms to the data's units."""
-        location, scale = self._direct(int(steps.max()))
-        maps = [self._transforms[key].data_map(self._n_seen[key] + steps - 1)
-                for key in self._recent]
-        logs, factor, shift = (np.stack(arrays) for arrays in zip(*maps, strict=True))
-        return MixturePredictive(location[:, steps - 1], scale[:, steps - 1],
-                                 family_of_loss(self.loss), logs[:, None], factor, shift)
 
     @staticmethod
     def _finite_forecast(values: np.ndarray) -> np.ndarray:
@@ -1178,14 +914,6 @@ class WarpForecaster(WarpEstimatorMixin, BaseForecaster):
             raise NonFiniteOutputError("the forecast is not finite: the context lies too "
                                        "far outside the range seen in fit")
         return values
-
-    def _path_predictives(self, steps: np.ndarray, X=None):
-        """The Monte Carlo forecast at ``steps`` a chunk of series at a time
-        (:meth:`_rollout_chunks`): yields PathPredictive of elements
-        (n_chunk, n_fh, d), each element's ``n_networks * n_samples`` paths
-        sorted."""
-        for paths in self._rollout_chunks(int(steps.max()), self.n_samples, X):
-            yield PathPredictive(np.sort(np.moveaxis(paths[:, :, steps - 1], 1, -1), axis=-1))
 
     def _quantiles(self, steps: np.ndarray, levels: np.ndarray, X=None) -> np.ndarray:
         """Quantiles at ``levels`` (n_levels,) at ``steps`` in the data's units,
