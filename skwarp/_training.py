@@ -4,7 +4,6 @@ devices and threads."""
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import secrets
@@ -297,6 +296,97 @@ def _optimizer(named: list[tuple[str, Tensor]], config: TrainingConfig,
     return OPTIMIZERS[config.optimizer]([g for g in groups if g["params"]], **options)
 
 
+class _MemberTracker:
+    """One network's early stopping, kept weights and divergence fallback,
+    fed each epoch's losses by a training loop (:func:`train_network`, and
+    :func:`train_stacked` for each member).
+
+    ``history`` holds ``train_loss`` and ``train_<score_name>`` (and
+    ``val_*``) per epoch. The monitored loss is the validation loss with a
+    validation set, else the training loss; the weights of the epoch where it
+    was lowest are the best. With a validation set, the network stops after
+    ``patience`` epochs without improvement and keeps its best weights. A
+    non-finite training loss or weight stops it as diverged, and it keeps
+    its best weights seen so far (the initial ones if the first epoch
+    diverged). If the kept weights' loss on the training data is not finite,
+    it goes back to the initial weights, also as diverged
+    (:func:`_warn_if_diverged` warns of both).
+    """
+
+    def __init__(self, network: nn.Module, score_name: str, validated: bool,
+                 patience: int) -> None:
+        self.network, self.validated, self.patience = network, validated, patience
+        self.score_key, self.val_score_key = f"train_{score_name}", f"val_{score_name}"
+        self.history: dict[str, list[float]] = {"train_loss": [], self.score_key: []}
+        if validated:
+            self.history.update({"val_loss": [], self.val_score_key: []})
+        # the initial weights are the fallback if the very first epoch diverges
+        self.initial_state = _state_of(network)
+        self.best_state, self.best_loss, self.stale = self.initial_state, math.inf, 0
+        self.diverged = self.stopped = False
+
+    def after_epoch(self, train_loss: float, train_score: float,
+                    val: tuple[float, float] | None = None) -> bool:
+        """Record an epoch (``val``: its validation loss and score) and say
+        whether the network trains on. Once it has stopped, epochs are
+        ignored: a stopped member of a stacked ensemble is still stepped with
+        the others, and those updates are not its own."""
+        if self.stopped:
+            return False
+        self.history["train_loss"].append(train_loss)
+        self.history[self.score_key].append(train_score)
+        monitored = train_loss
+        if val is not None:
+            self.history["val_loss"].append(val[0])
+            self.history[self.val_score_key].append(val[1])
+            monitored = val[0]
+        if not (math.isfinite(train_loss) and _all_finite(self.network)):
+            self.diverged = self.stopped = True
+        elif monitored < self.best_loss:
+            self.best_loss, self.stale = monitored, 0
+            self.best_state = _state_of(self.network)
+        else:
+            self.stale += 1
+            self.stopped = self.validated and self.stale >= self.patience
+        return not self.stopped
+
+    def restore_kept(self) -> None:
+        """Load the weights training keeps: the best with a validation set or
+        after a divergence, else the last."""
+        if self.diverged or self.validated:
+            self.network.load_state_dict(self.best_state)
+
+    def check_kept(self, train_loss: float) -> None:
+        """``train_loss``: the kept weights' loss on the training data. They
+        were never run on it (they are the weights after an epoch); if it is
+        not finite, start over from the initial weights, as diverged."""
+        if not math.isfinite(train_loss):
+            self.network.load_state_dict(self.initial_state)
+            self.diverged = True
+
+
+def _state_of(network: nn.Module) -> dict[str, Tensor]:
+    """A copy of the network's state (its own storage, also where the
+    network's tensors are views of a stack)."""
+    return {name: value.clone() for name, value in network.state_dict().items()}
+
+
+def _warn_if_diverged(trackers: list[_MemberTracker], numbered: bool) -> None:
+    """One :class:`DivergenceWarning` for the networks that diverged;
+    ``numbered``: name them by their place in the ensemble."""
+    which = [str(k + 1) for k, tracker in enumerate(trackers) if tracker.diverged]
+    if not which:
+        return
+    if numbered:
+        what = f" in network(s) {', '.join(which)}; stopped them and restored their"
+    else:
+        what = "; stopped and restored the"
+    # stacklevel 4: the caller of the training loop's caller
+    warnings.warn(f"training diverged (non-finite loss or weights){what} best finite "
+                  "weights (the initial ones if no other was finite on the training "
+                  "data; try a smaller lr or transition_lr)", DivergenceWarning, stacklevel=4)
+
+
 def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
                   validation: Batch | None, config: TrainingConfig, seeds: Seeds,
                   noise_std: Tensor | None = None,
@@ -307,14 +397,10 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
 
     ``loss_fn(network, batch)`` returns ``(mean loss, mean score)``; the
     history holds ``train_loss`` and ``train_<score_name>`` (and ``val_*``)
-    per epoch. With a
-    validation set, the weights of the epoch with the lowest validation loss
-    are restored at the end, and training stops after ``config.patience``
-    epochs without improvement. A non-finite loss or weight stops training and
-    restores the best weights seen so far (the initial ones if the first epoch
-    diverged), with a warning. The final weights are run once on the training
-    data; if their loss is not finite, the initial weights are restored, also
-    with a warning. ``noise_std`` (n_channels,) adds Gaussian noise
+    per epoch. Early stopping (after ``config.patience`` epochs without a
+    lower validation loss), the kept weights and the fallback from a
+    divergence, with a :class:`DivergenceWarning`, are those of
+    :class:`_MemberTracker`. ``noise_std`` (n_channels,) adds Gaussian noise
     of that std to every training input, never to validation inputs.
     ``seeds.shuffle`` drives shuffling (CPU generator) and ``seeds.noise`` the
     noise (a generator on the data's device, so CPU and GPU runs draw
@@ -327,53 +413,23 @@ def train_network(network: nn.Module, loss_fn: LossFn, train: Batch,
     schedule = _make_schedule(optimizer, config, n_batches)
     shuffler = torch.Generator().manual_seed(seeds.shuffle)
     noise = None if noise_std is None else _Noise(noise_std, seeds.noise)
-    score_key = f"train_{score_name}"
-    history: dict[str, list[float]] = {"train_loss": [], score_key: []}
-    if validation is not None:
-        history.update({"val_loss": [], f"val_{score_name}": []})
-    # the initial weights are the fallback if the very first epoch diverges
-    initial_state = copy.deepcopy(network.state_dict())
-    best_loss, best_state, stale = math.inf, initial_state, 0
-    diverged = False
+    tracker = _MemberTracker(network, score_name, validation is not None, config.patience)
     progress = _progress(config, progress_label)
     for _ in progress:
         order = _epoch_order(len(train), epoch_size, shuffler)
         train_loss, train_score = _train_epoch(network, loss_fn, train.batches(
             config.batch_size, order), epoch_size, config, optimizer, schedule, noise, guard)
-        history["train_loss"].append(train_loss)
-        history[score_key].append(train_score)
-        monitored = train_loss
-        if validation is not None:
-            val_loss, val_score = evaluate(network, loss_fn, validation, config.batch_size)
-            history["val_loss"].append(val_loss)
-            history[f"val_{score_name}"].append(val_score)
-            monitored = val_loss
-        if not (math.isfinite(train_loss) and _all_finite(network)):
-            diverged = True
+        val = (None if validation is None
+               else evaluate(network, loss_fn, validation, config.batch_size))
+        if not tracker.after_epoch(train_loss, train_score, val):
             break
-        if monitored < best_loss:
-            best_loss, stale = monitored, 0
-            best_state = copy.deepcopy(network.state_dict())
-        else:
-            stale += 1
-            if validation is not None and stale >= config.patience:
-                break
         if config.verbose:
             progress.set_postfix(loss=f"{train_loss:.4f}", refresh=False)
-    if diverged or validation is not None:
-        network.load_state_dict(best_state)
-    # the restored weights were never run on the training data (they are the
-    # weights after an epoch); if they give a non-finite loss, start over
-    if not math.isfinite(evaluate(network, loss_fn, train, config.batch_size)[0]):
-        network.load_state_dict(initial_state)
-        diverged = True
-    if diverged:
-        warnings.warn("training diverged (non-finite loss or weights); stopped and "
-                      "restored the best finite weights (the initial ones if no "
-                      "other was finite on the training data; try a smaller lr or "
-                      "transition_lr)", DivergenceWarning, stacklevel=3)
+    tracker.restore_kept()
+    tracker.check_kept(evaluate(network, loss_fn, train, config.batch_size)[0])
+    _warn_if_diverged([tracker], numbered=False)
     network.eval()
-    return history
+    return tracker.history
 
 
 def _epoch_order(n_samples: int, epoch_size: int, shuffler: torch.Generator) -> Tensor:
@@ -562,7 +618,7 @@ def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
     parameters (the same update as one optimizer per member: Adam(W) and SGD
     act elementwise) and each member's transition guard. Each member keeps
     its own history, early stopping, best weights and divergence fallback
-    (:func:`train_network`); a member that has stopped is still stepped with
+    (:class:`_MemberTracker`); a member that has stopped is still stepped with
     the others (its updates are discarded when its kept weights are
     restored) until all have stopped. Returns the histories; the networks are
     trained in place and moved back to the CPU."""
@@ -612,18 +668,8 @@ def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
     schedule = _make_schedule(optimizer, config, n_batches)
     shufflers = [torch.Generator().manual_seed(m.shuffle) for m in members]
     noises = [None if noise_std is None else _Noise(noise_std, m.noise) for m in members]
-    score_key, val_key = f"train_{score_name}", f"val_{score_name}"
-    histories: list[dict[str, list[float]]] = []
-    for _ in networks:
-        histories.append({"train_loss": [], score_key: []} if validation is None else
-                         {"train_loss": [], score_key: [], "val_loss": [], val_key: []})
-
-    def state_of(network):
-        return {k: v.clone() for k, v in network.state_dict().items()}
-
-    initial = [state_of(n) for n in networks]
-    best, best_loss = list(initial), [math.inf] * n_members
-    stale, diverged, active = [0] * n_members, [False] * n_members, [True] * n_members
+    trackers = [_MemberTracker(network, score_name, validation is not None, config.patience)
+                for network in networks]
     progress = _progress(config, f"networks 1-{n_members}")
     for _ in progress:
         orders = [_epoch_order(len(train), epoch_size, g) for g in shufflers]
@@ -649,52 +695,22 @@ def train_stacked(networks: list[WarpNetwork], loss_fn: LossFn, train: Batch,
             schedule.step()
             totals += torch.stack((losses.detach(), scores.detach()), 1) * len(batches[0])
         train_stats = (totals / epoch_size).tolist()
-        val_stats = None if validation is None else evaluate_all(validation).tolist()
-        for k, network in enumerate(networks):
-            if not active[k]:
-                continue
-            history = histories[k]
-            train_loss, train_score = train_stats[k]
-            history["train_loss"].append(train_loss)
-            history[score_key].append(train_score)
-            monitored = train_loss
-            if val_stats is not None:
-                history["val_loss"].append(val_stats[k][0])
-                history[val_key].append(val_stats[k][1])
-                monitored = val_stats[k][0]
-            if not (math.isfinite(train_loss) and _all_finite(network)):
-                diverged[k], active[k] = True, False
-                continue
-            if monitored < best_loss[k]:
-                best_loss[k], stale[k] = monitored, 0
-                best[k] = state_of(network)
-            else:
-                stale[k] += 1
-                if validation is not None and stale[k] >= config.patience:
-                    active[k] = False
+        val_stats = [None] * n_members if validation is None else evaluate_all(
+            validation).tolist()
+        for tracker, train_stat, val_stat in zip(trackers, train_stats, val_stats, strict=True):
+            tracker.after_epoch(*train_stat, val_stat)
         if config.verbose:
             mean_loss = statistics.fmean(row[0] for row in train_stats)
             progress.set_postfix(loss=f"{mean_loss:.4f}", refresh=False)  # members' mean
-        if not any(active):
+        if all(tracker.stopped for tracker in trackers):
             break
-    for k, network in enumerate(networks):
-        # what train_network keeps: the best weights with a validation set or
-        # after a divergence, else the last (a stopped member's are its best)
-        if diverged[k] or validation is not None:
-            network.load_state_dict(best[k])
-    final = evaluate_all(train)[:, 0].tolist()
-    for k, network in enumerate(networks):
-        if not math.isfinite(final[k]):
-            network.load_state_dict(initial[k])
-            diverged[k] = True
+    for tracker in trackers:
+        tracker.restore_kept()
+    for tracker, final_loss in zip(trackers, evaluate_all(train)[:, 0].tolist(), strict=True):
+        tracker.check_kept(final_loss)
     stack.release()
     for network in networks:
         network.eval()
         network.cpu()
-    if any(diverged):
-        which = ", ".join(str(k + 1) for k in range(n_members) if diverged[k])
-        warnings.warn(f"training diverged (non-finite loss or weights) in network(s) {which}; "
-                      "stopped them and restored their best finite weights (the initial "
-                      "ones if no other was finite on the training data; try a smaller lr "
-                      "or transition_lr)", DivergenceWarning, stacklevel=3)
-    return histories
+    _warn_if_diverged(trackers, numbered=True)
+    return [tracker.history for tracker in trackers]
