@@ -25,8 +25,7 @@ x 50 epochs.
   100-step context: each series' next input is the truth with probability
   0.25, otherwise its own prediction), with ``WARP_PARAMS`` on top of its
   defaults. (The authors force at 0.25 on MSD and MSD-Zero and fully,
-  ``forcing_prob: 1.0``, on LV; here 0.25 on every task, for every model,
-  unless ``--choose-forcing``.)
+  ``forcing_prob: 1.0``, on LV; here 0.25 on every task, for every model.)
 * WARP-Phys: the same with a physics prior (``skwarp.core``): MassSpringDamper
   (one semi-implicit Euler step; the paper's explicit step with ``--explicit``)
   on MSD and MSD-Zero, LotkaVolterra (one Euler step) on LV, Sine (learned
@@ -46,12 +45,7 @@ squared error the baselines train on, WARP's only choice now; ``--warp-loss``
 fixes it instead), then with that loss the transition's learning rate from
 ``TRANSITION_LRS`` (``--transition-lr`` fixes it; at WarpForecaster's default
 ``A`` barely leaves the identity, and the state cannot gather the context's
-history). The chosen settings serve every seed. With ``--choose-forcing`` every
-model then also tries training without teacher forcing (``FORCING_CHOICES``:
-its own predictions fed back at every step after the context) with those
-settings, and keeps the better on the same validation series (a study: the
-validation series come from the training ranges, and the better fit there did
-not carry to the out-of-distribution test series; the results log).
+history). The chosen settings serve every seed.
 
     python -m benchmarks.dynamics --estimate  # expected wall time, from 1-epoch fits
     python -m benchmarks.dynamics --jobs 2    # 3 seeds: about 41 min
@@ -136,14 +130,11 @@ WARP_LOSSES = {"WARP": ("mse",), "WARP-Phys": ("nll", "mse")}
 # I, and with the difference drive the state is then a function of the first
 # and the current observation only: it cannot gather the context's history.
 # On validation WARP's MSE fell 5-8x at 3e-4 on every task, and 1e-4 lay
-# between (benchmarks/results/dynamics_transition_grid.md). WARP-Phys keeps the
-# default: 1e-4 won only on LV, where a seed then diverged in training, and
-# its round took the run past 45 minutes (the same file).
+# between (benchmarks/results/dynamics_transition_grid.md at commit 474f05a).
+# WARP-Phys keeps the default: 1e-4 won only on LV, where a seed then diverged
+# in training, and its round took the run past 45 minutes (the same file).
 TRANSITION_LRS = {"WARP": (DEFAULT_TRANSITION_LR, 3e-4),
                   "WARP-Phys": (DEFAULT_TRANSITION_LR,)}
-# teacher forcing after the context tried with --choose-forcing: the authors'
-# (P_FORCING, the first: it wins a tie) and none
-FORCING_CHOICES = (P_FORCING, 0.0)
 SINE_BUDGET = (100, 50)  # training series, epochs (not in the authors' Table 3)
 
 
@@ -303,18 +294,16 @@ def identified_frequency(forecaster: WarpForecaster, test: np.ndarray,
 
 
 def rnn_fit(cell: str, train: np.ndarray, n_target: int, budget: Budget, seed: int,
-            lr: float, p_forcing: float = P_FORCING
-            ) -> tuple[torch.nn.Module, Callable[[np.ndarray], np.ndarray]]:
+            lr: float) -> tuple[torch.nn.Module, Callable[[np.ndarray], np.ndarray]]:
     """A parameter-matched GRU/LSTM trained on standardised channels with
-    teacher forcing ``p_forcing`` after the context (WARP's by default);
-    returns it and a function from series (n, LENGTH, d) to their forecasts
-    after CONTEXT steps."""
+    WARP's teacher forcing after the context; returns it and a function from
+    series (n, LENGTH, d) to their forecasts after CONTEXT steps."""
     offset, scale = train.mean(axis=(0, 1)), train.std(axis=(0, 1))
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = matching_rnn(n_target, train.shape[2], cell)
     train_rnn(model, (train - offset) / scale, budget.n_epochs, budget.batch_size, seed=seed,
-              lr=lr, n_context=CONTEXT, p_forcing=p_forcing)
+              lr=lr, n_context=CONTEXT, p_forcing=P_FORCING)
 
     def forecast(series: np.ndarray) -> np.ndarray:
         context = torch.tensor((series[:, :CONTEXT] - offset) / scale, dtype=torch.float32)
@@ -338,15 +327,14 @@ def task_data(name: str, n: int, split: str, seed: int) -> tuple[pd.DataFrame, p
 class Job:
     """One fit and its forecasts: ``model`` on ``task`` for ``seed``; ``lr`` for
     GRU/LSTM, ``loss`` for WARP/WARP-Phys (None: WarpForecaster's default);
-    ``p_forcing``: the teacher forcing after the context; ``validate``: also
-    forecast the validation series."""
+    ``validate``: also forecast the validation series. Every model trains
+    with teacher forcing ``P_FORCING`` after the context."""
     task: str
     model: str  # one of MODELS, or EXPLICIT
     seed: int
     lr: float | None = None
     validate: bool = False
     loss: str | None = None
-    p_forcing: float = P_FORCING
     transition_lr: float = DEFAULT_TRANSITION_LR  # WARP and WARP-Phys only
 
     @property
@@ -360,7 +348,7 @@ class Job:
         """What was chosen on validation for this model, as the report prints it."""
         transition = "" if self.model in BASELINES else \
             f", transition lr {self.transition_lr:g}"
-        return f"{self.own_setting}{transition}, forcing {self.p_forcing:g}"
+        return f"{self.own_setting}{transition}, forcing {P_FORCING:g}"
 
 
 def warp_size(task: Task, budget: Budget) -> int:
@@ -380,7 +368,7 @@ def run_job(job: Job, budget: Budget, n_target: int) -> dict:
     train, _ = task_data(task.name, budget.n_train, "train", job.seed)
     test, params = task_data(task.name, budget.n_test, "test", job.seed)
     truth = as_array(test)[:, CONTEXT:]
-    result: dict = {"lr": job.lr, "loss": job.loss, "p_forcing": job.p_forcing,
+    result: dict = {"lr": job.lr, "loss": job.loss, "p_forcing": P_FORCING,
                     "transition_lr": None if job.model in BASELINES else job.transition_lr,
                     "setting": job.setting}
     validation = task_data(task.name, budget.n_validation, "validation", job.seed)[0] \
@@ -388,7 +376,7 @@ def run_job(job: Job, budget: Budget, n_target: int) -> dict:
     start = time.perf_counter()
     if job.model in BASELINES:
         model, forecast_of = rnn_fit(job.model.lower(), as_array(train), n_target, budget,
-                                     job.seed, job.lr, job.p_forcing)
+                                     job.seed, job.lr)
         size = n_params(model)
         fitted = time.perf_counter()
         forecast = forecast_of(as_array(test))
@@ -403,7 +391,7 @@ def run_job(job: Job, budget: Budget, n_target: int) -> dict:
         else:
             physics = task.physics()
         extra = {} if job.loss is None else {"loss": job.loss}
-        forecaster = fit_warp(train, budget, physics, job.seed, p_forcing=job.p_forcing,
+        forecaster = fit_warp(train, budget, physics, job.seed, p_forcing=P_FORCING,
                               transition_lr=job.transition_lr, **extra)
         size = n_params(forecaster.network_)
         fitted = time.perf_counter()
@@ -478,18 +466,9 @@ def transition_candidates(job: Job, args: argparse.Namespace) -> list[Job]:
     return [replace(job, transition_lr=lr) for lr in TRANSITION_LRS[job.model]]
 
 
-def forcing_candidates(job: Job, args: argparse.Namespace) -> list[Job]:
-    """The last round: the choice so far ``job`` at each teacher forcing of
-    ``FORCING_CHOICES`` (``job`` itself the first) with
-    ``args.choose_forcing``, else ``job`` alone."""
-    if not args.choose_forcing:
-        return [job]
-    return [replace(job, p_forcing=p) for p in FORCING_CHOICES]
-
-
 # the rounds after a model's own grid, in order; each takes the best so far
 ROUNDS: tuple[Callable[[Job, argparse.Namespace], list[Job]], ...] = (
-    transition_candidates, forcing_candidates)
+    transition_candidates,)
 
 
 def choose(results: dict[Job, dict], group: list[Job]) -> Job:
@@ -508,10 +487,9 @@ def run_all(tasks: list[Task], budgets: dict[str, Budget], sizes: dict[str, int]
             args: argparse.Namespace) -> tuple[dict[Job, dict], dict[tuple[str, str], Job]]:
     """Every job on ``args.jobs`` worker processes: each model's candidates on
     the first seed (with validation; :func:`candidates`) first, longest first,
-    then the later rounds (``ROUNDS``: the transition's learning rate, the
-    teacher forcing); a model's other seeds as soon as its setting is chosen.
-    Returns the results by job and the chosen first-seed job of each (task,
-    model)."""
+    then the later rounds (``ROUNDS``: the transition's learning rate); a
+    model's other seeds as soon as its setting is chosen. Returns the results
+    by job and the chosen first-seed job of each (task, model)."""
     first, others = args.seeds[0], args.seeds[1:]
     # the round each (task, model) is in: its jobs, and how many of ROUNDS are done
     rounds = {(t.name, m): (candidates(t.name, m, first, args), 0)
@@ -744,16 +722,13 @@ def choice_lines(tasks: list[Task], results: dict, chosen: dict,
         for model in MODELS:
             best = chosen[task.name, model]
             first = candidates(task.name, model, args.seeds[0], args)
-            # each round's candidates, rebuilt from the choice before it
-            before_forcing = replace(best, p_forcing=P_FORCING)
-            before_transition = replace(before_forcing,
-                                        transition_lr=first_transition_lr(args))
+            # the transition round's candidates, rebuilt from the choice before it
+            before_transition = replace(best, transition_lr=first_transition_lr(args))
             own = cells(first, lambda job: job.own_setting)
             transition = cells(transition_candidates(before_transition, args),
                                lambda job: f"lr {job.transition_lr:g}") \
                 if model not in BASELINES else "-"
-            forcing = cells(forcing_candidates(before_forcing, args),
-                            lambda job: f"forcing {job.p_forcing:g}")
+            forcing = cells([best], lambda job: f"forcing {P_FORCING:g}")  # not chosen
             rows.append(f"| {task.name} | {model} | {own} | {transition} | {forcing} | "
                         f"{best.setting} |")
     return rows
@@ -823,8 +798,6 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
         if args.transition_lr is not None else (
         "the lowest validation MSE among " + grid(TRANSITION_LRS) +
         ", with the loss chosen before")
-    forcing = " or ".join(f"{p:g}" for p in FORCING_CHOICES) if args.choose_forcing \
-        else f"{P_FORCING:g}"
     lines = [
         "# Dynamical-system reconstruction: WARP, WARP-Phys, GRU, LSTM", "",
         machine_header(),
@@ -845,11 +818,9 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
         "with the semi-implicit Euler step; GRU, LSTM: the widest with at most WARP's "
         "parameters, MSE, AdamW with a cosine schedule at the learning rate of the lowest "
         f"validation MSE among {', '.join(f'{lr:g}' for lr in BASELINE_LRS)}",
-        f"- every model: teacher forcing {forcing} after the context (the truth fed with "
-        "that probability, its own prediction otherwise)" +
-        (", the lower validation MSE with the setting chosen before (`--choose-forcing`)"
-         if args.choose_forcing else "") +
-        f"; each choice on seed {seeds[0]}'s validation series, kept for every seed", "",
+        f"- every model: teacher forcing {P_FORCING:g} after the context (the truth fed "
+        "with that probability, its own prediction otherwise); each choice on seed "
+        f"{seeds[0]}'s validation series, kept for every seed", "",
         "## Budget", "", *budget_lines(tasks, budgets, args), "",
         f"## Settings chosen on validation (seed {seeds[0]}, validation rollout MSE x1e-2 "
         "on the scored channels)", "", *choice_lines(tasks, results, chosen, args), "",
@@ -900,9 +871,6 @@ def main() -> None:
     parser.add_argument("--transition-lr", type=float, default=None,
                         help="WARP's and WARP-Phys's transition learning rate (default: "
                         "chosen on validation from TRANSITION_LRS)")
-    parser.add_argument("--choose-forcing", action="store_true",
-                        help="every model also chooses its teacher forcing (FORCING_CHOICES) "
-                        "on validation, after its own setting")
     parser.add_argument("--explicit", action="store_true",
                         help="also fit WARP-Phys with the explicit Euler step on MSD tasks")
     parser.add_argument("--out", type=Path, default=None,
@@ -936,7 +904,7 @@ def main() -> None:
              "fit_seconds": model["fit_seconds"]}
             for (task, seed), run in runs.items() for name, model in run["models"].items()]
     validation = [{"task": job.task, "model": job.model, "seed": job.seed, "lr": job.lr,
-                   "loss": job.loss, "p_forcing": job.p_forcing,
+                   "loss": job.loss, "p_forcing": P_FORCING,
                    "transition_lr": None if job.model in BASELINES else job.transition_lr,
                    "validation_mse": r["validation"]}
                   for job, r in results.items() if "validation" in r]
@@ -949,7 +917,7 @@ def main() -> None:
         "chosen_transition_lr": {f"{task} {model}": job.transition_lr
                                  for (task, model), job in chosen.items()
                                  if model not in BASELINES},
-        "chosen_forcing": {f"{task} {model}": job.p_forcing
+        "chosen_forcing": {f"{task} {model}": P_FORCING
                            for (task, model), job in chosen.items()},
         "validation": validation, "rows": rows}, indent=1))
     try:

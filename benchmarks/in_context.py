@@ -1,10 +1,10 @@
 """In-context linear regression: WARP beside a parameter-matched GRU, several seeds.
 
 The task and the models are those of ``examples/in_context_learning.py``
-(imported from there, so run this from the repository root):
-every sequence is a new task ``y = w x + noise``, step ``t`` shows the query
-``x_t`` beside the previous answer ``y_{t-1}``, and the model answers ``x_t``
-from the ``t`` pairs before it, with no gradient step at test time. Rows:
+(copied here: nothing imports ``examples/``): every sequence is a new task
+``y = w x + noise``, step ``t`` shows the query ``x_t`` beside the previous
+answer ``y_{t-1}``, and the model answers ``x_t`` from the ``t`` pairs before
+it, with no gradient step at test time. Rows:
 
 * WARP (paper): no embedding, the recurrence reads the raw sequence;
 * WARP: WarpClassifier's recipe: a causal conv embedding (kernel 2, 3
@@ -34,27 +34,90 @@ import time
 import numpy as np
 import torch
 
+from benchmarks._baselines import n_params
 from benchmarks._report import RESULTS, command, machine_header
-from examples import in_context_learning as icl
+from skwarp.core import PhysicsPrior, WarpNetwork
 from skwarp.datasets import make_linear_regression_tasks
 
+N_PAIRS, NOISE, N_EPOCHS = 16, 0.1, 20
 N_TRAIN, N_TEST = 4000, 1000
 REPORTED_PAIRS = (1, 4, 8, 15)
 MODELS = ("WARP (paper)", "WARP", "WARP (average over 16 steps)", "GRU", "least squares")
 
 
+def linear_readout(params, tau, x):
+    """The root's outputs are the weight and bias of a linear model of the query."""
+    return params[..., :1] * x[..., :1] + params[..., 1:2]
+
+
+class GRURegressor(torch.nn.Module):
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.gru = torch.nn.GRU(2, hidden, batch_first=True)
+        self.head = torch.nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        return self.head(self.gru(x)[0])[..., 0]
+
+
+def make_warp(embedding: bool = True, running_average: bool = True) -> WarpNetwork:
+    """WARP whose root outputs the weight and bias of a linear model of the
+    query; with ``embedding``, WarpClassifier's recipe (the module docstring)."""
+    kwargs = dict(embedding="conv", embedding_kernel=2, causal_embedding=True,
+                  embedding_width=32, embedding_layers=3, drive="value", transition="lru",
+                  reference_length=N_PAIRS,
+                  running_average=running_average) if embedding else {}
+    return WarpNetwork(2, 1, root_width=16, n_frequencies=1, time_scale=N_PAIRS - 1,
+                       physics=PhysicsPrior(linear_readout, n_parameters=2, n_outputs=1),
+                       **kwargs)
+
+
+def matching_gru(n_target: int) -> GRURegressor:
+    """The widest GRU with at most ``n_target`` parameters."""
+    hidden = 8
+    while n_params(GRURegressor(hidden + 1)) <= n_target:
+        hidden += 1
+    return GRURegressor(hidden)
+
+
+def train(model, predict, X, y, n_epochs: int, seed: int) -> float:
+    """Adam on the MSE of every step, batches of 64 shuffled by ``seed``; seconds."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(seed)
+    start = time.perf_counter()
+    for _ in range(n_epochs):
+        for index in torch.randperm(len(X), generator=generator).split(64):
+            loss = (predict(X[index]) - y[index]).square().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+    return time.perf_counter() - start
+
+
+def least_squares_curve(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """MSE at each step of the minimum-norm least-squares fit to the pairs before it."""
+    errors = np.empty_like(y)
+    for task in range(len(X)):
+        x = X[task, :, :-1]
+        for t in range(N_PAIRS):
+            w = np.linalg.pinv(x[:t]) @ y[task, :t] if t else np.zeros(x.shape[1])
+            errors[task, t] = (x[t] @ w - y[task, t]) ** 2
+    return errors.mean(axis=0)
+
+
 def run_seed(seed: int, n_epochs: int) -> dict[str, dict]:
-    X, y, _ = make_linear_regression_tasks(N_TRAIN, icl.N_PAIRS, noise=icl.NOISE,
+    X, y, _ = make_linear_regression_tasks(N_TRAIN, N_PAIRS, noise=NOISE,
                                            random_state=seed)
-    X_test, y_test, _ = make_linear_regression_tasks(N_TEST, icl.N_PAIRS, noise=icl.NOISE,
+    X_test, y_test, _ = make_linear_regression_tasks(N_TEST, N_PAIRS, noise=NOISE,
                                                      random_state=10_000 + seed)
     Xt, yt = (torch.tensor(a, dtype=torch.float32) for a in (X, y))
     Xs, ys = (torch.tensor(a, dtype=torch.float32) for a in (X_test, y_test))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        paper, warp = icl.make_warp(embedding=False), icl.make_warp()
-        gru = icl.matching_gru(icl.n_params(warp))
-        fixed = icl.make_warp(running_average=False)  # WARP's start, compared side by side
+        paper, warp = make_warp(embedding=False), make_warp()
+        gru = matching_gru(n_params(warp))
+        fixed = make_warp(running_average=False)  # WARP's start, compared side by side
         fixed.load_state_dict(warp.state_dict())
     models = {"WARP (paper)": (paper, lambda x: paper.forward_all(x)[..., 0]),
               "WARP": (warp, lambda x: warp.forward_all(x)[..., 0]),
@@ -62,14 +125,14 @@ def run_seed(seed: int, n_epochs: int) -> dict[str, dict]:
               "GRU": (gru, gru)}
     results = {}
     for name, (model, predict) in models.items():
-        seconds = icl.train(model, predict, Xt, yt, n_epochs=n_epochs, seed=seed)
+        seconds = train(model, predict, Xt, yt, n_epochs=n_epochs, seed=seed)
         with torch.no_grad():
             curve = (predict(Xs) - ys).square().mean(0).numpy()
-        results[name] = {"curve": curve.tolist(), "params": icl.n_params(model),
+        results[name] = {"curve": curve.tolist(), "params": n_params(model),
                          "fit_s": seconds}
         print(f"seed {seed} {name:13s} MSE at 15 pairs {curve[15]:.4f} "
-              f"({icl.n_params(model):,} parameters, {seconds:.0f} s)", flush=True)
-    results["least squares"] = {"curve": icl.least_squares_curve(X_test, y_test).tolist(),
+              f"({n_params(model):,} parameters, {seconds:.0f} s)", flush=True)
+    results["least squares"] = {"curve": least_squares_curve(X_test, y_test).tolist(),
                                 "params": 0, "fit_s": 0.0}
     return results
 
@@ -80,7 +143,7 @@ def report(runs: dict[int, dict], args: argparse.Namespace, seconds: float) -> s
              machine_header(),
              f"- command: `{command('in_context')}`",
              f"- {N_TRAIN:,} training tasks and {N_TEST:,} new test tasks per seed, "
-             f"{icl.N_PAIRS} steps each, noise {icl.NOISE}; {args.epochs} epochs, batch 64, "
+             f"{N_PAIRS} steps each, noise {NOISE}; {args.epochs} epochs, batch 64, "
              f"Adam 1e-3, one torch thread; seeds {', '.join(map(str, seeds))}; whole run "
              f"{seconds / 60:.1f} min",
              "- query MSE on the test tasks after `k` pairs (no gradient step at test "
@@ -104,7 +167,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None)
     args = parser.parse_args()
     args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
-    args.epochs = args.epochs or (2 if args.quick else icl.N_EPOCHS)
+    args.epochs = args.epochs or (2 if args.quick else N_EPOCHS)
     torch.set_num_threads(1)
     start = time.perf_counter()
     runs = {seed: run_seed(seed, args.epochs) for seed in args.seeds}
@@ -113,7 +176,7 @@ def main() -> None:
     suffix = "_quick" if args.quick else ""
     (RESULTS / f"in_context{suffix}.md").write_text(text)
     rows = [{"model": name, "seed": seed, "pairs": k, "query_mse": runs[seed][name]["curve"][k]}
-            for seed in runs for name in MODELS for k in range(icl.N_PAIRS)]
+            for seed in runs for name in MODELS for k in range(N_PAIRS)]
     (RESULTS / f"in_context{suffix}.json").write_text(json.dumps({"rows": rows}, indent=1))
     print(f"wrote {RESULTS / f'in_context{suffix}.md'}")
 
