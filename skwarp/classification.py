@@ -227,6 +227,14 @@ class WarpClassifier(SklearnCompatMixin, WarpEstimatorMixin, BaseClassifier):
     identity amplify updates) and ``input_noise=0.2`` (it regularised that
     model but cost accuracy with the embedding).
 
+    .. versionchanged:: 0.2.0
+       A conv embedding with value drive, the ``"lru"`` transition with
+       running averages, ``series_norm``, ``stride`` and ``embedding_pool``
+       "auto", five networks trained as one batched model, ``epoch_size``
+       "auto" and ``root_width=16``; ``train_accuracy_`` and
+       ``validation_accuracy_`` are new. ``CHANGELOG.md`` lists each
+       version's changes.
+
     Parameters
     ----------
     %(parameters)s

@@ -231,13 +231,28 @@ class WarpForecaster(DirectDecoding, Rollouts, WarpEstimatorMixin, BaseForecaste
     to the horizon.
 
     The network is ``FORECASTER_NETWORK`` (the paper's, but for the
-    embedding, the value drive and the ``"lru"`` transition); the paper's whole
+    embedding, the value drive, the ``"lru"`` transition and a learned
+    initial state); the paper's whole
     forecaster is ``WarpForecaster(**PAPER_FORECASTER_PARAMS)``. With a ``physics``
     prior (WARP-Phys) the prior predicts every column of ``y``
     (``physics.n_outputs`` of them) in the data's own units, so it needs
     ``scaling=None`` and ``window_norm=False``, and ``residual`` does not
     apply, and ``seasonality`` and ``transform`` "auto" mean none; a copy of
     the prior is trained, the object passed stays as it is.
+
+    ``pretrain(y)`` trains the global network on a panel once; a following
+    ``fit`` on any series transforms it and reads its context without a
+    gradient step (``finetune_epochs`` fine-tunes a copy), and
+    :meth:`save_pretrained` / :meth:`from_pretrained` keep the network as
+    weights plus specification.
+
+    .. versionchanged:: 0.2.0
+       ``decoding="direct"``, ``context_length=24``, an ``"lru"`` state over a
+       pointwise embedding, ``loss="laplace"``, ``windows_per_series=18``; the
+       state starts from a learned vector (``initial_state="learned"``).
+       ``pretrain``, ``finetune_epochs``, ``save_pretrained`` and
+       ``from_pretrained`` are new. ``CHANGELOG.md`` lists each version's
+       changes.
 
     Parameters
     ----------
