@@ -44,16 +44,16 @@ def project_trajectories(trajectories: np.ndarray, n_components: int = 2
                          f"with every size >= 1, got {states.shape}")
     if not np.isfinite(states).all():
         raise ValueError("trajectories hold NaN or infinite values")
+    from sklearn.decomposition import PCA
+
     flat = states.reshape(-1, states.shape[2])
-    centred = flat - flat.mean(axis=0)
-    _, singular, axes = np.linalg.svd(centred, full_matrices=False)
-    k = min(n_components, axes.shape[0])
+    k = min(n_components, *flat.shape)
     projected = np.zeros((flat.shape[0], n_components))
-    projected[:, :k] = centred @ axes[:k].T
-    variance = singular ** 2
     explained = np.zeros(n_components)
-    if variance.sum() > 0:
-        explained[:k] = variance[:k] / variance.sum()
+    if np.ptp(flat, axis=0).max() > 0:  # PCA's variance ratios divide by the total
+        pca = PCA(n_components=k, svd_solver="full").fit(flat)
+        projected[:, :k] = pca.transform(flat)
+        explained[:k] = pca.explained_variance_ratio_
     return projected.reshape(*states.shape[:2], n_components), explained
 
 

@@ -113,3 +113,9 @@ def test_plot_returns_axes_coloured_by_label_or_time(classifier_and_data):
 def test_plot_rejects_bad_input(trajectories, color_by, match):
     with pytest.raises(ValueError, match=match):
         plot_weight_trajectories(trajectories, color_by=color_by)
+
+
+def test_projection_of_constant_states_is_zero_with_nothing_explained():
+    projected, explained = project_trajectories(np.ones((2, 5, 3)))
+    np.testing.assert_array_equal(projected, np.zeros((2, 5, 2)))
+    np.testing.assert_array_equal(explained, [0.0, 0.0])
