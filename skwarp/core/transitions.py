@@ -64,9 +64,20 @@ LRU_POWERS_MAX = 2**24
 
 
 class Transition(nn.Module):
-    """Base class: a learnable ``A`` of size ``n_state`` and its solvers."""
+    """Base class: a learnable ``A`` of size ``n_state`` and its solvers.
+
+    It also owns what a network's drive depends on: the ``B`` a network
+    starts with (:meth:`initial_drive_matrix`), the scale the recurrence
+    gives it (:meth:`scale_drive`) and the running average of the drive
+    (:meth:`averaged_states`, :meth:`averaged_final_state`, defined only
+    where ``supports_running_average``). Here they are the paper's (``B``
+    starts at zero and is used as it is, no running average); a decaying
+    transition (:class:`LRUTransition`) overrides them.
+    """
 
     n_state: int
+    # whether averaged_states and averaged_final_state are defined
+    supports_running_average: bool = False
 
     def operator(self) -> LinearOperator:
         raise NotImplementedError
@@ -93,6 +104,30 @@ class Transition(nn.Module):
         """Shrink ``A``, in place, so that its spectral norm is at most ``cap``
         (> 0), exploiting the structure (no ``D x D`` SVD)."""
         raise NotImplementedError
+
+    def initial_drive_matrix(self, n_inputs: int) -> Tensor:
+        """The ``B`` (D, n_inputs) a network starts with: zeros, the paper's
+        start (with ``A = I``, ``theta`` then starts at ``phi(x_0)``)."""
+        return torch.zeros(self.n_state, n_inputs)
+
+    def scale_drive(self, B: Tensor, n_steps: int | None = None) -> Tensor:
+        """The drive matrix (D, d') the recurrence uses for the parameter ``B``
+        (D, d'): ``B`` itself. ``n_steps`` (steps of the recurrence a
+        decaying transition scales its drive for) is not used here."""
+        return B
+
+    def averaged_states(self, B: Tensor, v: Tensor, h0: Tensor,
+                        method: str = "auto") -> Tensor:
+        """States (N, S, D) of the running average of the drive; only where
+        ``supports_running_average`` (see :class:`LRUTransition`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no running average")
+
+    def averaged_final_state(self, B: Tensor, v: Tensor, h0: Tensor,
+                             lengths: Tensor | None = None,
+                             method: str = "auto") -> Tensor:
+        """The last state (N, D) of :meth:`averaged_states` at each series'
+        length; only where ``supports_running_average``."""
+        raise NotImplementedError(f"{type(self).__name__} has no running average")
 
 
 def _tail(module: nn.Module, initial: Tensor) -> None:
@@ -262,8 +297,11 @@ class LRUTransition(Transition):
     ``radius`` and the phases uniformly over ``[0, max_phase]``. With odd
     ``D`` the last weight decays as a real ``exp(-exp(nu_tail))``.
     :meth:`drive_gain` gives the gain that makes each state a moving average
-    of its drive (used to scale ``B``).
+    of its drive (:meth:`scale_drive` scales ``B`` by it), and
+    :meth:`averaged_states` the running average of the drive.
     """
+
+    supports_running_average = True
 
     def __init__(self, n_state: int, radius: tuple[float, float] = LRU_RADIUS,
                  max_phase: float = LRU_MAX_PHASE,
@@ -404,6 +442,18 @@ class LRUTransition(Transition):
         if n_steps is None:
             return 1 - r
         return (1 - r) / (1 - r.pow(n_steps))
+
+    def initial_drive_matrix(self, n_inputs: int) -> Tensor:
+        """A random ``B`` (D, n_inputs), entries ``N(0, 1 / n_inputs)``: a
+        decaying start forgets ``theta_0``, so it needs a drive from the first
+        step; :meth:`scale_drive` sets its size per state."""
+        return torch.randn(self.n_state, n_inputs) / n_inputs ** 0.5
+
+    def scale_drive(self, B: Tensor, n_steps: int | None = None) -> Tensor:
+        """``diag(drive_gain(n_steps)) B`` (D, d'): each state is then a moving
+        average of its drive whatever its time scale, while the parameter
+        ``B`` keeps a scale that the optimiser's steps suit."""
+        return self.drive_gain(n_steps).unsqueeze(1) * B
 
     @torch.no_grad()
     def cap_norm_(self, cap: float) -> None:

@@ -27,7 +27,7 @@ from skwarp.core.scan import (
     valid_mask,
 )
 from skwarp.core.spec import NetworkSpec
-from skwarp.core.transitions import LRUTransition, Transition, make_transition
+from skwarp.core.transitions import Transition, make_transition
 
 __all__ = ["InitialStateMLP", "LearnedInitialState", "WarpNetwork"]
 
@@ -109,7 +109,6 @@ class WarpNetwork(nn.Module):
         self.time_channel, self.state_clip = spec.time_channel, spec.state_clip
         self.time_scale, self.physics = spec.time_scale, spec.physics
         self.drive, self.reference_length = spec.drive, spec.reference_length
-        self.running_average = spec.running_average and spec.transition == "lru"
         n_root_outputs = n_outputs
         if spec.physics is not None:
             n_root_outputs += spec.physics.n_parameters - spec.physics.n_outputs
@@ -131,29 +130,24 @@ class WarpNetwork(nn.Module):
             spec.transition, n_params, rank=spec.transition_rank,
             block_size=spec.transition_block, radius=spec.transition_radius,
             max_phase=spec.transition_phase)
-        if isinstance(self.transition, LRUTransition):
-            # a decaying start needs a drive from the first step; its size is
-            # set per state by the transition (see drive_matrix)
-            self.B = nn.Parameter(torch.randn(n_params, n_drive) / n_drive ** 0.5)
-        else:  # the paper: A = I and B = 0, so theta starts at phi(x_0)
-            self.B = nn.Parameter(torch.zeros(n_params, n_drive))
+        # a transition without a running average (all but "lru") ignores the setting
+        self.running_average = spec.running_average and \
+            self.transition.supports_running_average
+        self.B = nn.Parameter(self.transition.initial_drive_matrix(n_drive))
 
     def drive_matrix(self) -> Tensor:
-        """The ``B`` the recurrence uses (D, d'). For a decaying ("lru")
-        transition it is ``diag(gain) B`` (see ``reference_length``): each
-        state is then a moving average of its drive whatever its time scale,
-        while the parameter ``B`` keeps a scale that the optimiser's steps
-        suit. With ``running_average`` the transition divides by its
+        """The ``B`` the recurrence uses (D, d'): the transition's
+        :meth:`~skwarp.core.transitions.Transition.scale_drive` of the
+        parameter ``B`` for ``reference_length`` (``B`` itself but for a
+        decaying "lru" transition, which scales each state's row). With
+        ``running_average`` the transition divides by its
         :meth:`~skwarp.core.transitions.LRUTransition.fill` at every step
         instead, so ``B`` is used as it is."""
         if self.running_average:
             return self.B
-        if isinstance(self.transition, LRUTransition):
-            n_steps = None if self.reference_length is None \
-                else self.recurrence_steps(self.reference_length)
-            gain = self.transition.drive_gain(n_steps)
-            return gain.unsqueeze(1) * self.B
-        return self.B
+        n_steps = None if self.reference_length is None \
+            else self.recurrence_steps(self.reference_length)
+        return self.transition.scale_drive(self.B, n_steps)
 
     @property
     def n_params(self) -> int:
