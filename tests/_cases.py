@@ -1,6 +1,6 @@
 """Bad-input cases of both estimators: what each input must give.
 
-Used by ``tests/test_robustness.py``, which checks every case. Every case trains tiny models
+Used by ``tests/test_bad_input.py``, which checks every case. Every case trains tiny models
 (:data:`_helpers.TINY_CLASSIFIER`, root_width 4) for one epoch.
 """
 
@@ -575,7 +575,7 @@ def forecaster_cases() -> list[Case]:
         c("X shorter than y", _forecast_fit(_series, lambda: _exog().iloc[:50]), ValueError,
           "indices"),
         # autoregressive decoding reads X at every forecast step; direct decoding
-        # never reads X at predict (test_robustness: ..._direct_decoding_...)
+        # never reads X at predict (test_direct: ..._direct_decoding_reads_exogenous_X_...)
         c("more X columns at predict",
           _forecast_predict(True, lambda: _exog().iloc[60:].assign(z=1.0),
                             decoding="autoregressive"), ValueError,

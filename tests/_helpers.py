@@ -1,8 +1,12 @@
 """Shared by the test modules (not a test module itself): the tiny estimator
-configurations and the float64 sequential reference of the recurrence."""
+configurations and the float64 sequential reference of the recurrence.
+Also the two small data sets several modules fit on: :func:`random_walk_panel`
+and :func:`sine_series`."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import torch
 
 # The smallest models that still exercise every code path: one epoch, root
@@ -67,3 +71,19 @@ def thread_recording_classifier():
                 module.classification_loss = original
 
     return ThreadRecordingClassifier
+
+
+def random_walk_panel() -> tuple[np.ndarray, np.ndarray]:
+    """12 random walks of 2 channels and 30 steps (numpy3D) and their labels,
+    ``"a"``, ``"b"`` and ``"c"`` four times each."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 2, 30)).cumsum(axis=2)
+    y = np.array(["a", "b", "c"] * 4)
+    return X, y
+
+
+def sine_series(n: int = 60) -> pd.Series:
+    """A noiseless series ``y`` of ``n`` steps: level 10, a sine of period 12
+    and a small cosine."""
+    t = np.arange(n)
+    return pd.Series(10 + np.sin(2 * np.pi * t / 12) + 0.1 * np.cos(t), name="y")

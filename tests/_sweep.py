@@ -1,6 +1,6 @@
 """A randomised numerical-stability sweep of both estimators.
 
-Run by the test suite (``tests/test_robustness.py``: 50 short runs by default,
+Run by the test suite (``tests/test_extreme_values.py``: 50 short runs by default,
 200 under ``-m slow``).
 """
 

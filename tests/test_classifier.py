@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from _helpers import TINY_CLASSIFIER, thread_recording_classifier
+from _helpers import TINY_CLASSIFIER, random_walk_panel, thread_recording_classifier
 from sklearn.base import clone
 from sklearn.model_selection import (
     GridSearchCV,
@@ -184,6 +184,15 @@ def test_grid_search_cv_with_two_jobs_trains_on_one_thread():
     assert best.network_.root.width == search.best_params_["root_width"]
     assert list(best.classes_) == ["flat", "ramp"]
     assert set(best.predict(X)) <= set(best.classes_) and best.score(X, y) >= 0.9
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_parallel_search_workers_train_on_n_threads(n_threads):
+    X, y = random_walk_panel()
+    result = cross_validate(ThreadRecordingClassifier(**{**TINY_CLASSIFIER,
+                                                         "n_threads": n_threads}),
+                            X, y, cv=2, n_jobs=2, return_estimator=True)
+    assert [est.threads_in_fit_ for est in result["estimator"]] == [n_threads] * 2
 
 
 def test_randomized_search(motions):

@@ -1,11 +1,14 @@
 """WarpForecaster(decoding="direct"): the whole horizon decoded from the state
-at the cutoff; and epoch_size, which bounds the cost of an epoch."""
+at the cutoff, exogenous X read through the context only; and epoch_size,
+which bounds the cost of an epoch."""
+
+import copy
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from _helpers import TINY_FORECASTER
+from _helpers import TINY_FORECASTER, sine_series
 
 from skwarp import WarpForecaster
 from skwarp._training import Batch, Seeds, TrainingConfig, train_network
@@ -68,6 +71,35 @@ def test_direct_decoding_with_a_physics_prior_is_refused():
     with pytest.raises(ValueError, match="autoregressive"):
         WarpForecaster(decoding="direct", physics=MassSpringDamper(dt=0.1), scaling=None,
                        window_norm=False).fit(pd.Series(np.arange(30.0)))
+
+
+def test_direct_decoding_reads_exogenous_X_through_the_context_only():
+    # the bad-input cases of X at predict are autoregressive decoding's, which
+    # reads X at every forecast step; direct decoding (the default) reads X in
+    # the context only, so predict needs no future X and a future X changes
+    # nothing, while update still needs X to extend the contexts
+    X = pd.DataFrame({"x": np.cos(np.arange(70) / 3)})
+    forecaster = WarpForecaster(**TINY_FORECASTER).fit(sine_series(), X=X.iloc[:60])
+    assert forecaster.decoding == "direct"
+    fh = [1, 2, 3]
+    without = forecaster.predict(fh=fh)
+    assert np.isfinite(without.to_numpy()).all()
+    pd.testing.assert_series_equal(forecaster.predict(fh=fh, X=X.iloc[60:]), without)
+    pd.testing.assert_frame_equal(
+        forecaster.predict_quantiles(fh=fh, X=X.iloc[60:], alpha=[0.1, 0.9]),
+        forecaster.predict_quantiles(fh=fh, alpha=[0.1, 0.9]))
+    pd.testing.assert_frame_equal(forecaster.predict_var(fh=fh, X=X.iloc[60:]),
+                                  forecaster.predict_var(fh=fh))
+    with pytest.raises(ValueError, match="X has 2 columns"):  # a future X is still checked
+        forecaster.predict(fh=fh, X=X.iloc[60:].assign(z=1.0))
+    with pytest.raises(ValueError, match="fitted with exogenous X; update needs X"):
+        copy.deepcopy(forecaster).update(sine_series(65).iloc[60:], update_params=False)
+    # the X of the context informs the state: another history of X, another forecast
+    y_new = sine_series(65).iloc[60:]
+    other = X.iloc[60:65].assign(x=[0.0, 3.0, -1.0, 2.0, 0.5])
+    forecasts = [copy.deepcopy(forecaster).update(y_new, X=x_new, update_params=False)
+                 .predict(fh=fh).to_numpy() for x_new in (X.iloc[60:65], other)]
+    assert not np.allclose(*forecasts)
 
 
 @pytest.mark.parametrize(("epoch_size", "expected"), [(None, 5), (10, 3), (8, 2), (40, 10)])
