@@ -1,17 +1,11 @@
-"""Peak memory, one-case-per-subprocess runs and the naive loop baseline,
-shared by the benchmarks."""
+"""Peak memory and the naive loop baseline, shared by the benchmarks."""
 
 from __future__ import annotations
 
-import json
 import resource
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-
-from benchmarks._report import ROOT
 
 
 def rss_bytes() -> int:
@@ -70,17 +64,6 @@ def time_and_peak(run: Callable[[], object], repeats: int = 3, budget: float = 3
 def max_rss_bytes() -> int:
     """Peak resident set of this whole process so far (Python and torch included)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def run_case(module: str, case: dict, timeout: float = 3600) -> dict:
-    """Run ``python -m <module> --case <json>`` from the repository root in a
-    fresh interpreter, so one case's memory never hides another's; the module
-    prints its result as JSON on the last line."""
-    cmd = [sys.executable, "-m", module, "--case", json.dumps(case)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
-    if out.returncode != 0:
-        raise RuntimeError(f"case {case} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def autograd_dense_loop(A, B, v, h0, lengths=None):

@@ -33,10 +33,15 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 
-from benchmarks._report import command, machine_header, write_report  # noqa: E402
+from benchmarks._harness import (  # noqa: E402
+    DATASETS,
+    command,
+    load_split,
+    machine_header,
+    markdown_table,
+    write_report,
+)
 
-DATASETS = ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPowerDemand",
-            "OSULeaf", "ACSF1")
 # each ingredient of the defaults, removed (or swapped) one at a time
 VARIANTS: dict[str, dict] = {
     "defaults": {},
@@ -53,14 +58,6 @@ VARIANTS: dict[str, dict] = {
 }
 
 
-def load(dataset: str):
-    from skwarp.datasets import load_ts
-
-    X_train, y_train = load_ts(dataset, split="train")
-    X_test, y_test = load_ts(dataset, split="test")
-    return X_train, np.asarray(y_train), X_test, np.asarray(y_test)
-
-
 def _take(X, index):
     return [X[i] for i in index] if isinstance(X, list) else X[index]
 
@@ -70,7 +67,7 @@ def fit_and_eval_data(dataset: str, seed: int, mode: str):
     stratified 2/3 - 1/3 split of the official training set ("select")."""
     from sklearn.model_selection import train_test_split
 
-    X_train, y_train, X_test, y_test = load(dataset)
+    X_train, y_train, X_test, y_test = load_split(dataset)
     if mode != "select":
         return X_train, y_train, X_test, y_test
     fit_idx, val_idx = train_test_split(np.arange(len(y_train)), test_size=1 / 3,
@@ -142,9 +139,8 @@ def report(rows: list[dict], variants: dict, args, wall: float) -> list[str]:
              f"- scored on: {split}; seeds 0-{args.seeds - 1}; one torch thread per fit, "
              f"{args.jobs} at a time; wall {wall / 60:.1f} min", "",
              "Mean accuracy over seeds (spread max - min in brackets); the last columns "
-             "are the mean over datasets and the total mean fit seconds per seed.", "",
-             "| variant | " + " | ".join(args.datasets) + " | mean | fit s |",
-             "|---" * (len(args.datasets) + 3) + "|"]
+             "are the mean over datasets and the total mean fit seconds per seed.", ""]
+    table = []
     for name in variants:
         cells, means, fit = [], [], 0.0
         for dataset in args.datasets:
@@ -154,8 +150,8 @@ def report(rows: list[dict], variants: dict, args, wall: float) -> list[str]:
                                   and r["dataset"] == dataset]))
             means.append(np.mean(acc))
             cells.append(f"{np.mean(acc):.3f} ({max(acc) - min(acc):.2f})")
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {np.mean(means):.3f} | "
-                     f"{fit:.0f} |")
+        table.append([name, *cells, f"{np.mean(means):.3f}", f"{fit:.0f}"])
+    lines += markdown_table(["variant", *args.datasets, "mean", "fit s"], table)
     lines += ["", "Parameters of each variant (on top of the defaults with one network, "
               "`n_networks=1`):", ""]
     lines += [f"- {name}: `{json.dumps(p)}`" for name, p in variants.items()]

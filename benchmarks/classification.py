@@ -58,10 +58,15 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from benchmarks._report import RESULTS, command, machine_header  # noqa: E402
+from benchmarks._harness import (  # noqa: E402
+    DATASETS,
+    RESULTS,
+    command,
+    load_split,
+    machine_header,
+    markdown_table,
+)
 
-DATASETS = ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPowerDemand",
-            "OSULeaf", "ACSF1")
 MODELS = ("WarpClassifier (defaults)", "WarpClassifier (paper)",
           "WarpClassifier (deep budget)", "InceptionTime", "ResNet", "LSTM-FCN", "MiniRocket",
           "MR-Hydra", "QUANT", "1-NN Euclidean")
@@ -162,8 +167,7 @@ def load(dataset: str):
         X_train, y_train = getattr(datasets, name)(**train)
         X_test, y_test = getattr(datasets, name)(**test)
     else:
-        X_train, y_train = datasets.load_ts(dataset, split="train")
-        X_test, y_test = datasets.load_ts(dataset, split="test")
+        X_train, y_train, X_test, y_test = load_split(dataset)
     if isinstance(X_train, list) or isinstance(X_test, list):
         X = list(X_train) + list(X_test)
     else:
@@ -318,8 +322,7 @@ def _models(rows: list[dict]) -> list[str]:
 def table(rows: list[dict]) -> list[str]:
     by_key = {(r["dataset"], r["model"]): r for r in rows}
     models = _models(rows)
-    lines = ["| dataset | " + " | ".join(models) + " | published HC2 / InceptionTime / "
-             "ROCKET / MiniRocket |", "|---" * (len(models) + 2) + "|"]
+    table = []
     for dataset in (*DATASETS, *STAND_INS):
         if not any(r["dataset"] == dataset for r in rows):
             continue
@@ -331,8 +334,9 @@ def table(rows: list[dict]) -> list[str]:
             else:
                 cells.append(f"{_mean(row['accuracy']):.3f}")
         published = " / ".join(f"{p:.3f}" for p in PUBLISHED.get(dataset, ())) or "-"
-        lines.append(f"| {dataset} | " + " | ".join(cells) + f" | {published} |")
-    return lines
+        table.append([dataset, *cells, published])
+    return markdown_table(
+        ["dataset", *models, "published HC2 / InceptionTime / ROCKET / MiniRocket"], table)
 
 
 def summary(rows: list[dict]) -> dict[str, dict]:
@@ -448,15 +452,12 @@ def report(rows: list[dict], args: argparse.Namespace, wall_s: float, png: Path,
              f"forked process, {args.jobs} at a time; seed 0",
              f"- wall time of the run: {wall_s / 60:.1f} min", partial, "",
              "## Mean test accuracy over splits", ""] + table(rows) + [
-             "", "## Per model over the seven datasets", "",
-             "| model | mean accuracy | official split only | datasets | total fit s | "
-             "total predict s | max peak RSS MB | max RSS growth MB | failed fits |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for model, s in totals.items():
-        lines.append(f"| {model} | {s['accuracy']:.3f} | {s['official']:.3f} | "
-                     f"{s['datasets']} | {s['fit_s']:.1f} | "
-                     f"{s['predict_s']:.1f} | {s['peak_rss_mb']:.0f} | "
-                     f"{s['growth_mb']:.0f} | {s['failures']} |")
+             "", "## Per model over the seven datasets", ""] + markdown_table(
+        ["model", "mean accuracy", "official split only", "datasets", "total fit s",
+         "total predict s", "max peak RSS MB", "max RSS growth MB", "failed fits"],
+        [[model, f"{s['accuracy']:.3f}", f"{s['official']:.3f}", s["datasets"],
+          f"{s['fit_s']:.1f}", f"{s['predict_s']:.1f}", f"{s['peak_rss_mb']:.0f}",
+          f"{s['growth_mb']:.0f}", s["failures"]] for model, s in totals.items()])
     lines += ["", f"![accuracy against fit time]({png.name})", "",
               "Fit and predict seconds are sktime `evaluate`'s per-split times, averaged "
               "over splits and summed over datasets. Peak RSS is the worker process's "

@@ -77,7 +77,7 @@ import pandas as pd
 import torch
 
 from benchmarks._baselines import matching_rnn, n_params, train_rnn
-from benchmarks._report import RESULTS, command, machine_header
+from benchmarks._harness import RESULTS, command, machine_header, markdown_table
 from skwarp import WarpForecaster
 from skwarp.core import LotkaVolterra, MassSpringDamper, PhysicsPrior, Sine, time_features
 from skwarp.datasets import (
@@ -672,30 +672,30 @@ def _mean_cell(values: list[float], best: bool) -> str:
 
 def _means_table(runs: dict, tasks: list[Task], seeds: list[int], key: str,
                  title: str) -> list[str]:
-    header = f"| {title} | " + " | ".join(MODELS) + " |"
-    rows = [header, "|---" * (len(MODELS) + 1) + "|"]
+    rows = []
     for task in tasks:
         mse = {m: [runs[task.name, s]["models"][m][key] for s in seeds] for m in MODELS}
         means = {m: np.nanmean(v) if np.isfinite(v).any() else np.inf for m, v in mse.items()}
         best = min(means.values())
-        rows.append(f"| {task.name} | " + " | ".join(
-            _mean_cell(mse[m], means[m] == best) for m in MODELS) + " |")
-    return rows
+        rows.append([task.name, *(_mean_cell(mse[m], means[m] == best) for m in MODELS)])
+    return markdown_table([title, *MODELS], rows)
 
 
 def budget_lines(tasks: list[Task], budgets: dict[str, Budget],
                  args: argparse.Namespace) -> list[str]:
-    rows = ["| task | training series (authors') | epochs (authors') | validation series | "
-            "test series | batch | optimizer steps per fit | source in the authors' "
-            "repository |", "|---|---|---|---|---|---|---|---|"]
+    rows = []
     for task in tasks:
         b = budgets[task.name]
         authors = task.authors or ("-", "-")
         authors = [f"{a:,}" if isinstance(a, int) else a for a in authors]
         steps = b.n_epochs * -(-b.n_train // b.batch_size)
-        rows.append(f"| {task.name} | {b.n_train} ({authors[0]}) | {b.n_epochs} "
-                    f"({authors[1]}) | {b.n_validation} | {b.n_test} | {b.batch_size} | "
-                    f"{steps:,} | {task.source or 'not in Table 3: SINE_BUDGET'} |")
+        rows.append([task.name, f"{b.n_train} ({authors[0]})", f"{b.n_epochs} ({authors[1]})",
+                     b.n_validation, b.n_test, b.batch_size, f"{steps:,}",
+                     task.source or "not in Table 3: SINE_BUDGET"])
+    rows = markdown_table(
+        ["task", "training series (authors')", "epochs (authors')", "validation series",
+         "test series", "batch", "optimizer steps per fit",
+         "source in the authors' repository"], rows)
     how = ("`--quick`: a smoke test's budget" if args.quick else
            f"the authors' training series / {args.data_divisor:g} and epochs / "
            f"{args.epoch_divisor:g}, rounded up, the epochs raised where needed to give at "
@@ -741,30 +741,20 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
     msd = [t for t in tasks if t.name.startswith("MSD")]
     all_channels = _means_table(runs, msd, seeds, "mse_all",
                                 "task (ours, position and velocity MSE x1e-2)") if msd else []
-    paper = ["| task (paper, test MSE) | " + " | ".join(MODELS) + " |",
-             "|---" * (len(MODELS) + 1) + "|"]
-    ratio_rows = ["| task | WARP-Phys / WARP | WARP / GRU | WARP / LSTM |", "|---|---|---|---|"]
-    detail = ["| task | seed | model | setting | parameters | test MSE | test MSE, all channels | "
-              "diverged series | fit s | forecast s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    paper, ratio_rows, detail, oracle_rows, drift_rows = [], [], [], [], []
     for task in tasks:
-        paper.append(f"| {task.name} | " + " | ".join(task.paper[m] for m in MODELS) + " |")
+        paper.append([task.name, *(task.paper[m] for m in MODELS)])
         means = {m: np.nanmean([runs[task.name, s]["models"][m]["mse"] for s in seeds])
                  for m in MODELS}
-        ratio_rows.append(f"| {task.name} | {means['WARP-Phys'] / means['WARP']:.3g} | "
-                          f"{means['WARP'] / means['GRU']:.3g} | "
-                          f"{means['WARP'] / means['LSTM']:.3g} |")
+        ratio_rows.append([task.name, f"{means['WARP-Phys'] / means['WARP']:.3g}",
+                           f"{means['WARP'] / means['GRU']:.3g}",
+                           f"{means['WARP'] / means['LSTM']:.3g}"])
         for seed in seeds:
             for name in MODELS:
                 m = runs[task.name, seed]["models"][name]
-                detail.append(f"| {task.name} | {seed} | {name} | {m['setting']} | "
-                              f"{m['params']:,} | "
-                              f"{m['mse']:.4g} | {m['mse_all']:.4g} | {m['diverged']} | "
-                              f"{m['fit_seconds']:.0f} | {m['forecast_seconds']:.0f} |")
-    oracle_rows = ["| task | prior | true m, k, c | WARP-Phys (learned from the context) |",
-                   "|---|---|---|---|"]
-    drift_rows = ["| task | WARP: norm(A - I) / sqrt(D) | WARP: max abs eigenvalue | "
-                  "WARP-Phys: norm(A - I) / sqrt(D) | WARP-Phys: max abs eigenvalue | "
-                  "WARP-Phys: corr(identified sqrt(k/m), true) |", "|---|---|---|---|---|---|"]
+                detail.append([task.name, seed, name, m["setting"], f"{m['params']:,}",
+                               f"{m['mse']:.4g}", f"{m['mse_all']:.4g}", m["diverged"],
+                               f"{m['fit_seconds']:.0f}", f"{m['forecast_seconds']:.0f}"])
     for task in tasks:
         found = [runs[task.name, s] for s in seeds]
         if found[0]["oracle"] is not None:
@@ -775,17 +765,27 @@ def report(runs: dict, tasks: list[Task], budgets: dict[str, Budget], results: d
                 floor = np.mean([r["oracle"][scheme] for r in found])
                 fitted = _mean_cell(learned[scheme], False) \
                     if np.isfinite(learned[scheme]).any() else "not fitted (--explicit)"
-                oracle_rows.append(f"| {task.name} | {scheme} Euler | {100 * floor:.3g} | "
-                                   f"{fitted} |")
+                oracle_rows.append([task.name, f"{scheme} Euler", f"{100 * floor:.3g}", fitted])
         warp = [r["models"]["WARP"]["drift"] for r in found]
         phys = [r["models"]["WARP-Phys"] for r in found]
         ident = [p["identification"] for p in phys if "identification" in p]
-        drift_rows.append(
-            f"| {task.name} | {np.mean([d[0] for d in warp]):.2e} | "
-            f"{np.mean([d[1] for d in warp]):.5f} | "
-            f"{np.mean([p['drift'][0] for p in phys]):.2e} | "
-            f"{np.mean([p['drift'][1] for p in phys]):.5f} | "
-            f"{f'{np.mean(ident):.2f}' if ident else '-'} |")
+        drift_rows.append([task.name, f"{np.mean([d[0] for d in warp]):.2e}",
+                           f"{np.mean([d[1] for d in warp]):.5f}",
+                           f"{np.mean([p['drift'][0] for p in phys]):.2e}",
+                           f"{np.mean([p['drift'][1] for p in phys]):.5f}",
+                           f"{np.mean(ident):.2f}" if ident else "-"])
+    paper = markdown_table(["task (paper, test MSE)", *MODELS], paper)
+    ratio_rows = markdown_table(["task", "WARP-Phys / WARP", "WARP / GRU", "WARP / LSTM"],
+                                ratio_rows)
+    detail = markdown_table(
+        ["task", "seed", "model", "setting", "parameters", "test MSE", "test MSE, all channels",
+         "diverged series", "fit s", "forecast s"], detail)
+    oracle_rows = markdown_table(
+        ["task", "prior", "true m, k, c", "WARP-Phys (learned from the context)"], oracle_rows)
+    drift_rows = markdown_table(
+        ["task", "WARP: norm(A - I) / sqrt(D)", "WARP: max abs eigenvalue",
+         "WARP-Phys: norm(A - I) / sqrt(D)", "WARP-Phys: max abs eigenvalue",
+         "WARP-Phys: corr(identified sqrt(k/m), true)"], drift_rows)
 
     def grid(values: dict) -> str:
         return ", ".join(f"{model} " + " / ".join(

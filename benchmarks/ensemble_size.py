@@ -27,7 +27,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 
-from benchmarks._report import command, machine_header, write_report  # noqa: E402
+from benchmarks._harness import command, machine_header, markdown_table, write_report  # noqa: E402
 from benchmarks.ablation import fit_and_eval_data  # noqa: E402
 
 SCORED_ON = {"test": "official test split",
@@ -84,9 +84,8 @@ def report(rows: list, args, wall_s: float) -> None:
              f"wall {wall_s / 60:.1f} min; fit seconds of k networks are k/K_max of the "
              "K_max-network fit", "",
              "Mean accuracy over seeds, spread (max - min) in brackets, and mean fit "
-             "seconds per seed; every other parameter at its default.", "",
-             "| n_networks | " + " | ".join(args.datasets) + " | fit s |",
-             "|---|" + "---|" * (len(args.datasets) + 1)]
+             "seconds per seed; every other parameter at its default.", ""]
+    table = []
     for k in range(1, args.max_networks + 1):
         cells, fit = [], 0.0
         for dataset in args.datasets:
@@ -95,15 +94,14 @@ def report(rows: list, args, wall_s: float) -> None:
             fit += np.mean([r["fit_s"] for r in rows if r["dataset"] == dataset and
                             r["n_networks"] == k])
             cells.append(f"{np.mean(acc):.3f} ({np.ptp(acc):.3f})")
-        lines.append(f"| {k} | " + " | ".join(cells) + f" | {fit:.0f} |")
-    lines += ["", "Per seed:", "", "| dataset | n_networks | " +
-              " | ".join(f"seed {s}" for s in sorted({r['seed'] for r in rows})) + " |",
-              "|---|---|" + "---|" * len({r["seed"] for r in rows})]
-    for dataset in args.datasets:
-        for k in range(1, args.max_networks + 1):
-            acc = [r["accuracy"] for r in sorted(rows, key=lambda r: r["seed"])
-                   if r["dataset"] == dataset and r["n_networks"] == k]
-            lines.append(f"| {dataset} | {k} | " + " | ".join(f"{a:.3f}" for a in acc) + " |")
+        table.append([k, *cells, f"{fit:.0f}"])
+    lines += markdown_table(["n_networks", *args.datasets, "fit s"], table)
+    lines += ["", "Per seed:", ""]
+    lines += markdown_table(
+        ["dataset", "n_networks", *(f"seed {s}" for s in sorted({r["seed"] for r in rows}))],
+        [[dataset, k, *(f"{r['accuracy']:.3f}" for r in sorted(rows, key=lambda r: r["seed"])
+                        if r["dataset"] == dataset and r["n_networks"] == k)]
+         for dataset in args.datasets for k in range(1, args.max_networks + 1)])
     out = write_report("ensemble_size", lines, args.quick)
     out.with_suffix(".json").write_text(json.dumps({"mode": args.mode, "rows": rows},
                                                    indent=1))

@@ -24,10 +24,7 @@ import warnings
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from benchmarks._report import command, machine_header, write_report  # noqa: E402
-
-DATASETS = ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPowerDemand",
-            "OSULeaf", "ACSF1")
+from benchmarks._harness import DATASETS, command, machine_header, markdown_table, write_report  # noqa: E402
 
 
 def epoch_seconds(X, y, params: dict) -> tuple[float, float]:
@@ -77,13 +74,11 @@ def main() -> None:
              f"- command: `{command('fit_cost')}`",
              "- official training splits; each variant on top of the defaults (5 networks "
              "trained as one batched model); one torch thread; seconds per epoch from a "
-             "3-epoch and a 1-epoch fit, the full fit estimated from them", "",
-             "| variant | " + " | ".join(args.datasets) + " | estimated full fits, total s |",
-             "|---" * (len(args.datasets) + 2) + "|"]
-    for name in variants:
-        cells = [f"{rows[name, d][0]:.2f} ({rows[name, d][1]:.0f})" for d in args.datasets]
-        total = sum(rows[name, d][1] for d in args.datasets)
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {total:.0f} |")
+             "3-epoch and a 1-epoch fit, the full fit estimated from them", ""]
+    lines += markdown_table(
+        ["variant", *args.datasets, "estimated full fits, total s"],
+        [[name, *(f"{rows[name, d][0]:.2f} ({rows[name, d][1]:.0f})" for d in args.datasets),
+          f"{sum(rows[name, d][1] for d in args.datasets):.0f}"] for name in variants])
     lines += ["", "Cells: seconds per epoch (estimated seconds of the full fit).", "",
               "Parameters of each variant:", ""]
     lines += [f"- {name}: `{json.dumps(p)}`" for name, p in variants.items()]

@@ -40,7 +40,7 @@ from sktime.transformations.series.boxcox import LogTransformer
 from sktime.transformations.series.difference import Differencer
 
 from benchmarks._baselines import matching_rnn, n_params, train_rnn
-from benchmarks._report import command, machine_header, write_report
+from benchmarks._harness import command, machine_header, write_report
 from skwarp import PAPER_FORECASTER_PARAMS, WarpForecaster
 from skwarp.datasets import MSD_TEST_RANGES, make_mass_spring_damper
 

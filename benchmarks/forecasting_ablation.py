@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from benchmarks._report import command, machine_header, write_report
+from benchmarks._harness import command, machine_header, markdown_table, write_report
 from benchmarks.forecasting_m3 import HORIZON, load_series, panel, per_series, score
 
 # the defaults of 2026-12-07 (autoregressive rollouts of the paper's network)
@@ -147,21 +147,21 @@ def main() -> None:
     lines = [f"# WarpForecaster ablation: M3 monthly validation split ({len(series)} series, "
              f"h = {HORIZON}){' and airline' if args.airline else ''}", "", machine_header(),
              f"- command: `{ran}`", f"- seeds {args.seeds}; wall time {wall_s:.0f} s; one "
-             "torch thread", "",
-             "| variant | sMAPE | MASE | 80% cov. | fit (s) | per seed sMAPE / MASE |"
-             + (" airline mean MAPE per seed (folds below seasonal naive) |"
-                if args.airline else ""),
-             "|---|---|---|---|---|---|" + ("---|" if args.airline else "")]
+             "torch thread", ""]
+    table = []
     for row in rows:
         seeds = ", ".join(f"{r['smape']:.2f} / {r['mase']:.3f}" for r in row["runs"])
-        line = (f"| {row['variant']} | {row['smape']:.2f} | {row['mase']:.3f} | "
-                f"{row['coverage80']:.3f} | {row['fit_s']:.0f} | {seeds} |")
+        cells = [row["variant"], f"{row['smape']:.2f}", f"{row['mase']:.3f}",
+                 f"{row['coverage80']:.3f}", f"{row['fit_s']:.0f}", seeds]
         if args.airline:
-            runs = row.get("airline")
-            line += (" " + ", ".join(f"{r['mape']:.4f} ({r['below_naive']} of "
-                                     f"{len(r['folds'])} below naive)" for r in runs) + " |"
-                     if runs else " - |")
-        lines.append(line)
+            cells.append(", ".join(f"{r['mape']:.4f} ({r['below_naive']} of "
+                                   f"{len(r['folds'])} below naive)"
+                                   for r in row.get("airline") or []) or "-")
+        table.append(cells)
+    lines += markdown_table(
+        ["variant", "sMAPE", "MASE", "80% cov.", "fit (s)", "per seed sMAPE / MASE"]
+        + (["airline mean MAPE per seed (folds below seasonal naive)"] if args.airline else []),
+        table)
     lines += ["", "Each row: `WarpForecaster()` with the change named, one global model "
               "on the panel of validation-split training series (monthly PeriodIndex, so "
               "`seasonal_period=\"auto\"` finds 12). sMAPE and MASE as in "

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from benchmarks._report import command, machine_header, write_report
+from benchmarks._harness import command, machine_header, markdown_table, write_report
 from benchmarks.forecasting_m3 import HORIZON, SEASON, load_series, panel, per_series
 
 TRAINED_FOR = (12, 18)
@@ -70,13 +70,11 @@ def main() -> None:
     lines = [f"# WarpForecaster past its training horizon: M3 monthly validation split "
              f"({len(series)} series)", "", machine_header(), f"- command: `{ran}`",
              f"- seeds {args.seeds}; wall time {time.perf_counter() - start:.0f} s; one torch "
-             "thread", "",
-             "| trained for | " + " | ".join(str(k) for k in range(1, HORIZON + 1))
-             + " | steps 13-18 | all |", "|---|" + "---|" * (HORIZON + 2)]
-    for row in rows:
-        lines.append(f"| {row['horizon_length']} | "
-                     + " | ".join(f"{v:.3f}" for v in row["mase_by_step"])
-                     + f" | {row['mase_13_18']:.3f} | {row['mase']:.3f} |")
+             "thread", ""]
+    lines += markdown_table(
+        ["trained for", *range(1, HORIZON + 1), "steps 13-18", "all"],
+        [[row["horizon_length"], *(f"{v:.3f}" for v in row["mase_by_step"]),
+          f"{row['mase_13_18']:.3f}", f"{row['mase']:.3f}"] for row in rows])
     lines += ["", f"Over steps 13-18, trained for 12 / trained for 18: {ratio:.3f}x. MASE "
               "by step: mean over series of the absolute error at that step over the "
               "series' in-sample mean absolute lag-12 difference, averaged over the seeds."]

@@ -59,14 +59,13 @@ import json
 import math
 import resource
 import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks._report import command, machine_header, write_report
+from benchmarks._harness import command, machine_header, run_isolated, write_report
 
 HORIZON = 18
 FINITE_TO = 36  # WARP rows: point forecasts and 80% intervals checked finite this far
@@ -376,17 +375,8 @@ def run_case(case: dict) -> dict:
 
 
 def in_subprocess(case: dict, timeout: float) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.forecasting_m3", "--case", json.dumps(case)]
-    root = Path(__file__).resolve().parent.parent
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root)
-    except subprocess.TimeoutExpired:
-        return {"model": case["model"], "error": f"timed out after {timeout:.0f} s",
-                "n_series": case["n_series"]}
-    if out.returncode != 0:
-        return {"model": case["model"], "error": out.stderr.strip()[-500:],
-                "n_series": case["n_series"]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_isolated(["-m", "benchmarks.forecasting_m3", "--case", json.dumps(case)],
+                        timeout, {"model": case["model"], "n_series": case["n_series"]})
 
 
 def seed_mean(key: str, runs: list[dict]) -> dict:

@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from benchmarks._report import command, machine_header, write_report
+from benchmarks._harness import command, machine_header, markdown_table, write_report
 
 HORIZON = 18
 
@@ -82,9 +82,10 @@ def main() -> None:
     lines = [f"# WarpForecaster on a panel of {args.n_series:,} monthly series of "
              f"{args.length} points", "", machine_header(), f"- command: `{ran}`",
              "- one torch thread; defaults, random_state "
-             f"{args.seed}; fh 1..{HORIZON}", "",
-             "| method | seconds | peak memory after it (MB) |", "|---|---|---|"]
-    lines += [f"| `{r['method']}` | {r['seconds']:.1f} | {r['peak_mb']:.0f} |" for r in rows]
+             f"{args.seed}; fh 1..{HORIZON}", ""]
+    lines += markdown_table(["method", "seconds", "peak memory after it (MB)"],
+                            [[f"`{r['method']}`", f"{r['seconds']:.1f}", f"{r['peak_mb']:.0f}"]
+                             for r in rows])
     lines += ["", "Peak memory: the process's maximum resident set so far (Python, the "
               "libraries and the panel included); the methods run in turn in one process."]
     out = write_report("forecasting_panel", lines)

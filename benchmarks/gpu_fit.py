@@ -19,18 +19,20 @@ import time
 
 import numpy as np
 
-from benchmarks._report import command, machine_header, write_report
-
-DATASETS = ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPowerDemand",
-            "OSULeaf", "ACSF1")
+from benchmarks._harness import (
+    DATASETS,
+    command,
+    load_split,
+    machine_header,
+    markdown_table,
+    write_report,
+)
 
 
 def fit_once(dataset: str, device: str, n_threads: int, n_networks: int | None) -> dict:
     from skwarp import WarpClassifier
-    from skwarp.datasets import load_ts
 
-    X, y = load_ts(dataset, split="train")
-    X_test, y_test = load_ts(dataset, split="test")
+    X, y, X_test, y_test = load_split(dataset)
     extra = {} if n_networks is None else {"n_networks": n_networks}
     clf = WarpClassifier(random_state=0, device=device, n_threads=n_threads, **extra)
     start = time.perf_counter()
@@ -70,14 +72,15 @@ def _write(rows, args) -> None:
              "- `WarpClassifier(random_state=0)`"
              + ("" if args.n_networks is None else f" with `n_networks={args.n_networks}`")
              + ", official split; CPU fits use "
-             f"{args.threads} torch threads", "",
-             "| dataset | D | device | fit s | predict s | test accuracy | CPU fit / CUDA fit |",
-             "|---|---|---|---|---|---|---|"]
+             f"{args.threads} torch threads", ""]
+    table = []
     for dataset, device, r in rows:
         cuda = next(x[2] for x in rows if x[0] == dataset and x[1] == "cuda")
         ratio = f"{r['fit'] / cuda['fit']:.1f}x" if device == "cpu" else ""
-        lines.append(f"| {dataset} | {r['D']} | {device} | {r['fit']:.1f} | "
-                     f"{r['predict']:.2f} | {r['accuracy']:.3f} | {ratio} |")
+        table.append([dataset, r["D"], device, f"{r['fit']:.1f}", f"{r['predict']:.2f}",
+                      f"{r['accuracy']:.3f}", ratio])
+    lines += markdown_table(["dataset", "D", "device", "fit s", "predict s", "test accuracy",
+                             "CPU fit / CUDA fit"], table)
     write_report("gpu_fit", lines)
 
 

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from benchmarks._baselines import n_params
-from benchmarks._report import RESULTS, command, machine_header
+from benchmarks._harness import RESULTS, command, machine_header, markdown_table
 from skwarp.core import PhysicsPrior, WarpNetwork
 from skwarp.datasets import make_linear_regression_tasks
 
@@ -147,16 +147,17 @@ def report(runs: dict[int, dict], args: argparse.Namespace, seconds: float) -> s
              f"Adam 1e-3, one torch thread; seeds {', '.join(map(str, seeds))}; whole run "
              f"{seconds / 60:.1f} min",
              "- query MSE on the test tasks after `k` pairs (no gradient step at test "
-             "time): mean over seeds (min - max)", "",
-             "| model | parameters | " + " | ".join(f"{k} pairs" for k in REPORTED_PAIRS)
-             + " | fit s |", "|---" * (len(REPORTED_PAIRS) + 3) + "|"]
+             "time): mean over seeds (min - max)", ""]
+    table = []
     for name in MODELS:
         curves = np.array([runs[s][name]["curve"] for s in seeds])
         cells = [f"{curves[:, k].mean():.4f} ({curves[:, k].min():.4f} - "
                  f"{curves[:, k].max():.4f})" for k in REPORTED_PAIRS]
         params = runs[seeds[0]][name]["params"]
         fit = np.mean([runs[s][name]["fit_s"] for s in seeds])
-        lines.append(f"| {name} | {params:,} | " + " | ".join(cells) + f" | {fit:.0f} |")
+        table.append([name, f"{params:,}", *cells, f"{fit:.0f}"])
+    lines += markdown_table(
+        ["model", "parameters", *(f"{k} pairs" for k in REPORTED_PAIRS), "fit s"], table)
     return "\n".join(lines) + "\n"
 
 

@@ -25,13 +25,11 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
 import time
 
 import numpy as np
 
-from benchmarks._report import RESULTS, ROOT, command, machine_header
+from benchmarks._harness import RESULTS, command, machine_header, markdown_table, run_isolated
 
 N_TRAIN, N_TEST, N_CHANNELS = 200, 100, 6
 MEMORY_BUDGET_MB = 4096
@@ -93,17 +91,12 @@ def worker(model: str, n_timepoints: int, epochs: int, threads: int, seed: int,
 
 def run_in_subprocess(model: str, epochs: int, seed: int, params: str,
                       args: argparse.Namespace) -> dict:
-    worker_command = [sys.executable, "-m", "benchmarks.long_range", "--worker", model,
-                      "--timepoints", str(args.timepoints), "--epochs", str(epochs),
-                      "--threads", str(args.threads), "--seeds", str(seed),
-                      "--warp-params", params]
-    done = subprocess.run(worker_command, capture_output=True, text=True, cwd=ROOT)
-    if done.returncode != 0:
-        tail = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        shown = json.dumps(json.loads(params)) if json.loads(params) else ""
-        return {"model": model, "epochs": epochs, "seed": seed, "params": shown,
-                "error": tail}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    shown = json.dumps(json.loads(params)) if json.loads(params) else ""
+    return run_isolated(["-m", "benchmarks.long_range", "--worker", model,
+                         "--timepoints", str(args.timepoints), "--epochs", str(epochs),
+                         "--threads", str(args.threads), "--seeds", str(seed),
+                         "--warp-params", params], None,
+                        {"model": model, "epochs": epochs, "seed": seed, "params": shown})
 
 
 def report(rows: list[dict], args: argparse.Namespace) -> str:
@@ -142,19 +135,21 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
                      f"{row['peak_rss_mb']:.0f} | {row['rss_before_fit_mb']:.0f} | "
                      f"{within} |")
     lines += ["", "Over seeds: mean test accuracy (min - max), mean fit seconds, largest "
-              "peak RSS.", "", "| model | params | epochs | seeds | accuracy | fit s | "
-              "peak RSS MB |", "|---|---|---|---|---|---|---|"]
+              "peak RSS.", ""]
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
         if "error" not in row:
             groups.setdefault((row["model"], row.get("params", ""), row["epochs"]),
                               []).append(row)
+    table = []
     for (model, params, epochs), group in groups.items():
         accuracy = [row["accuracy"] for row in group]
-        lines.append(f"| {model} | {params} | {epochs} | {len(group)} | "
-                     f"{np.mean(accuracy):.3f} ({min(accuracy):.3f} - {max(accuracy):.3f})"
-                     f" | {np.mean([row['fit_s'] for row in group]):.1f} | "
-                     f"{max(row['peak_rss_mb'] for row in group):.0f} |")
+        table.append([model, params, epochs, len(group),
+                      f"{np.mean(accuracy):.3f} ({min(accuracy):.3f} - {max(accuracy):.3f})",
+                      f"{np.mean([row['fit_s'] for row in group]):.1f}",
+                      f"{max(row['peak_rss_mb'] for row in group):.0f}"])
+    lines += markdown_table(
+        ["model", "params", "epochs", "seeds", "accuracy", "fit s", "peak RSS MB"], table)
     return "\n".join(lines) + "\n"
 
 

@@ -29,7 +29,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from benchmarks._report import RESULTS, command, machine_header, write_report  # noqa: E402
+from benchmarks._harness import RESULTS, command, machine_header, markdown_table, write_report  # noqa: E402
 
 WARP_PARAMS = {"n_networks": 1, "n_epochs": 20}
 
@@ -118,13 +118,12 @@ def main() -> None:
              f"- WarpClassifier rows: `{json.dumps(args.warp_params)}` on top of the defaults; "
              "peers: each series padded with its last value",
              "- fit seconds as a user sees them: MiniRocket's and MR-Hydra's include "
-             "compiling their numba kernels (their first fit in the process)", "",
-             "| model | test accuracy | train accuracy | first -> last training loss | fit s |",
-             "|---|---|---|---|---|"]
-    for r in rows:
-        loss = ("{:.2f} -> {:.2f}".format(*r["train_loss"]) if "train_loss" in r else "-")
-        lines.append(f"| {r['model']} | {r['test_accuracy']:.3f} | {r['train_accuracy']:.3f} "
-                     f"| {loss} | {r['fit_s']:.0f} |")
+             "compiling their numba kernels (their first fit in the process)", ""]
+    lines += markdown_table(
+        ["model", "test accuracy", "train accuracy", "first -> last training loss", "fit s"],
+        [[r["model"], f"{r['test_accuracy']:.3f}", f"{r['train_accuracy']:.3f}",
+          "{:.2f} -> {:.2f}".format(*r["train_loss"]) if "train_loss" in r else "-",
+          f"{r['fit_s']:.0f}"] for r in rows])
     print("\n".join(lines))
     write_report("periodic_waveforms", lines, args.quick)
     if not args.quick:

@@ -47,7 +47,7 @@ import torch
 
 import skwarp._training
 from benchmarks._baselines import matching_rnn, n_params, train_rnn
-from benchmarks._report import command, machine_header, write_report
+from benchmarks._harness import command, machine_header, markdown_table, write_report
 from benchmarks.dynamics import (
     CONTEXT,
     HORIZON,
@@ -186,15 +186,14 @@ def main() -> None:
              f"- rollout: one {HORIZON}-step autoregressive forecast after a {CONTEXT}-step "
              f"context of each of the {budget.n_train} training series (WARP: the "
              "fitted forecaster's `predict`, which includes building the context's state "
-             "and the output frame; GRU, LSTM: `rollout` on the same series)", "",
-             "| model | parameters | mode | seconds per epoch (median) | min - max | "
-             "timed | / GRU |", "|---|---|---|---|---|---|---|"]
-    for row in rows:
-        ratio = row["seconds_per_epoch"] / median["GRU", row["mode"]]
-        size, shape = sizes[row["model"]]
-        lines.append(f"| {row['model']} | {size:,} ({shape}) | {row['mode']} | "
-                     f"{row['seconds_per_epoch']:.3f} | {row['min_seconds']:.3f} - "
-                     f"{row['max_seconds']:.3f} | {row['n_timed']} | {ratio:.2f} |")
+             "and the output frame; GRU, LSTM: `rollout` on the same series)", ""]
+    lines += markdown_table(
+        ["model", "parameters", "mode", "seconds per epoch (median)", "min - max", "timed",
+         "/ GRU"],
+        [[row["model"], "{:,} ({})".format(*sizes[row["model"]]), row["mode"],
+          f"{row['seconds_per_epoch']:.3f}",
+          f"{row['min_seconds']:.3f} - {row['max_seconds']:.3f}", row["n_timed"],
+          f"{row['seconds_per_epoch'] / median['GRU', row['mode']]:.2f}"] for row in rows])
     lines += ["", f"WARP / GRU: train {median['WARP', 'train'] / median['GRU', 'train']:.2f}, "
               f"rollout {median['WARP', 'rollout'] / median['GRU', 'rollout']:.2f}."]
     print("\n".join(lines))

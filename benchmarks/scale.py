@@ -18,8 +18,8 @@ import json
 import time
 from pathlib import Path
 
-from benchmarks._measure import max_rss_bytes, run_case, time_and_peak
-from benchmarks._report import RESULTS, machine_header
+from benchmarks._harness import RESULTS, machine_header, run_case
+from benchmarks._measure import max_rss_bytes, time_and_peak
 
 STRUCTURES = ("dense", "diagonal", "complex", "blockdiag", "lowrank")
 RANK, BLOCK = 8, 16

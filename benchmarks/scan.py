@@ -21,8 +21,8 @@ import argparse
 import json
 import time
 
-from benchmarks._measure import autograd_dense_loop, run_case, time_and_peak
-from benchmarks._report import RESULTS, machine_header
+from benchmarks._harness import machine_header, markdown_table, run_case, write_report
+from benchmarks._measure import autograd_dense_loop, time_and_peak
 
 N_SERIES, N_CHANNELS = 8, 6
 SOLVERS = {"final": ["sequential", "parallel", "kernel"], "all": ["sequential", "parallel"]}
@@ -128,7 +128,6 @@ def main() -> None:
 
 
 def _write(rows, args) -> None:
-    name = f"scan{'_quick' if args.quick else ''}.md"
     lines = [
         "# Linear-recurrence solvers against the sequential loop", "",
         machine_header(),
@@ -144,9 +143,6 @@ def _write(rows, args) -> None:
         "(higher is better). Peak memory is the growth of the resident set "
         "(CPU; sampled in a first call of its own, then timed without the sampler) or "
         "of torch's allocator (CUDA) over the call, inputs excluded.", "",
-        "| task | T | D | pass | solver | seconds | speed-up vs loop | peak MB | "
-        "memory ratio vs loop |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
     headline = [r for r in rows if r[0] == "final" and r[1] == max(x[1] for x in rows)
                 and r[2] == max(x[2] for x in rows) and r[3] == "fwd+bwd"
@@ -156,12 +152,12 @@ def _write(rows, args) -> None:
             f"**Headline**: final state at T={t}, D={d}, forward+backward: the kernel "
             f"path is {speed:.1f}x faster than the loop with autograd and uses "
             f"{mem:.1f}x less peak memory ({peak:.0f} MB).", ""]
-    for task, t, d, mode, method, sec, speed, peak, mem in rows:
-        lines.append(f"| {task} | {t} | {d} | {mode} | {method} | {sec:.4f} | "
-                     f"{speed:.2f}x | {peak:.1f} | {mem:.1f}x |")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / name).write_text("\n".join(lines) + "\n")
-    print(f"wrote {RESULTS / name}")
+    lines += markdown_table(
+        ["task", "T", "D", "pass", "solver", "seconds", "speed-up vs loop", "peak MB",
+         "memory ratio vs loop"],
+        [[task, t, d, mode, method, f"{sec:.4f}", f"{speed:.2f}x", f"{peak:.1f}", f"{mem:.1f}x"]
+         for task, t, d, mode, method, sec, speed, peak, mem in rows])
+    write_report("scan", lines, args.quick)
 
 
 if __name__ == "__main__":

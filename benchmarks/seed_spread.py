@@ -20,24 +20,29 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 
-from benchmarks._report import RESULTS, command, machine_header, write_report  # noqa: E402
+from benchmarks._harness import (  # noqa: E402
+    RESULTS,
+    command,
+    load_split,
+    machine_header,
+    markdown_table,
+    write_report,
+)
 
 
 def fit_one(dataset: str, seed: int, params: dict) -> dict:
     import torch
 
     from skwarp import WarpClassifier
-    from skwarp.datasets import load_ts
 
     torch.set_num_threads(1)
-    X_train, y_train = load_ts(dataset, split="train")
-    X_test, y_test = load_ts(dataset, split="test")
+    X_train, y_train, X_test, y_test = load_split(dataset)
     clf = WarpClassifier(random_state=seed, **params)
     start = time.perf_counter()
-    clf.fit(X_train, np.asarray(y_train))
+    clf.fit(X_train, y_train)
     fit_s = time.perf_counter() - start
     return {"dataset": dataset, "seed": seed, "fit_s": fit_s,
-            "accuracy": float(clf.score(X_test, np.asarray(y_test)))}
+            "accuracy": float(clf.score(X_test, y_test))}
 
 
 def main() -> None:
@@ -56,15 +61,16 @@ def main() -> None:
              f"- command: `{command('seed_spread')}`",
              f"- parameters on top of the defaults: `{json.dumps(args.params)}`; "
              f"random_state 0-{args.seeds - 1}; one torch thread per fit, {args.jobs} at a "
-             f"time; wall {wall / 60:.1f} min", "",
-             "| dataset | accuracy per seed | mean | spread (max - min) | mean fit s |",
-             "|---|---|---|---|---|"]
+             f"time; wall {wall / 60:.1f} min", ""]
+    table = []
     for dataset in args.datasets:
         mine = [r for r in rows if r["dataset"] == dataset]
         acc = [r["accuracy"] for r in mine]
-        lines.append(f"| {dataset} | {', '.join(f'{a:.3f}' for a in acc)} | "
-                     f"{np.mean(acc):.3f} | {max(acc) - min(acc):.3f} | "
-                     f"{np.mean([r['fit_s'] for r in mine]):.1f} |")
+        table.append([dataset, ", ".join(f"{a:.3f}" for a in acc), f"{np.mean(acc):.3f}",
+                      f"{max(acc) - min(acc):.3f}",
+                      f"{np.mean([r['fit_s'] for r in mine]):.1f}"])
+    lines += markdown_table(["dataset", "accuracy per seed", "mean", "spread (max - min)",
+                             "mean fit s"], table)
     print("\n".join(lines))
     write_report("seed_spread", lines)
     (RESULTS / "seed_spread.json").write_text(json.dumps({"params": args.params, "rows": rows},

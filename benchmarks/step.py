@@ -47,8 +47,8 @@ import time
 
 import torch
 
+from benchmarks._harness import ROOT, machine_header, markdown_table, write_report
 from benchmarks._measure import autograd_dense_loop
-from benchmarks._report import ROOT, machine_header, write_report
 
 # (T, D, batch) and the JAX seconds per training step on the 2-core CPU
 JAX_CASES = {(100, 1252, 40): 0.17, (1460, 1450, 32): 2.6, (4096, 453, 16): 0.69}
@@ -288,21 +288,20 @@ def _write(rows, args, jax_runs) -> None:
              "(median), so step and bound see the same machine speed. JAX s: the authors' code, "
              "one step on the 2-core development CPU, measured on another day (quoted "
              "constants); the ratio is JAX seconds over ours (above 1: we are faster).", "",
-             _jax_run_text(jax_runs, args.repeats), "",
-             "| T | D | batch | device | config | solver | seconds per step | "
-             "FLOP bound s | step / bound | peak MB (CUDA) | JAX s | JAX / skwarp | "
-             "JAX this run s | JAX this run / skwarp |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             _jax_run_text(jax_runs, args.repeats), ""]
+    table = []
     for row in rows:
-        bound = row["flop_bound_s"]
-        bound_cells = "- | -" if bound is None else \
-            f"{bound:.4f} | {row['seconds'] / bound:.2f}"
-        run = row["jax_run_s"]
-        run_cells = "- | -" if run is None else f"{run:.4f} | {run / row['seconds']:.2f}"
-        lines.append(f"| {row['T']} | {row['D']} | {row['batch']} | {row['device']} | "
-                     f"{row['config']} | {row['solver']} | {row['seconds']:.4f} | "
-                     f"{bound_cells} | {row['peak_mb']:.0f} | {row['jax_s']:.2f} | "
-                     f"{row['jax_s'] / row['seconds']:.2f} | {run_cells} |")
+        bound, run = row["flop_bound_s"], row["jax_run_s"]
+        table.append([
+            row["T"], row["D"], row["batch"], row["device"], row["config"], row["solver"],
+            f"{row['seconds']:.4f}",
+            *(["-", "-"] if bound is None else [f"{bound:.4f}", f"{row['seconds'] / bound:.2f}"]),
+            f"{row['peak_mb']:.0f}", f"{row['jax_s']:.2f}", f"{row['jax_s'] / row['seconds']:.2f}",
+            *(["-", "-"] if run is None else [f"{run:.4f}", f"{run / row['seconds']:.2f}"])])
+    lines += markdown_table(
+        ["T", "D", "batch", "device", "config", "solver", "seconds per step", "FLOP bound s",
+         "step / bound", "peak MB (CUDA)", "JAX s", "JAX / skwarp", "JAX this run s",
+         "JAX this run / skwarp"], table)
     out = write_report("step", lines, args.quick)
     keys = ("T", "D", "batch", "device", "config", "solver", "seconds", "flop_bound_s",
             "jax_run_s")

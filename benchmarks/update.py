@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from benchmarks._report import command, machine_header, write_report
+from benchmarks._harness import command, machine_header, markdown_table, write_report
 from skwarp import WarpForecaster
 
 PARAMS = {"context_length": 6, "horizon_length": 4, "n_epochs": 30, "epoch_size": None,
@@ -49,10 +49,10 @@ def main() -> None:
     lines = ["# update(update_params=False) against fit", "", machine_header(),
              f"- command: `{command('update')}`",
              f"- WarpForecaster({', '.join(f'{k}={v!r}' for k, v in PARAMS.items())}); fit on "
-             "132 points, update with 1,000", "",
-             "| seed | fit s | update s | update / fit |", "|---|---|---|---|"]
-    for seed, (fit, update) in enumerate(rows):
-        lines.append(f"| {seed} | {fit:.3f} | {update:.4f} | {update / fit:.2%} |")
+             "132 points, update with 1,000", ""]
+    lines += markdown_table(["seed", "fit s", "update s", "update / fit"],
+                            [[seed, f"{fit:.3f}", f"{update:.4f}", f"{update / fit:.2%}"]
+                             for seed, (fit, update) in enumerate(rows)])
     ratios = [update / fit for fit, update in rows]
     lines += ["", f"Median update / fit: {np.median(ratios):.2%} "
               f"(largest {max(ratios):.2%})."]

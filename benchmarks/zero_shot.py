@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from benchmarks._report import command, machine_header, write_report
+from benchmarks._harness import command, machine_header, markdown_table, write_report
 from benchmarks.forecasting_m3 import (
     HORIZON,
     LEVELS,
@@ -106,14 +106,13 @@ def report(rows: list[dict], args, ran: str, wall_s: float) -> list[str]:
     lines = ["# Zero-shot: pretrained on M3 monthly, forecasting M1 monthly", "",
              machine_header(), f"- command: `{ran}`", f"- wall: {wall_s:.0f} s",
              f"- M1 monthly series: {rows[0].get('n_series')}, h = {HORIZON}; WARP seeds "
-             f"{args.seeds}", "",
-             "| model | sMAPE | MASE | seconds per series | per seed (sMAPE / MASE) |",
-             "|---|---|---|---|---|"]
-    for row in rows:
-        seeds = "; ".join(f"{r['seed']}: {r['smape']:.2f} / {r['mase']:.3f}"
-                          for r in row.get("seeds", [])) or "-"
-        lines.append(f"| {LABELS[row['model']]} | {row['smape']:.2f} | {row['mase']:.3f} | "
-                     f"{row['seconds_per_series']:.4f} | {seeds} |")
+             f"{args.seeds}", ""]
+    lines += markdown_table(
+        ["model", "sMAPE", "MASE", "seconds per series", "per seed (sMAPE / MASE)"],
+        [[LABELS[row["model"]], f"{row['smape']:.2f}", f"{row['mase']:.3f}",
+          f"{row['seconds_per_series']:.4f}",
+          "; ".join(f"{r['seed']}: {r['smape']:.2f} / {r['mase']:.3f}"
+                    for r in row.get("seeds", [])) or "-"] for row in rows])
     zero = next((r for r in rows if r["model"] == "warp-zero-shot"), None)
     if zero is not None:
         lines += ["", f"Pretraining on M3 took {zero['pretrain_s']:.0f} s (mean over seeds); "
