@@ -625,16 +625,23 @@ class WarpForecaster(DirectDecoding, Rollouts, WarpEstimatorMixin, BaseForecaste
             data = self._batch(model.scaler, *windows)
             train = data.take(torch.as_tensor(train_idx))
             validation = None if val_idx is None else data.take(torch.as_tensor(val_idx))
-            for index, network in enumerate(model.networks):
-                member = seeds.member(index).for_update()
-                history = train_on_device(
-                    network, self._loss_for(model.n_targets, member), train, validation,
-                    config, member, input_noise_std(train, self.input_noise),
-                    score_name="mse")
-                model.histories[index] = {
-                    key: list(model.histories[index].get(key, [])) + list(values)
-                    for key, values in history.items()}
+            histories = self._train_further(model.networks, model.n_targets, train,
+                                            validation, config, seeds)
+        model.histories = [{key: list(before.get(key, [])) + list(values)
+                            for key, values in after.items()}
+                           for before, after in zip(model.histories, histories, strict=True)]
         return model
+
+    def _train_further(self, networks: list, n_targets: int, train: Batch,
+                       validation: Batch | None, config: TrainingConfig,
+                       seeds: Seeds) -> list[dict]:
+        """Train fitted ``networks`` in place, each with its member's
+        ``update`` streams of ``seeds``; returns their histories."""
+        return [train_on_device(network, self._loss_for(n_targets, member), train, validation,
+                                config, member, input_noise_std(train, self.input_noise),
+                                score_name="mse")
+                for member, network in ((seeds.member(index).for_update(), network)
+                                        for index, network in enumerate(networks))]
 
     def _check_pretrained_fits(self, model: _pretrained.GlobalModel, corpus: _Corpus,
                                method: str) -> None:
@@ -752,10 +759,8 @@ class WarpForecaster(DirectDecoding, Rollouts, WarpEstimatorMixin, BaseForecaste
             # every new window once per epoch: a fixed-size epoch would cycle a
             # few new windows many times over
             config = TrainingConfig.of(self, n_epochs=self.update_epochs, epoch_size=None)
-            for index, network in enumerate(self.networks_):
-                seeds = self._seeds.member(index).for_update()
-                train_on_device(network, self._loss_for(self._n_targets, seeds), train, None,
-                                config, seeds, input_noise_std(train, self.input_noise))
+            self._train_further(self.networks_, self._n_targets, train, None, config,
+                                self._seeds)
 
     def _physics_copy(self, n_targets: int):
         """A copy of the prior for this fit, checked against y's columns."""
